@@ -1,0 +1,226 @@
+"""The geometry kernel: landmarks ``[..., 33, C]`` -> metrics ``[..., K]``.
+
+One pure function, :func:`compute_metrics`, serves one live frame and a whole recording.
+It is compiled with numba from the metric table (:mod:`itbcoach.kernel.table`, whose
+docstring fixes every convention); see the README ("Kernel speed") for why numba and
+for the measured latency. Angles use ``atan2(|u x v|, u . v)``, exact near 0 and 180
+degrees.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from itbcoach.kernel.table import NUM_METRICS, TABLE, Kind
+
+_RAD2DEG = 180.0 / math.pi
+_LS, _RS, _LH, _RH = 11, 12, 23, 24
+
+#: Batches at least this long run on all cores.
+PARALLEL_MIN_FRAMES = 4096
+
+_FLEXION = int(Kind.FLEXION)
+_FLEXION_3D = int(Kind.FLEXION_3D)
+_ANGLE = int(Kind.ANGLE)
+_FPPA = int(Kind.FPPA)
+_MEDIAL_OFFSET = int(Kind.MEDIAL_OFFSET)
+_TILT = int(Kind.TILT)
+_LATERAL_LEAN = int(Kind.LATERAL_LEAN)
+_INCLINE = int(Kind.INCLINE)
+_DISTANCE = int(Kind.DISTANCE)
+_FOOT_ROTATION = int(Kind.FOOT_ROTATION)
+_YAW = int(Kind.YAW)
+_TWIST = int(Kind.TWIST)
+_WIDTH = int(Kind.WIDTH)
+_GAP_RATIO = int(Kind.GAP_RATIO)
+_HEIGHT_DIFF = int(Kind.HEIGHT_DIFF)
+_MID_Y = int(Kind.MID_Y)
+_MID_X = int(Kind.MID_X)
+_SCALE = int(Kind.SCALE)
+_BODY_HEIGHT = int(Kind.BODY_HEIGHT)
+_FACING = int(Kind.FACING)
+
+
+@numba.njit(cache=True, inline="always")
+def _angle2(ax, ay, bx, by, cx, cy):  # noqa: ANN001, ANN202 - numba
+    ux, uy = ax - bx, ay - by
+    vx, vy = cx - bx, cy - by
+    return math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy) * _RAD2DEG
+
+
+@numba.njit(cache=True, inline="always")
+def _angle3(a, b, c):  # noqa: ANN001, ANN202 - numba
+    ux, uy, uz = a[0] - b[0], a[1] - b[1], a[2] - b[2]
+    vx, vy, vz = c[0] - b[0], c[1] - b[1], c[2] - b[2]
+    cx = uy * vz - uz * vy
+    cy = uz * vx - ux * vz
+    cz = ux * vy - uy * vx
+    return math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), ux * vx + uy * vy + uz * vz) \
+        * _RAD2DEG
+
+
+@numba.njit(cache=True, inline="always")
+def _yaw(lm, a, b, w):  # noqa: ANN001, ANN202 - numba
+    return math.atan2((lm[a, 2] - lm[b, 2]) * w, (lm[a, 0] - lm[b, 0]) * w) * _RAD2DEG
+
+
+@numba.njit(cache=True)
+def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001, ANN202, C901, PLR0912, PLR0915
+    """Fill ``out (K,)`` from one frame ``lm (33, C)``; see the table for each kind."""
+    hx = (lm[_LH, 0] + lm[_RH, 0]) * 0.5 * w
+    hy = (lm[_LH, 1] + lm[_RH, 1]) * 0.5 * h
+    sx = (lm[_LS, 0] + lm[_RS, 0]) * 0.5 * w
+    sy = (lm[_LS, 1] + lm[_RS, 1]) * 0.5 * h
+    scale = math.sqrt((sx - hx) ** 2 + (sy - hy) ** 2)
+    inv = 1.0 / scale if scale > 0.0 else math.nan
+    side_dx = (lm[_LH, 0] - lm[_RH, 0]) + (lm[_LS, 0] - lm[_RS, 0])
+    lat = 1.0 if side_dx > 0.0 else (-1.0 if side_dx < 0.0 else math.nan)
+    for k in range(kinds.shape[0]):
+        kind = kinds[k]
+        a, b, c, d = pts[k, 0], pts[k, 1], pts[k, 2], pts[k, 3]
+        if kind == _FLEXION:
+            out[k] = 180.0 - _angle2(lm[a, 0] * w, lm[a, 1] * h, lm[b, 0] * w, lm[b, 1] * h,
+                                     lm[c, 0] * w, lm[c, 1] * h)
+        elif kind == _FLEXION_3D:
+            out[k] = 180.0 - _angle3(world[a], world[b], world[c]) if has_world else math.nan
+        elif kind == _ANGLE:
+            out[k] = _angle2(lm[a, 0] * w, lm[a, 1] * h, lm[b, 0] * w, lm[b, 1] * h,
+                             lm[c, 0] * w, lm[c, 1] * h)
+        elif kind == _FPPA:
+            ax, ay = lm[a, 0] * w, lm[a, 1] * h  # hip
+            bx, by = lm[b, 0] * w, lm[b, 1] * h  # knee
+            cx, cy = lm[c, 0] * w, lm[c, 1] * h  # ankle
+            mag = 180.0 - _angle2(ax, ay, bx, by, cx, cy)
+            # sign of the knee's x offset from the hip->ankle line at the knee's height:
+            # the cross product gives "rightward" for a line pointing down the image,
+            # times uy flips it for a line pointing up
+            ux, uy = cx - ax, cy - ay
+            right = -(ux * (by - ay) - uy * (bx - ax))
+            medial = lat if d == 1 else -lat  # image-x sign of the medial direction
+            s = right * medial * uy
+            out[k] = mag if s > 0.0 else (-mag if s < 0.0 else mag * 0.0 * s)
+        elif kind == _MEDIAL_OFFSET:
+            medial = lat if c == 1 else -lat
+            out[k] = (lm[a, 0] - lm[b, 0]) * w * medial * inv - consts[k]
+        elif kind == _TILT:
+            out[k] = math.atan2((lm[a, 1] - lm[b, 1]) * h, abs(lm[a, 0] - lm[b, 0]) * w) \
+                * _RAD2DEG
+        elif kind == _LATERAL_LEAN or kind == _INCLINE:
+            lx = (lm[a, 0] + lm[b, 0]) * 0.5 * w
+            ly = (lm[a, 1] + lm[b, 1]) * 0.5 * h
+            ux = (lm[c, 0] + lm[d, 0]) * 0.5 * w
+            uy = (lm[c, 1] + lm[d, 1]) * 0.5 * h
+            if kind == _LATERAL_LEAN:
+                out[k] = math.atan2((ux - lx) * lat, ly - uy) * _RAD2DEG
+            else:
+                out[k] = math.atan2(abs(ux - lx), ly - uy) * _RAD2DEG
+        elif kind == _DISTANCE:
+            dx = (lm[a, 0] - lm[b, 0]) * w
+            dy = (lm[a, 1] - lm[b, 1]) * h
+            out[k] = math.sqrt(dx * dx + dy * dy) * inv
+        elif kind == _FOOT_ROTATION:
+            lateral = lat if c == 0 else -lat
+            out[k] = math.atan2((lm[b, 0] - lm[a, 0]) * w * lateral,
+                                (lm[b, 1] - lm[a, 1]) * h) * _RAD2DEG
+        elif kind == _YAW:
+            out[k] = _yaw(lm, a, b, w)
+        elif kind == _TWIST:
+            t = _yaw(lm, a, b, w) - _yaw(lm, c, d, w)
+            if t > 180.0:
+                t -= 360.0
+            elif t < -180.0:
+                t += 360.0
+            out[k] = t
+        elif kind == _WIDTH:
+            out[k] = abs(lm[a, 0] - lm[b, 0]) * w * inv
+        elif kind == _GAP_RATIO:
+            out[k] = abs(lm[a, 0] - lm[b, 0]) / abs(lm[c, 0] - lm[d, 0]) \
+                if lm[c, 0] != lm[d, 0] else math.nan
+        elif kind == _HEIGHT_DIFF:
+            out[k] = (lm[b, 1] - lm[a, 1]) * h * inv
+        elif kind == _MID_Y:
+            out[k] = (lm[a, 1] + lm[b, 1]) * 0.5 * h * inv
+        elif kind == _MID_X:
+            out[k] = (lm[a, 0] + lm[b, 0]) * 0.5 * w * inv
+        elif kind == _SCALE:
+            out[k] = scale
+        elif kind == _BODY_HEIGHT:
+            out[k] = max(lm[b, 1], lm[c, 1]) - lm[a, 1] \
+                if lm[b, 1] == lm[b, 1] and lm[c, 1] == lm[c, 1] else math.nan
+        elif kind == _FACING:
+            out[k] = lat
+        else:
+            out[k] = math.nan
+
+
+@numba.njit(cache=True)
+def _run_serial(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001, ANN202
+    for t in range(lm.shape[0]):
+        _frame(lm[t], w, h, world[t * np.int64(has_world)], has_world, kinds, pts, consts,
+               out[t])
+
+
+@numba.njit(cache=True, parallel=True)
+def _run_parallel(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001, ANN202
+    for t in numba.prange(lm.shape[0]):
+        _frame(lm[t], w, h, world[t * np.int64(has_world)], has_world, kinds, pts, consts,
+               out[t])
+
+
+_NO_WORLD = np.full((1, 33, 3), np.nan)
+
+
+def compute_metrics(landmarks: np.ndarray, image_size: tuple[int, int],
+                    world_landmarks: np.ndarray | None = None) -> np.ndarray:
+    """Per-frame metrics of one or many frames.
+
+    Args:
+        landmarks: ``[..., 33, C]`` normalised image landmarks, ``C >= 3`` (x, y, z; a
+            4th channel such as visibility is ignored). Missing = NaN.
+        image_size: ``(width, height)`` in pixels of the frames the landmarks came from.
+        world_landmarks: optional ``[..., 33, 3]`` metres, same leading shape.
+
+    Returns:
+        ``[..., K]`` float64, columns in the order of :data:`itbcoach.kernel.METRIC_NAMES`
+        (index with :class:`itbcoach.kernel.Metric`).
+    """
+    lm = np.asarray(landmarks)
+    lead = lm.shape[:-2]
+    flat = lm.reshape(-1, lm.shape[-2], lm.shape[-1])
+    if flat.shape[1] != 33 or flat.shape[2] < 3:
+        raise ValueError(f"landmarks must have shape [..., 33, >=3], got {lm.shape}")
+    if world_landmarks is None:
+        world, has_world = _NO_WORLD, False
+    else:
+        world = np.asarray(world_landmarks).reshape(-1, 33, 3)
+        if world.shape[0] != flat.shape[0]:
+            raise ValueError(f"world_landmarks shape {np.shape(world_landmarks)} does not "
+                             f"match landmarks {lm.shape}")
+        has_world = True
+    out = np.empty((flat.shape[0], NUM_METRICS))
+    run = _run_parallel if flat.shape[0] >= PARALLEL_MIN_FRAMES else _run_serial
+    run(flat, float(image_size[0]), float(image_size[1]), world, has_world,
+        TABLE.kinds, TABLE.points, TABLE.consts, out)
+    return out.reshape(*lead, NUM_METRICS)
+
+
+def compute_frame(landmarks: np.ndarray, image_size: tuple[int, int],
+                  world_landmarks: np.ndarray | None = None,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Metrics of one live frame ``(33, C)`` -> ``(K,)``, the low-overhead path.
+
+    The same compiled code as :func:`compute_metrics`; ``out`` may be passed to reuse a
+    buffer.
+    """
+    if out is None:
+        out = np.empty(NUM_METRICS)
+    if world_landmarks is None:
+        _frame(landmarks, float(image_size[0]), float(image_size[1]), _NO_WORLD[0], False,
+               TABLE.kinds, TABLE.points, TABLE.consts, out)
+    else:
+        _frame(landmarks, float(image_size[0]), float(image_size[1]), world_landmarks, True,
+               TABLE.kinds, TABLE.points, TABLE.consts, out)
+    return out

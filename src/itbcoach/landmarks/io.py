@@ -1,0 +1,101 @@
+"""The landmark interchange file (``.npz``).
+
+Keys (see README, "Landmark file format"):
+
+* ``landmarks``: float32 ``(T, 33, 4)`` = x, y, z, visibility (normalised image coords).
+* ``timestamps_ms``: int64 ``(T,)``, strictly increasing.
+* ``image_size``: int64 ``(2,)`` = width, height in pixels.
+* ``world_landmarks`` (optional): float32 ``(T, 33, 3)`` metres.
+* ``presence`` (optional): float32 ``(T, 33)``.
+
+Frames without a pose are NaN.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from itbcoach.landmarks.types import NUM_LANDMARKS, PoseSequence
+
+REQUIRED_KEYS = ("landmarks", "timestamps_ms", "image_size")
+
+
+class LandmarkFileError(ValueError):
+    """A landmark file is missing, unreadable or has the wrong content."""
+
+
+def save_npz(path: str | os.PathLike[str], seq: PoseSequence) -> Path:
+    """Write ``seq`` to ``path`` atomically (temp file + rename). Returns the path."""
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {
+        "landmarks": np.concatenate([seq.landmarks, seq.visibility[..., None]], axis=-1)
+        .astype(np.float32),
+        "timestamps_ms": seq.timestamps_ms.astype(np.int64),
+        "image_size": np.asarray(seq.image_size, dtype=np.int64),
+        "presence": seq.presence.astype(np.float32),
+    }
+    if seq.world_landmarks is not None:
+        arrays["world_landmarks"] = seq.world_landmarks.astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_npz(path: str | os.PathLike[str]) -> PoseSequence:
+    """Read a landmark file.
+
+    Raises:
+        LandmarkFileError: the file is missing, not an npz, lacks a key or has a bad shape;
+            the message names the file and what to do.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LandmarkFileError(f"landmark file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in REQUIRED_KEYS if k not in data.files]
+            if missing:
+                raise LandmarkFileError(
+                    f"{path}: not an itbcoach landmark file, missing key(s) {', '.join(missing)}"
+                    " (expected landmarks, timestamps_ms, image_size)")
+            arrays = {k: data[k] for k in data.files}
+    except LandmarkFileError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise LandmarkFileError(f"{path}: cannot read as .npz ({exc}); "
+                                "re-create it with 'itbcoach landmarks'") from None
+    lm = arrays["landmarks"]
+    if lm.ndim != 3 or lm.shape[1:] != (NUM_LANDMARKS, 4):
+        raise LandmarkFileError(
+            f"{path}: 'landmarks' must have shape (T, 33, 4), got {tuple(lm.shape)}")
+    size = arrays["image_size"].reshape(-1)
+    if size.shape != (2,):
+        raise LandmarkFileError(f"{path}: 'image_size' must have shape (2,), got {size.shape}")
+    t = lm.shape[0]
+    presence = arrays.get("presence")
+    if presence is None:
+        presence = np.full((t, NUM_LANDMARKS), np.nan, np.float32)
+        presence[np.isfinite(lm[..., 3])] = 1.0
+    try:
+        return PoseSequence(
+            landmarks=lm[..., :3],
+            visibility=lm[..., 3],
+            presence=presence,
+            timestamps_ms=arrays["timestamps_ms"],
+            image_size=(int(size[0]), int(size[1])),
+            world_landmarks=arrays.get("world_landmarks"),
+        )
+    except ValueError as exc:
+        raise LandmarkFileError(f"{path}: {exc}") from None

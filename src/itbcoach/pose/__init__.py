@@ -1,0 +1,1 @@
+"""Pose stage: model supply, the MediaPipe adapter, frame sources, smoothing, framing."""
