@@ -1,0 +1,7 @@
+"""``python -m itbcoach``."""
+
+import sys
+
+from itbcoach.cli.main import main
+
+sys.exit(main())

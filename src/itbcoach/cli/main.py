@@ -1,0 +1,88 @@
+"""The ``itbcoach`` command: a thin argparse layer over the library.
+
+Every subcommand lives in its own module of :mod:`itbcoach.cli` exposing
+``register(subparsers) -> None`` (adds its parser and sets ``func``) where ``func(args)``
+returns an exit code. Errors the user can act on are :class:`itbcoach.errors.UserError`
+and reach the terminal as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from itbcoach import __version__
+from itbcoach.config import Config, load_config, parse_override
+from itbcoach.errors import ExitCode, UserError
+
+#: Subcommand modules, in the order ``--help`` lists them.
+COMMANDS = ("score", "live", "landmarks", "models", "history", "synth", "eval", "config")
+
+log = logging.getLogger("itbcoach")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="itbcoach",
+        description="Camera coach for iliotibial band syndrome (ITBS) rehab: the lateral "
+                    "step-down test and the exercise programme, live or from video.")
+    parser.add_argument("--version", action="version", version=f"itbcoach {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    parser.add_argument("--config", metavar="TOML", default=None,
+                        help="user config file overriding the shipped defaults")
+    parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                        dest="overrides",
+                        help="override one config key for this run, e.g. "
+                             "--set pose.model_variant=lite (repeatable)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"itbcoach.cli.{name.replace('-', '_')}_cmd")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"itbcoach: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("itbcoach: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+
+
+def load_cli_config(args: argparse.Namespace) -> Config:
+    """The configuration for this run: defaults, ``--config`` file, ``--set`` overrides."""
+    overrides = dict(parse_override(o) for o in getattr(args, "overrides", []) or [])
+    return load_config(getattr(args, "config", None), overrides)
+
+
+def not_yet(name: str, issue: str):  # noqa: ANN201
+    """A ``func`` for a subcommand that is wired but not built yet."""
+
+    def run(_args: argparse.Namespace) -> int:
+        print(f"itbcoach: '{name}' is not yet available ({issue})", file=sys.stderr)
+        return ExitCode.FAILURE
+
+    return run
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Configuration: shipped TOML defaults -> user TOML -> CLI overrides -> frozen dataclasses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from itbcoach.config.loader import build, default_toml_text, load_raw, parse_override
+from itbcoach.config.schema import Config
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                overrides: Mapping[str, Any] | None = None,
+                use_user_file: bool = True) -> Config:
+    """Load and validate the configuration.
+
+    Args:
+        path: user TOML file; ``None`` = ``$ITBCOACH_CONFIG`` or the platform config file.
+        overrides: dotted keys to values, e.g. ``{"pose.model_variant": "lite"}``.
+        use_user_file: look for the platform/user file when ``path`` is None.
+
+    Raises:
+        ConfigError: unreadable file, unknown key or wrong type (the message names it).
+    """
+    from itbcoach.config.loader import user_config_path
+    from itbcoach.errors import ConfigError
+
+    source = str(path) if path is not None else str(user_config_path() or "defaults")
+    try:
+        base = build(Config, load_raw(path, None, use_user_file))
+        if not overrides:
+            return base
+        source = "--set"
+        return build(Config, load_raw(path, overrides, use_user_file))
+    except ConfigError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+__all__ = ["Config", "default_toml_text", "load_config", "parse_override"]

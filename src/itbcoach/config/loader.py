@@ -1,0 +1,206 @@
+"""Load the TOML configuration into frozen dataclasses, validated once.
+
+Layers, later wins: the defaults shipped in ``itbcoach/config/defaults.toml`` (the only
+place defaults live), then a user TOML (``--config FILE``, or ``$ITBCOACH_CONFIG``, or
+``config.toml`` in the platform config dir when it exists), then ``--set key=value``
+overrides from the command line. Every key of a user file must exist in the defaults;
+a wrong key or type is a :class:`~itbcoach.errors.ConfigError` naming the dotted key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from itbcoach.errors import ConfigError
+
+T = TypeVar("T")
+
+DEFAULTS_RESOURCE = "defaults.toml"
+
+
+def default_toml_text() -> str:
+    """The shipped defaults file, comments included."""
+    return resources.files("itbcoach.config").joinpath(DEFAULTS_RESOURCE).read_text("utf-8")
+
+
+def user_config_path() -> Path | None:
+    """The user config file used when ``--config`` is not given, if any exists."""
+    env = os.environ.get("ITBCOACH_CONFIG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    path = Path(platformdirs.user_config_dir("itbcoach")) / "config.toml"
+    return path if path.is_file() else None
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse a TOML file; any problem is one ConfigError line naming the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"a.b=1.5"`` -> ``("a.b", 1.5)``; the value is read as TOML, else as a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set expects KEY=VALUE (e.g. stepdown.min_reps=3), got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip(), value
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any], where: str,
+          prefix: str = "") -> dict[str, Any]:
+    """Deep-merge ``over`` into ``base``; keys of ``over`` must exist in ``base``."""
+    out = dict(base)
+    for key, value in over.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            hint = difflib.get_close_matches(key, list(base), n=1)
+            did = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"{where}: unknown key '{dotted}'{did}")
+        if isinstance(base[key], dict) and not _is_open_table(base[key]):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: '{dotted}' must be a table")
+            out[key] = merge(base[key], value, where, f"{dotted}.")
+        elif isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: '{dotted}' must be a table")
+            merged = dict(base[key])
+            for sub, subval in value.items():
+                if sub in base[key] and isinstance(subval, dict):
+                    merged[sub] = merge(base[key][sub], subval, where, f"{dotted}.{sub}.")
+                else:
+                    merged[sub] = subval
+            out[key] = merged
+        else:
+            out[key] = value
+    return out
+
+
+def _is_open_table(table: Mapping[str, Any]) -> bool:
+    """Tables whose keys are names chosen by the user (e.g. ``[exercises.<id>]``)."""
+    return bool(table.get("__open__", False))
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any, where: str) -> dict[str, Any]:
+    """Apply one ``--set`` override to a raw config dict (validated by :func:`merge`)."""
+    nested: Any = value
+    for part in reversed(key.split(".")):
+        nested = {part: nested}
+    return merge(data, nested, where)
+
+
+def build(cls: type[T], data: Any, path: str = "") -> T:
+    """Build dataclass ``cls`` from a TOML table, checking each field's type."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"'{path or 'config'}' must be a table")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key != "__open__" and key not in fields:
+            raise ConfigError(f"unknown key '{path}.{key}'".replace("'.", "'"))
+    for name, field in fields.items():
+        dotted = f"{path}.{name}" if path else name
+        if name not in data:
+            if field.default is dataclasses.MISSING and \
+                    field.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"missing key '{dotted}'")
+            continue
+        kwargs[name] = _convert(hints[name], data[name], dotted)
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"'{path}': {exc}") from None
+
+
+def _convert(tp: Any, value: Any, path: str) -> Any:  # noqa: C901, PLR0911, PLR0912
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or value == "" and type(None) in args:
+            if type(None) in args:
+                return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _convert(arg, value, path)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"'{path}': bad value {value!r}")
+    if origin is typing.Literal:
+        if value not in args:
+            choices = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"'{path}' must be one of {choices}, got {value!r}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, path)
+    if origin in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"'{path}' must be a table")
+        return types.MappingProxyType({k: _convert(args[1], v, f"{path}.{k}")
+                                       for k, v in value.items() if k != "__open__"})
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"'{path}' must be an array, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
+        if len(args) != len(value):
+            raise ConfigError(f"'{path}' must have {len(args)} items, got {len(value)}")
+        return tuple(_convert(a, v, f"{path}[{i}]")
+                     for i, (a, v) in enumerate(zip(args, value, strict=True)))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{path}' must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"'{path}' must be a whole number, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"'{path}' must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"'{path}' must be a string, got {value!r}")
+        return value
+    if tp is Any:
+        return value
+    raise ConfigError(f"'{path}': unsupported config type {tp}")  # pragma: no cover
+
+
+def load_raw(path: str | os.PathLike[str] | None = None,
+             overrides: Mapping[str, Any] | None = None,
+             use_user_file: bool = True) -> dict[str, Any]:
+    """Defaults, user file and overrides merged into one raw dict (validated keys)."""
+    data = tomllib.loads(default_toml_text())
+    user = Path(path) if path is not None else (user_config_path() if use_user_file else None)
+    if user is not None:
+        data = merge(data, read_toml(user), str(user))
+    for key, value in (overrides or {}).items():
+        data = set_dotted(data, key, value, "--set")
+    return data
