@@ -74,7 +74,7 @@ def load_cli_config(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None), overrides)
 
 
-def not_yet(name: str, issue: str):  # noqa: ANN201
+def not_yet(name: str, issue: str):
     """A ``func`` for a subcommand that is wired but not built yet."""
 
     def run(_args: argparse.Namespace) -> int:

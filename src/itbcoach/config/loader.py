@@ -135,11 +135,11 @@ def build(cls: type[T], data: Any, path: str = "") -> T:
         raise ConfigError(f"'{path}': {exc}") from None
 
 
-def _convert(tp: Any, value: Any, path: str) -> Any:  # noqa: C901, PLR0911, PLR0912
+def _convert(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None or value == "" and type(None) in args:
+        if value is None or (value == "" and type(None) in args):
             if type(None) in args:
                 return None
         errors = []

@@ -45,14 +45,14 @@ _FACING = int(Kind.FACING)
 
 
 @numba.njit(cache=True, inline="always")
-def _angle2(ax, ay, bx, by, cx, cy):  # noqa: ANN001, ANN202 - numba
+def _angle2(ax, ay, bx, by, cx, cy):
     ux, uy = ax - bx, ay - by
     vx, vy = cx - bx, cy - by
     return math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy) * _RAD2DEG
 
 
 @numba.njit(cache=True, inline="always")
-def _angle3(a, b, c):  # noqa: ANN001, ANN202 - numba
+def _angle3(a, b, c):
     ux, uy, uz = a[0] - b[0], a[1] - b[1], a[2] - b[2]
     vx, vy, vz = c[0] - b[0], c[1] - b[1], c[2] - b[2]
     cx = uy * vz - uz * vy
@@ -63,12 +63,12 @@ def _angle3(a, b, c):  # noqa: ANN001, ANN202 - numba
 
 
 @numba.njit(cache=True, inline="always")
-def _yaw(lm, a, b, w):  # noqa: ANN001, ANN202 - numba
+def _yaw(lm, a, b, w):
     return math.atan2((lm[a, 2] - lm[b, 2]) * w, (lm[a, 0] - lm[b, 0]) * w) * _RAD2DEG
 
 
 @numba.njit(cache=True)
-def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001, ANN202, C901, PLR0912, PLR0915
+def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):
     """Fill ``out (K,)`` from one frame ``lm (33, C)``; see the table for each kind."""
     hx = (lm[_LH, 0] + lm[_RH, 0]) * 0.5 * w
     hy = (lm[_LH, 1] + lm[_RH, 1]) * 0.5 * h
@@ -157,14 +157,14 @@ def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001
 
 
 @numba.njit(cache=True)
-def _run_serial(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001, ANN202
+def _run_serial(lm, w, h, world, has_world, kinds, pts, consts, out):
     for t in range(lm.shape[0]):
         _frame(lm[t], w, h, world[t * np.int64(has_world)], has_world, kinds, pts, consts,
                out[t])
 
 
 @numba.njit(cache=True, parallel=True)
-def _run_parallel(lm, w, h, world, has_world, kinds, pts, consts, out):  # noqa: ANN001, ANN202
+def _run_parallel(lm, w, h, world, has_world, kinds, pts, consts, out):
     for t in numba.prange(lm.shape[0]):
         _frame(lm[t], w, h, world[t * np.int64(has_world)], has_world, kinds, pts, consts,
                out[t])

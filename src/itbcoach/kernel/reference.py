@@ -23,7 +23,7 @@ def _yaw(p: np.ndarray, a: int, b: int) -> float:
     return float(np.degrees(np.arctan2(d[2], d[0])))
 
 
-def _metric(spec: MetricSpec, p: np.ndarray, world: np.ndarray | None, h: float,  # noqa: C901, PLR0911, PLR0912
+def _metric(spec: MetricSpec, p: np.ndarray, world: np.ndarray | None, h: float,
             scale: float, lat: float) -> float:
     pt = spec.points
     xy = p[:, :2]

@@ -1,0 +1,66 @@
+"""Scoring stage: the step-down test and exercise counting behind one entry point.
+
+* :func:`load_input` turns a video or a landmark ``.npz`` into a :class:`PoseSequence`.
+* :func:`score_task` scores it: ``"stepdown"`` goes to
+  :func:`itbcoach.scoring.stepdown.score_stepdown`, every other task id to
+  :func:`itbcoach.exercises.score_exercise`.
+
+Both return a result object with ``summary() -> str`` (human-readable), ``to_json() ->
+dict`` and ``ok`` (something was measured).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from itbcoach.config import Config
+from itbcoach.errors import InputError
+from itbcoach.landmarks import LandmarkFileError, PoseSequence, load_npz
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
+
+
+class TaskResult(Protocol):
+    """What :func:`score_task` returns."""
+
+    ok: bool
+
+    def summary(self) -> str:
+        """Human-readable result for the terminal."""
+        ...
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        ...
+
+
+def load_input(path: Path, config: Config, model: str | None = None,
+               progress: bool = True) -> tuple[PoseSequence, dict[str, Any]]:
+    """Landmarks of a video (run through the pose model) or a landmark file.
+
+    Returns the sequence and metadata about how it was obtained (source, model, fps...).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if path.suffix.lower() == ".npz":
+        try:
+            return load_npz(path), {"source": str(path), "kind": "landmarks"}
+        except LandmarkFileError as exc:
+            raise InputError(str(exc)) from None
+    from itbcoach.pose import extract_landmarks
+
+    return extract_landmarks(path, config, model=model, progress=progress)
+
+
+def score_task(seq: PoseSequence, task: str, config: Config, *, side: str = "auto",
+               pain: bool | None = None, meta: dict[str, Any] | None = None) -> TaskResult:
+    """Score ``seq`` as ``task`` ("stepdown" or an exercise id)."""
+    if task == "stepdown":
+        from itbcoach.scoring.stepdown import score_stepdown
+
+        return score_stepdown(seq, config, side=side, pain=pain, meta=meta)
+    from itbcoach.exercises import score_exercise
+
+    return score_exercise(seq, task, config, meta=meta)
