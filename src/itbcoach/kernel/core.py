@@ -63,36 +63,53 @@ def _angle3(a, b, c):
 
 
 @numba.njit(cache=True, inline="always")
+def _px(lm, i, w):
+    """x (or z, channel 2) of landmark ``i`` in pixels, in float64 whatever the input."""
+    return np.float64(lm[i, 0]) * w
+
+
+@numba.njit(cache=True, inline="always")
+def _py(lm, i, h):
+    return np.float64(lm[i, 1]) * h
+
+
+@numba.njit(cache=True, inline="always")
+def _pz(lm, i, w):
+    return np.float64(lm[i, 2]) * w
+
+
+@numba.njit(cache=True, inline="always")
 def _yaw(lm, a, b, w):
-    return math.atan2((lm[a, 2] - lm[b, 2]) * w, (lm[a, 0] - lm[b, 0]) * w) * _RAD2DEG
+    return math.atan2(_pz(lm, a, w) - _pz(lm, b, w), _px(lm, a, w) - _px(lm, b, w)) * _RAD2DEG
+
 
 
 @numba.njit(cache=True)
 def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):
     """Fill ``out (K,)`` from one frame ``lm (33, C)``; see the table for each kind."""
-    hx = (lm[_LH, 0] + lm[_RH, 0]) * 0.5 * w
-    hy = (lm[_LH, 1] + lm[_RH, 1]) * 0.5 * h
-    sx = (lm[_LS, 0] + lm[_RS, 0]) * 0.5 * w
-    sy = (lm[_LS, 1] + lm[_RS, 1]) * 0.5 * h
+    hx = (_px(lm, _LH, w) + _px(lm, _RH, w)) * 0.5
+    hy = (_py(lm, _LH, h) + _py(lm, _RH, h)) * 0.5
+    sx = (_px(lm, _LS, w) + _px(lm, _RS, w)) * 0.5
+    sy = (_py(lm, _LS, h) + _py(lm, _RS, h)) * 0.5
     scale = math.sqrt((sx - hx) ** 2 + (sy - hy) ** 2)
     inv = 1.0 / scale if scale > 0.0 else math.nan
-    side_dx = (lm[_LH, 0] - lm[_RH, 0]) + (lm[_LS, 0] - lm[_RS, 0])
+    side_dx = (_px(lm, _LH, w) - _px(lm, _RH, w)) + (_px(lm, _LS, w) - _px(lm, _RS, w))
     lat = 1.0 if side_dx > 0.0 else (-1.0 if side_dx < 0.0 else math.nan)
     for k in range(kinds.shape[0]):
         kind = kinds[k]
         a, b, c, d = pts[k, 0], pts[k, 1], pts[k, 2], pts[k, 3]
         if kind == _FLEXION:
-            out[k] = 180.0 - _angle2(lm[a, 0] * w, lm[a, 1] * h, lm[b, 0] * w, lm[b, 1] * h,
-                                     lm[c, 0] * w, lm[c, 1] * h)
+            out[k] = 180.0 - _angle2(_px(lm, a, w), _py(lm, a, h), _px(lm, b, w), _py(lm, b, h),
+                                     _px(lm, c, w), _py(lm, c, h))
         elif kind == _FLEXION_3D:
             out[k] = 180.0 - _angle3(world[a], world[b], world[c]) if has_world else math.nan
         elif kind == _ANGLE:
-            out[k] = _angle2(lm[a, 0] * w, lm[a, 1] * h, lm[b, 0] * w, lm[b, 1] * h,
-                             lm[c, 0] * w, lm[c, 1] * h)
+            out[k] = _angle2(_px(lm, a, w), _py(lm, a, h), _px(lm, b, w), _py(lm, b, h),
+                             _px(lm, c, w), _py(lm, c, h))
         elif kind == _FPPA:
-            ax, ay = lm[a, 0] * w, lm[a, 1] * h  # hip
-            bx, by = lm[b, 0] * w, lm[b, 1] * h  # knee
-            cx, cy = lm[c, 0] * w, lm[c, 1] * h  # ankle
+            ax, ay = _px(lm, a, w), _py(lm, a, h)  # hip
+            bx, by = _px(lm, b, w), _py(lm, b, h)  # knee
+            cx, cy = _px(lm, c, w), _py(lm, c, h)  # ankle
             mag = 180.0 - _angle2(ax, ay, bx, by, cx, cy)
             # sign of the knee's x offset from the hip->ankle line at the knee's height:
             # the cross product gives "rightward" for a line pointing down the image,
@@ -104,27 +121,27 @@ def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):
             out[k] = mag if s > 0.0 else (-mag if s < 0.0 else mag * 0.0 * s)
         elif kind == _MEDIAL_OFFSET:
             medial = lat if c == 1 else -lat
-            out[k] = (lm[a, 0] - lm[b, 0]) * w * medial * inv - consts[k]
+            out[k] = (_px(lm, a, w) - _px(lm, b, w)) * medial * inv - consts[k]
         elif kind == _TILT:
-            out[k] = math.atan2((lm[a, 1] - lm[b, 1]) * h, abs(lm[a, 0] - lm[b, 0]) * w) \
-                * _RAD2DEG
+            out[k] = math.atan2(_py(lm, a, h) - _py(lm, b, h),
+                                abs(_px(lm, a, w) - _px(lm, b, w))) * _RAD2DEG
         elif kind == _LATERAL_LEAN or kind == _INCLINE:
-            lx = (lm[a, 0] + lm[b, 0]) * 0.5 * w
-            ly = (lm[a, 1] + lm[b, 1]) * 0.5 * h
-            ux = (lm[c, 0] + lm[d, 0]) * 0.5 * w
-            uy = (lm[c, 1] + lm[d, 1]) * 0.5 * h
+            lx = (_px(lm, a, w) + _px(lm, b, w)) * 0.5
+            ly = (_py(lm, a, h) + _py(lm, b, h)) * 0.5
+            ux = (_px(lm, c, w) + _px(lm, d, w)) * 0.5
+            uy = (_py(lm, c, h) + _py(lm, d, h)) * 0.5
             if kind == _LATERAL_LEAN:
                 out[k] = math.atan2((ux - lx) * lat, ly - uy) * _RAD2DEG
             else:
                 out[k] = math.atan2(abs(ux - lx), ly - uy) * _RAD2DEG
         elif kind == _DISTANCE:
-            dx = (lm[a, 0] - lm[b, 0]) * w
-            dy = (lm[a, 1] - lm[b, 1]) * h
+            dx = _px(lm, a, w) - _px(lm, b, w)
+            dy = _py(lm, a, h) - _py(lm, b, h)
             out[k] = math.sqrt(dx * dx + dy * dy) * inv
         elif kind == _FOOT_ROTATION:
             lateral = lat if c == 0 else -lat
-            out[k] = math.atan2((lm[b, 0] - lm[a, 0]) * w * lateral,
-                                (lm[b, 1] - lm[a, 1]) * h) * _RAD2DEG
+            out[k] = math.atan2((_px(lm, b, w) - _px(lm, a, w)) * lateral,
+                                _py(lm, b, h) - _py(lm, a, h)) * _RAD2DEG
         elif kind == _YAW:
             out[k] = _yaw(lm, a, b, w)
         elif kind == _TWIST:
@@ -135,21 +152,21 @@ def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):
                 t += 360.0
             out[k] = t
         elif kind == _WIDTH:
-            out[k] = abs(lm[a, 0] - lm[b, 0]) * w * inv
+            out[k] = abs(_px(lm, a, w) - _px(lm, b, w)) * inv
         elif kind == _GAP_RATIO:
-            out[k] = abs(lm[a, 0] - lm[b, 0]) / abs(lm[c, 0] - lm[d, 0]) \
-                if lm[c, 0] != lm[d, 0] else math.nan
+            den = abs(_px(lm, c, w) - _px(lm, d, w))
+            out[k] = abs(_px(lm, a, w) - _px(lm, b, w)) / den if den != 0.0 else math.nan
         elif kind == _HEIGHT_DIFF:
-            out[k] = (lm[b, 1] - lm[a, 1]) * h * inv
+            out[k] = (_py(lm, b, h) - _py(lm, a, h)) * inv
         elif kind == _MID_Y:
-            out[k] = (lm[a, 1] + lm[b, 1]) * 0.5 * h * inv
+            out[k] = (_py(lm, a, h) + _py(lm, b, h)) * 0.5 * inv
         elif kind == _MID_X:
-            out[k] = (lm[a, 0] + lm[b, 0]) * 0.5 * w * inv
+            out[k] = (_px(lm, a, w) + _px(lm, b, w)) * 0.5 * inv
         elif kind == _SCALE:
             out[k] = scale
         elif kind == _BODY_HEIGHT:
-            out[k] = max(lm[b, 1], lm[c, 1]) - lm[a, 1] \
-                if lm[b, 1] == lm[b, 1] and lm[c, 1] == lm[c, 1] else math.nan
+            yb, yc = _py(lm, b, 1.0), _py(lm, c, 1.0)
+            out[k] = max(yb, yc) - _py(lm, a, 1.0) if yb == yb and yc == yc else math.nan
         elif kind == _FACING:
             out[k] = lat
         else:
