@@ -291,3 +291,16 @@ def test_bad_shape_is_rejected() -> None:
         compute_metrics(np.zeros((5, 17, 3)), (640, 480))
     with pytest.raises(ValueError, match="world_landmarks"):
         compute_metrics(np.zeros((5, 33, 3)), (640, 480), np.zeros((4, 33, 3)))
+
+
+def test_inlined_atan2_matches_libm_everywhere() -> None:
+    from itbcoach.kernel.core import _atan2
+
+    rng = np.random.default_rng(3)
+    ys = np.concatenate([rng.normal(size=2000), [0.0, -0.0, 1.0, -1.0, 0.0, 1e-300, np.nan, 1.0]])
+    xs = np.concatenate([rng.normal(size=2000), [-1.0, -1.0, 0.0, 0.0, 0.0, -1.0, 1.0, np.nan]])
+    got = np.array([_atan2(y, x) for y, x in zip(ys, xs, strict=True)])
+    want = np.arctan2(ys, xs)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-11)  # rad, = 1.1e-9 deg
+    assert math.copysign(1, _atan2(-0.0, -1.0)) == -1.0  # signed zeros as libm
