@@ -1,0 +1,1 @@
+"""Feedback stage: the overlay (drawing only), text rendering, voice cues."""

@@ -1,0 +1,207 @@
+"""The coaching overlay: skeleton, guide lines, counters, hold ring, cue, framing, FPS.
+
+Drawing code only draws. Everything shown comes in an :class:`OverlayState` built by
+the caller (the live loop or the video annotator) from the scorer's state; nothing here
+counts, scores or reads a clock. Sizes scale with the frame height, so the same state
+reads well on a 480p camera and a 1080p recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from itbcoach.feedback.text import Color, put_text, text_size
+from itbcoach.landmarks.types import POSE_CONNECTIONS
+
+LEFT_COLOR: Color = (255, 170, 60)  # subject's left: blue-ish (BGR)
+RIGHT_COLOR: Color = (60, 170, 255)  # subject's right: orange
+MID_COLOR: Color = (230, 230, 230)
+GOOD: Color = (90, 200, 90)
+WARN: Color = (40, 170, 255)
+BAD: Color = (60, 60, 235)
+PANEL: Color = (30, 30, 30)
+
+_LEFT_POINTS = {1, 2, 3, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
+_RIGHT_POINTS = {4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32}
+LEVEL_COLORS: dict[str, Color] = {"info": (255, 255, 255), "good": GOOD, "warn": WARN,
+                                  "bad": BAD}
+
+
+@dataclass(frozen=True)
+class GuideLine:
+    """A task-specific line, e.g. the pelvic line or a knee-over-toe line (pixels)."""
+
+    p0: tuple[float, float]
+    p1: tuple[float, float]
+    color: Color = MID_COLOR
+    thickness: int = 2
+    dashed: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class OverlayState:
+    """Everything the overlay shows for one frame. ``None`` = not shown.
+
+    Attributes:
+        landmarks_px: ``(33, 2)`` pixel coordinates in the frame being drawn (NaN =
+            missing), already mirrored by the caller if the display is mirrored.
+        guides: task guide lines (pelvic line, knee-over-toe lines, ...).
+        title: task name, top left.
+        counter / counter_label: big count top right, e.g. ``"3/5"`` and ``"reps"``.
+        progress: text under the title, e.g. ``"set 2 of 2 - left side"``.
+        hold_fraction / hold_text: hold progress ring (0..1) and its label ``"4.2 s"``.
+        cue / cue_level: the current coaching cue, large, bottom centre; level
+            ``info`` | ``good`` | ``warn`` | ``bad`` sets its colour.
+        framing: a framing instruction shown as a banner mid-frame.
+        faults: fault flags to list (annotated video), drawn in red.
+        metrics: ``(label, value)`` rows for a small panel.
+        fps / latency_ms: corner readout.
+        stale: the landmarks come from an earlier frame (shown in the corner).
+        keys: keyboard help line at the bottom.
+        banner: large centred message (countdown, "switch legs", results title).
+    """
+
+    landmarks_px: np.ndarray | None = None
+    guides: tuple[GuideLine, ...] = ()
+    title: str | None = None
+    counter: str | None = None
+    counter_label: str = ""
+    progress: str | None = None
+    hold_fraction: float | None = None
+    hold_text: str | None = None
+    cue: str | None = None
+    cue_level: str = "info"
+    framing: str | None = None
+    faults: tuple[str, ...] = ()
+    metrics: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    fps: float | None = None
+    latency_ms: float | None = None
+    stale: bool = False
+    keys: str | None = None
+    banner: str | None = None
+
+
+def draw_skeleton(frame: np.ndarray, pts: np.ndarray, scale: float) -> None:
+    """Bones and joints, left/right coloured, anti-aliased; NaN points skipped."""
+    th = max(2, round(3 * scale))
+    ok = np.isfinite(pts).all(axis=1)
+    ip = np.zeros(pts.shape, dtype=np.int32)
+    ip[ok] = np.round(pts[ok]).astype(np.int32)
+    for a, b in POSE_CONNECTIONS:
+        if ok[a] and ok[b]:
+            color = LEFT_COLOR if a in _LEFT_POINTS and b in _LEFT_POINTS else (
+                RIGHT_COLOR if a in _RIGHT_POINTS and b in _RIGHT_POINTS else MID_COLOR)
+            cv2.line(frame, tuple(ip[a]), tuple(ip[b]), color, th, cv2.LINE_AA)
+    r = max(3, round(4 * scale))
+    for i in np.flatnonzero(ok):
+        if i > 10 or i == 0:
+            color = LEFT_COLOR if i in _LEFT_POINTS else RIGHT_COLOR if i in _RIGHT_POINTS \
+                else MID_COLOR
+            cv2.circle(frame, tuple(ip[i]), r, (255, 255, 255), -1, cv2.LINE_AA)
+            cv2.circle(frame, tuple(ip[i]), r, color, max(1, th // 2), cv2.LINE_AA)
+
+
+def _draw_guide(frame: np.ndarray, g: GuideLine, scale: float, font: int) -> None:
+    if not (np.isfinite(g.p0).all() and np.isfinite(g.p1).all()):
+        return
+    p0 = np.array(g.p0, float)
+    p1 = np.array(g.p1, float)
+    th = max(1, round(g.thickness * scale))
+    if g.dashed:
+        n = max(2, int(np.linalg.norm(p1 - p0) / (12 * scale)))
+        for k in range(0, n, 2):
+            a = p0 + (p1 - p0) * k / n
+            b = p0 + (p1 - p0) * min(k + 1, n) / n
+            cv2.line(frame, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)),
+                     g.color, th, cv2.LINE_AA)
+    else:
+        cv2.line(frame, tuple(np.round(p0).astype(int)), tuple(np.round(p1).astype(int)),
+                 g.color, th, cv2.LINE_AA)
+    if g.label:
+        put_text(frame, g.label, (int(p1[0]) + 6, int(p1[1])), font, g.color, anchor="lm",
+                 background=PANEL, pad=3)
+
+
+def draw_hold_ring(frame: np.ndarray, center: tuple[int, int], radius: int,
+                   fraction: float, text: str | None, scale: float) -> None:
+    """A progress ring (full = hold done) with its label in the middle."""
+    th = max(4, round(8 * scale))
+    cv2.circle(frame, center, radius, (80, 80, 80), th, cv2.LINE_AA)
+    frac = float(np.clip(fraction, 0.0, 1.0))
+    if frac > 0:
+        cv2.ellipse(frame, center, (radius, radius), -90, 0, 360 * frac,
+                    GOOD if frac >= 1 else (255, 255, 255), th, cv2.LINE_AA)
+    if text:
+        put_text(frame, text, center, max(12, round(radius * 0.5)), bold=True, anchor="mm")
+
+
+def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
+    """Draw ``state`` onto ``frame`` (BGR uint8, in place) and return it."""
+    h, w = frame.shape[:2]
+    s = h / 720.0  # scale relative to a 720p frame
+    small, body, big, huge = (max(11, round(v * s)) for v in (18, 26, 40, 84))
+    m = round(16 * s)
+    for g in state.guides:
+        _draw_guide(frame, g, s, small)
+    if state.landmarks_px is not None:
+        draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
+    y = m
+    if state.title:
+        box = put_text(frame, state.title, (m, y), body, bold=True, background=PANEL)
+        y = box[3] + round(6 * s)
+    if state.progress:
+        box = put_text(frame, state.progress, (m, y), small, background=PANEL)
+        y = box[3] + round(6 * s)
+    for label, value in state.metrics:
+        box = put_text(frame, f"{label}: {value}", (m, y), small, background=PANEL)
+        y = box[3] + round(2 * s)
+    for fault in state.faults:
+        box = put_text(frame, f"! {fault}", (m, y), small, BAD, bold=True,
+                       background=(255, 255, 255), alpha=0.8)
+        y = box[3] + round(2 * s)
+    ty = m
+    if state.counter is not None:
+        box = put_text(frame, state.counter, (w - m, m), huge, bold=True, anchor="rt",
+                       background=PANEL)
+        ty = box[3] + round(4 * s)
+        if state.counter_label:
+            box = put_text(frame, state.counter_label, (w - m, ty), small, anchor="rt",
+                           background=PANEL)
+            ty = box[3] + round(8 * s)
+    if state.hold_fraction is not None:
+        r = round(56 * s)
+        draw_hold_ring(frame, (w - m - r, ty + r + round(8 * s)), r, state.hold_fraction,
+                       state.hold_text, s)
+    if state.framing:
+        put_text(frame, state.framing, (w // 2, round(h * 0.42)), body, WARN, bold=True,
+                 anchor="mm", background=PANEL, alpha=0.75, pad=round(12 * s))
+    if state.banner:
+        put_text(frame, state.banner, (w // 2, h // 2), huge, bold=True, anchor="mm",
+                 background=PANEL, alpha=0.7, pad=round(20 * s))
+    bottom = h - m
+    if state.keys:
+        box = put_text(frame, state.keys, (w // 2, bottom), small, anchor="mb",
+                       background=PANEL)
+        bottom = box[1] - round(6 * s)
+    if state.cue:
+        size = big
+        while size > small and text_size(state.cue, size, True)[0] > w - 2 * m:
+            size -= 2
+        put_text(frame, state.cue, (w // 2, bottom), size, LEVEL_COLORS.get(
+            state.cue_level, (255, 255, 255)), bold=True, anchor="mb", background=PANEL,
+            alpha=0.7, pad=round(10 * s))
+    corner = []
+    if state.fps is not None:
+        corner.append(f"{state.fps:4.1f} fps")
+    if state.latency_ms is not None:
+        corner.append(f"{state.latency_ms:3.0f} ms")
+    if state.stale:
+        corner.append("last result")
+    if corner:
+        put_text(frame, "  ".join(corner), (m, h - m), max(10, round(14 * s)), (200, 200, 200),
+                 anchor="lb", background=PANEL, pad=4)
+    return frame

@@ -1,0 +1,93 @@
+"""The overlay draws what its state says, anti-aliased, and nothing else."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from itbcoach.feedback.overlay import (
+    LEFT_COLOR,
+    RIGHT_COLOR,
+    GuideLine,
+    OverlayState,
+    draw_overlay,
+)
+from itbcoach.feedback.text import put_text, text_mask
+from itbcoach.landmarks import Landmark as L
+
+
+def standing_px(w: int = 1280, h: int = 720) -> np.ndarray:
+    pts = np.full((33, 2), np.nan)
+    k = h / 480
+    for lm, (x, y) in {
+        L.LEFT_SHOULDER: (360, 100), L.RIGHT_SHOULDER: (280, 100),
+        L.LEFT_HIP: (350, 250), L.RIGHT_HIP: (290, 250),
+        L.LEFT_KNEE: (350, 350), L.RIGHT_KNEE: (290, 350),
+        L.LEFT_ANKLE: (350, 440), L.RIGHT_ANKLE: (290, 440),
+    }.items():
+        pts[lm] = (w / 2 + (x - 320) * k, y * k)
+    return pts
+
+
+def blank(w: int = 1280, h: int = 720) -> np.ndarray:
+    return np.full((h, w, 3), 90, np.uint8)
+
+
+def test_skeleton_is_drawn_in_side_colours() -> None:
+    pts = standing_px()
+    img = draw_overlay(blank(), OverlayState(landmarks_px=pts))
+    mid_left = ((pts[L.LEFT_HIP] + pts[L.LEFT_KNEE]) / 2).round().astype(int)
+    mid_right = ((pts[L.RIGHT_HIP] + pts[L.RIGHT_KNEE]) / 2).round().astype(int)
+    assert tuple(img[mid_left[1], mid_left[0]]) == LEFT_COLOR
+    assert tuple(img[mid_right[1], mid_right[0]]) == RIGHT_COLOR
+    # away from the body nothing changed
+    assert (img[20:200, 20:200] == 90).all()
+
+
+def test_missing_landmarks_are_skipped() -> None:
+    pts = standing_px()
+    pts[L.LEFT_KNEE] = np.nan
+    img = draw_overlay(blank(), OverlayState(landmarks_px=pts))
+    mid = ((pts[L.LEFT_HIP] + pts[L.LEFT_ANKLE]) / 2).round().astype(int)
+    assert tuple(img[mid[1], mid[0]]) == (90, 90, 90)  # no bone through the missing knee
+
+
+def test_counter_cue_and_ring_regions() -> None:
+    state = OverlayState(counter="3/5", counter_label="reps", hold_fraction=0.5,
+                         hold_text="2.5 s", cue="Keep your pelvis level", cue_level="warn",
+                         title="Step-down", fps=30.0, latency_ms=80.0)
+    img = draw_overlay(blank(), state)
+    top_right = img[:120, -260:]
+    assert (top_right.max(axis=2) >= 250).sum() > 500  # big white digits
+    bottom = img[-120:, 300:980]
+    assert (np.abs(bottom.astype(int) - (40, 170, 255)).sum(axis=2) < 30).sum() > 500
+    # text is anti-aliased: many intermediate levels along glyph edges
+    assert len(np.unique(top_right[..., 1])) > 30
+
+
+def test_guides_and_small_frames() -> None:
+    pts = standing_px(320, 240)
+    state = OverlayState(landmarks_px=pts, guides=(
+        GuideLine((10.0, 10.0), (100.0, 10.0), (0, 255, 255), dashed=True, label="x"),
+        GuideLine((np.nan, 0.0), (1.0, 1.0))), cue="A very long cue " * 6,
+        banner="Switch legs", framing="Step back so your feet are visible")
+    img = draw_overlay(blank(320, 240), state)
+    assert img.shape == (240, 320, 3)
+    row = img[9:12, 10:100].astype(int).reshape(-1, 3)
+    yellowish = (row[:, 0] < 60) & (row[:, 1] > 200) & (row[:, 2] > 200)
+    assert 10 < yellowish.sum() < 3 * 90  # dashed: some, not all, of the line
+
+
+def test_text_mask_is_cached_and_clipped() -> None:
+    assert text_mask("abc", 20) is text_mask("abc", 20)
+    img = blank(100, 50)
+    box = put_text(img, "off the edge", (90, 40), 30)
+    assert box[2] <= 100 and box[3] <= 50
+
+
+@pytest.mark.parametrize("anchor", ["lt", "mm", "rb"])
+def test_put_text_anchors(anchor: str) -> None:
+    img = blank(400, 200)
+    x0, y0, x1, y1 = put_text(img, "Hi", (200, 100), 40, anchor=anchor, pad=0)
+    cx, cy = {"lt": (x0, y0), "mm": ((x0 + x1) // 2, (y0 + y1) // 2), "rb": (x1, y1)}[anchor]
+    assert abs(cx - 200) <= 2 and abs(cy - 100) <= 2
