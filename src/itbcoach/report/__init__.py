@@ -1,0 +1,1 @@
+"""Reporting stage: history database, trend plots, HTML reports, annotated video."""

@@ -1,0 +1,234 @@
+"""Local history of sessions and their events, in SQLite.
+
+One database file per user (``$ITBCOACH_HISTORY``, else ``history.sqlite`` in the
+platform data directory). WAL journal, ``synchronous=FULL`` and one transaction per
+finished event: a crash or a kill loses at most the event being written. The schema is
+versioned in ``PRAGMA user_version``; :data:`SCHEMA_VERSION` migrations run on open.
+
+Tables:
+
+* ``sessions``: one row per live session or offline score (kind, task, source, start and
+  end time, status ``running`` | ``completed`` | ``interrupted`` | ``failed``, summary).
+* ``events``: what happened, as it happened: ``rep``, ``hold``, ``step``, ``set``,
+  ``side``, ``cue``, ``stepdown_rep``, ``stepdown_side`` (a side's test result),
+  ``result`` ... with the time in the session (s), the side and a JSON payload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from itbcoach.errors import ExitCode, UserError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    task TEXT NOT NULL,
+    source TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    type TEXT NOT NULL,
+    t_s REAL,
+    side TEXT,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_session ON events(session_id, type);
+CREATE INDEX IF NOT EXISTS sessions_task ON sessions(task, started_at);
+"""
+
+
+class HistoryError(UserError):
+    """The history database is missing, corrupt or not ours."""
+
+    exit_code = ExitCode.INPUT
+
+
+def default_path() -> Path:
+    """``$ITBCOACH_HISTORY`` or ``history.sqlite`` in the platform data directory."""
+    env = os.environ.get("ITBCOACH_HISTORY")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("itbcoach")) / "history.sqlite"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session as stored."""
+
+    id: int
+    kind: str
+    task: str
+    source: str | None
+    started_at: str
+    ended_at: str | None
+    status: str
+    summary: dict[str, Any] | None
+    events: int
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as stored."""
+
+    id: int
+    session_id: int
+    type: str
+    t_s: float | None
+    side: str | None
+    created_at: str
+    data: dict[str, Any]
+
+
+class History:
+    """The history database. Use as a context manager or call :meth:`close`.
+
+    Args:
+        path: database file; default :func:`default_path`.
+        create: create the file when missing (``False``: raise HistoryError instead).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, create: bool = True) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        if not self.path.exists() and not create:
+            raise HistoryError(f"no history yet at {self.path} (it is created by the first "
+                               "`itbcoach score` or `itbcoach live` session)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"history database {self.path} is unreadable ({exc}); move it away or "
+                "delete it to start a new history") from None
+        except OSError as exc:
+            raise HistoryError(f"cannot open history database {self.path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"history database {self.path} has schema {version}, newer "
+                               f"than this itbcoach ({SCHEMA_VERSION}); upgrade itbcoach")
+        if version < 1:  # one script = one transaction: all of the schema or none
+            self._db.executescript(
+                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def start_session(self, kind: str, task: str, source: str | None = None) -> int:
+        """Open a session (``kind`` = ``live`` | ``offline``); returns its id."""
+        with self._tx():
+            cur = self._db.execute(
+                "INSERT INTO sessions(kind, task, source, started_at) VALUES (?, ?, ?, ?)",
+                (kind, task, source, _now()))
+        return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def add_event(self, session_id: int, type: str, data: dict[str, Any] | None = None,
+                  t_s: float | None = None, side: str | None = None) -> int:
+        """Store one finished event in its own transaction; returns the event id."""
+        payload = json.dumps(data or {}, default=_json_default)
+        with self._tx():
+            cur = self._db.execute(
+                "INSERT INTO events(session_id, type, t_s, side, created_at, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (session_id, type, t_s, side, _now(), payload))
+        return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def end_session(self, session_id: int, status: str = "completed",
+                    summary: dict[str, Any] | None = None) -> None:
+        """Close a session with its final status and summary."""
+        with self._tx():
+            self._db.execute(
+                "UPDATE sessions SET ended_at = ?, status = ?, summary = ? WHERE id = ?",
+                (_now(), status, None if summary is None else json.dumps(
+                    summary, default=_json_default), session_id))
+
+    def sessions(self, task: str | None = None) -> list[SessionRow]:
+        """Sessions, oldest first, optionally of one task."""
+        sql = ("SELECT s.id, s.kind, s.task, s.source, s.started_at, s.ended_at, s.status, "
+               "s.summary, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) "
+               "FROM sessions s")
+        args: tuple[Any, ...] = ()
+        if task:
+            sql += " WHERE s.task = ?"
+            args = (task,)
+        rows = self._query(sql + " ORDER BY s.started_at, s.id", args)
+        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                           None if r[7] is None else json.loads(r[7]), r[8]) for r in rows]
+
+    def events(self, session_id: int | None = None, type: str | None = None,
+               task: str | None = None) -> list[EventRow]:
+        """Events in the order they were stored, filtered by session, type or task."""
+        sql = ("SELECT e.id, e.session_id, e.type, e.t_s, e.side, e.created_at, e.data "
+               "FROM events e JOIN sessions s ON s.id = e.session_id WHERE 1=1")
+        args: list[Any] = []
+        for col, val in (("e.session_id", session_id), ("e.type", type), ("s.task", task)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        rows = self._query(sql + " ORDER BY e.id", tuple(args))
+        return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"history database {self.path} is unreadable ({exc}); move "
+                               "it away or delete it to start a new history") from None
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for numpy scalars/arrays and paths in event payloads."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+

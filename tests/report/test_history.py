@@ -1,0 +1,110 @@
+"""History database: events survive kills, bad files give one clear line, trend plots."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import cv2
+import pytest
+
+from itbcoach.cli.main import main
+from itbcoach.report.history import SCHEMA_VERSION, History, HistoryError
+
+CHILD = r"""
+import sys, time
+from itbcoach.report.history import History
+h = History(sys.argv[1])
+sid = h.start_session("live", "monster-walk", "camera 0")
+for i in range(1000):
+    h.add_event(sid, "step", {"n": i}, t_s=i * 0.5, side="left")
+    print(i, flush=True)
+    time.sleep(0.02)
+"""
+
+
+def test_events_survive_a_kill_between_events(tmp_path) -> None:
+    db = tmp_path / "h.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE,
+                            text=True)
+    written = -1
+    try:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            written = int(line)
+            if written >= 14:
+                break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with History(db) as h:
+        (session,) = h.sessions()
+        events = h.events(session.id)
+    assert session.status == "running"  # never closed: the process was killed
+    assert written >= 14
+    # every event the child reported as written is there; at most one more was in flight
+    assert written + 1 <= len(events) <= written + 2
+    assert [e.data["n"] for e in events] == list(range(len(events)))
+    assert events[3].t_s == 1.5 and events[3].side == "left"
+
+
+def test_session_round_trip_and_summary(tmp_path) -> None:
+    with History(tmp_path / "h.sqlite") as h:
+        sid = h.start_session("offline", "stepdown", "clip.mp4")
+        h.add_event(sid, "stepdown_side", {"side": "left", "score": 2, "category": "medium",
+                                           "metrics": {"pelvic_drop_deg": 6.5}}, side="left")
+        h.end_session(sid, "completed", {"sides": [{"side": "left", "score": 2,
+                                                    "category": "medium"}]})
+        (s,) = h.sessions("stepdown")
+        assert (s.status, s.events, s.summary["sides"][0]["score"]) == ("completed", 1, 2)
+        assert h.sessions("squat") == []
+        assert h.events(type="stepdown_side")[0].data["metrics"]["pelvic_drop_deg"] == 6.5
+    con = sqlite3.connect(tmp_path / "h.sqlite")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_corrupt_missing_and_newer_files(tmp_path) -> None:
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryError, match=r"is unreadable .*delete it to start a new history"):
+        History(bad)
+    with pytest.raises(HistoryError, match="no history yet at"):
+        History(tmp_path / "none.sqlite", create=False)
+    newer = tmp_path / "newer.sqlite"
+    sqlite3.connect(newer).execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(HistoryError, match="newer than this itbcoach"):
+        History(newer)
+
+
+def test_history_cli_lists_and_plots(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "h.sqlite"
+    assert main(["history", "--db", str(db)]) == 3
+    assert "no history yet" in capsys.readouterr().err
+    with History(db) as h:
+        for i, (left, right) in enumerate([(3, 1), (2, 1), (1, 0)]):
+            sid = h.start_session("offline", "stepdown", f"week{i}.mp4")
+            for side, score in (("left", left), ("right", right)):
+                h.add_event(sid, "stepdown_side", {"side": side, "score": score,
+                                                   "metrics": {"pelvic_drop_deg": 3.0 * score,
+                                                               "fppa_deg": 5.0 + score}},
+                            side=side)
+            h.end_session(sid, "completed", {"sides": [
+                {"side": "left", "score": left, "category": "medium"},
+                {"side": "right", "score": right, "category": "good"}]})
+            time.sleep(0.002)
+    out = tmp_path / "trend.png"
+    assert main(["history", "--db", str(db), "--task", "stepdown", "--plot", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.count("stepdown") == 3 and "left 3 (medium), right 1 (good)" in text
+    assert "(18 points)" in text  # 3 sessions x 2 sides x (score + 2 metrics)
+    img = cv2.imread(str(out))
+    assert img is not None and img.shape[0] > 400
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"garbage" * 500)
+    assert main(["history", "--db", str(bad)]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("itbcoach: history database") and err.count("\n") == 1
