@@ -1,0 +1,84 @@
+"""H.264/mp4 writing that plays in a browser.
+
+OpenCV's pip wheels cannot encode H.264 (no libx264), so annotated videos and renders are
+written with PyAV (FFmpeg's libraries, libx264 included in its wheels): H.264 High
+profile, yuv420p, ``+faststart`` so a browser starts playing before the download ends.
+Writes go to a temporary file renamed into place on success (atomic).
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+
+class H264Writer:
+    """Write BGR uint8 frames to an H.264 mp4.
+
+    Args:
+        path: output ``.mp4``.
+        fps: frame rate (may be fractional, e.g. 29.97).
+        size: ``(width, height)``; odd sizes are padded by one pixel (yuv420p needs even).
+        crf: x264 constant rate factor (18 = visually lossless, 23 = default, 28 = small).
+        preset: x264 speed preset.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int],
+                 crf: int = 23, preset: str = "veryfast") -> None:
+        import av
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")
+        self.size = (int(size[0]), int(size[1]))
+        self._even = (self.size[0] + self.size[0] % 2, self.size[1] + self.size[1] % 2)
+        self._container = av.open(str(self._tmp), mode="w", format="mp4",
+                                  options={"movflags": "+faststart"})
+        rate = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width, self._stream.height = self._even
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.options = {"crf": str(crf), "preset": preset}
+        self.frames = 0
+        self._closed = False
+
+    def write(self, frame_bgr: np.ndarray) -> None:
+        """Append one ``(h, w, 3)`` BGR uint8 frame of the writer's size."""
+        import av
+
+        h, w = frame_bgr.shape[:2]
+        if (w, h) != self.size:
+            raise ValueError(f"frame size {(w, h)} != writer size {self.size}")
+        if self._even != self.size:
+            frame_bgr = np.pad(frame_bgr, ((0, self._even[1] - h), (0, self._even[0] - w),
+                                           (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_bgr), format="bgr24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self.frames += 1
+
+    def close(self, keep: bool = True) -> Path:
+        """Flush and finish; ``keep=False`` discards the partial file."""
+        if self._closed:
+            return self.path
+        self._closed = True
+        try:
+            if keep:
+                for packet in self._stream.encode():
+                    self._container.mux(packet)
+        finally:
+            self._container.close()
+        if keep:
+            os.replace(self._tmp, self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
+        return self.path
+
+    def __enter__(self) -> H264Writer:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.close(keep=exc_type is None)
