@@ -1,13 +1,105 @@
-"""``itbcoach live``: coach live from the camera"""
+"""``itbcoach live``: coach live from the camera (or a video played as one)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
-from itbcoach.cli.main import not_yet
+from itbcoach.cli.main import load_cli_config
+from itbcoach.config import Config
+from itbcoach.errors import ExitCode, UserError
+from itbcoach.live.coach import Coach
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``live`` subcommand."""
-    p = sub.add_parser("live", help="coach live from the camera")
-    p.set_defaults(func=not_yet("live", "issue 7"))
+    p = sub.add_parser(
+        "live", help="coach live from the camera",
+        description="Open the camera, show the mirrored picture with the skeleton and "
+                    "coaching on top, and guide the step-down test or an exercise.")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--task", help="stepdown, or an exercise id (e.g. monster-walk)")
+    what.add_argument("--program", action="store_true",
+                      help="the whole exercise programme in order, with rests")
+    p.add_argument("--source", default="0",
+                   help="camera index (default 0), or a video file / image folder")
+    p.add_argument("--realtime", action="store_true",
+                   help="play a video --source at its own pace, like a camera (drops "
+                        "frames when slower)")
+    p.add_argument("--mute", action="store_true", help="no voice cues")
+    p.add_argument("--no-window", action="store_true",
+                   help="run without a window (e.g. with --record)")
+    p.add_argument("--no-mirror", action="store_true", help="do not mirror the picture")
+    p.add_argument("--width", type=int, default=None, help="requested camera width, px")
+    p.add_argument("--height", type=int, default=None, help="requested camera height, px")
+    p.add_argument("--fps", type=float, default=None, help="requested camera frame rate")
+    p.add_argument("--model", metavar="PATH", default=None, help="explicit .task bundle")
+    p.add_argument("--max-seconds", type=float, default=None, help="stop after this long")
+    p.add_argument("--history", metavar="DB", type=Path, default=None,
+                   help="history database (default: $ITBCOACH_HISTORY or the data dir)")
+    p.add_argument("--record", metavar="OUT.mp4", type=Path, default=None,
+                   help="also save what is shown as an H.264 video")
+    p.add_argument("--stats", metavar="OUT.json", type=Path, default=None,
+                   help="write loop statistics (fps, latency) as JSON")
+    p.set_defaults(func=run)
+
+
+def make_coach(config: Config, task: str | None, program: bool) -> Coach:
+    """The coach for ``--task`` / ``--program``."""
+    from itbcoach.live.coach import ExerciseCoach, ProgramCoach
+
+    if program:
+        tasks = tuple(config.live.program) if hasattr(config, "live") else ()
+        if not tasks:
+            from itbcoach.exercises.definitions import exercise_ids
+
+            tasks = tuple(t for t in exercise_ids(config) if t in PROGRAM_DEFAULT)
+        rest = float(getattr(getattr(config, "live", None), "program_rest_s", 30.0))
+        return ProgramCoach(config, tasks, rest_s=rest)
+    if task == "stepdown":
+        from itbcoach.live.stepdown import StepdownCoach
+
+        return StepdownCoach(config)
+    from itbcoach.exercises.definitions import exercise_ids
+
+    if task not in exercise_ids(config):
+        raise UserError(f"unknown task {task!r}; choose stepdown or one of: "
+                        f"{', '.join(exercise_ids(config))}", ExitCode.USAGE)
+    return ExerciseCoach(config, task)
+
+
+#: The ITBS programme in order (used when the config names none).
+PROGRAM_DEFAULT = ("asmr-itb", "psoas-activator", "tibial-rotation", "monster-walk",
+                   "midline-hinge", "lunge-twist", "glute-iso", "heel-taps")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``itbcoach live``."""
+    from itbcoach.live.loop import LiveOptions, run_live
+
+    config = load_cli_config(args)
+    coach = make_coach(config, args.task, args.program)
+    options = LiveOptions(
+        source=args.source, realtime=args.realtime, mirror=not args.no_mirror,
+        mute=args.mute, window=not args.no_window, width=args.width, height=args.height,
+        fps=args.fps, model=args.model, max_seconds=args.max_seconds, history=args.history,
+        record=args.record)
+    try:
+        stats = run_live(config, coach, options)
+    except KeyboardInterrupt:
+        print(f"itbcoach: interrupted — everything finished so far is saved "
+              f"({_where(args)})", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    if args.stats is not None:
+        args.stats.write_text(json.dumps(stats.to_json(), indent=2) + "\n")
+    print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
+          f"{stats.display_fps:.1f} fps shown ({_where(args)})")
+    return ExitCode.OK
+
+
+def _where(args: argparse.Namespace) -> str:
+    from itbcoach.report.history import default_path
+
+    return f"history: {args.history or default_path()}"

@@ -1,0 +1,1 @@
+"""Live stage: the real-time camera loop, the coaches and the window."""

@@ -1,0 +1,317 @@
+"""Live coaches: what the person is asked to do, frame by frame.
+
+A coach turns one processed frame (time, metrics row, framing) into events and into the
+task part of the overlay. It never reads a clock or touches the camera: the live loop
+(:mod:`itbcoach.live.loop`) feeds it, so tests can replay any timeline.
+
+* :class:`ExerciseCoach` wraps the exercise engine's :class:`~itbcoach.exercises.session.
+  Session` (reps, holds, steps, timers, sets, rest, cues) for one task id.
+* :class:`ProgramCoach` runs the whole programme in order, resting between exercises.
+* :class:`~itbcoach.live.stepdown.StepdownCoach` guides the step-down test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.exercises.events import Event, EventKind
+from itbcoach.feedback.overlay import GuideLine
+
+
+@dataclass
+class CoachView:
+    """The coach's part of the overlay (see :class:`itbcoach.feedback.overlay.OverlayState`)."""
+
+    title: str = ""
+    counter: str | None = None
+    counter_label: str = ""
+    progress: str | None = None
+    hold_fraction: float | None = None
+    hold_text: str | None = None
+    cue: str | None = None
+    cue_level: str = "info"
+    banner: str | None = None
+    faults: tuple[str, ...] = ()
+    metrics: tuple[tuple[str, str], ...] = ()
+    guides: tuple[GuideLine, ...] = ()
+    keys: str = "space pause · q quit"
+
+
+@dataclass
+class Frame:
+    """One processed live frame handed to a coach.
+
+    Attributes:
+        t_s: capture time in seconds (the source's clock).
+        frame_id: the source's frame id.
+        metrics: ``(K,)`` kernel metrics (NaN when no person).
+        landmarks: ``(33, 3)`` normalised smoothed landmarks (NaN when no person).
+        visibility: ``(33,)``.
+        image_size: ``(width, height)``.
+        framing_ok: the framing gate passed for this coach's view.
+        instruction: the framing instruction ("" when fine).
+        people: poses MediaPipe saw.
+    """
+
+    t_s: float
+    frame_id: int
+    metrics: np.ndarray
+    landmarks: np.ndarray
+    visibility: np.ndarray
+    image_size: tuple[int, int]
+    framing_ok: bool
+    instruction: str
+    people: int = 1
+
+
+class Coach(Protocol):
+    """What the live loop drives."""
+
+    task: str
+    view: str  # "frontal" | "side" | "any": the framing gate's view
+
+    def update(self, frame: Frame) -> list[Event]:
+        """Feed one frame; returns the events that happened."""
+        ...
+
+    def key(self, key: str, t_s: float) -> list[Event]:
+        """A key press (``"space"``, ``"r"``, ``"n"``, ``"y"``, ...)."""
+        ...
+
+    def view_state(self, t_s: float) -> CoachView:
+        """What to show now."""
+        ...
+
+    @property
+    def done(self) -> bool:
+        """Finished: the loop may stop."""
+        ...
+
+    def finish(self, t_s: float) -> list[Event]:
+        """Close what is open (the session ends); returns the last events."""
+        ...
+
+    def result(self) -> dict[str, Any]:
+        """JSON-ready summary of the session (stored in the history)."""
+        ...
+
+
+#: Spoken text for events (voice cues); counts are spoken as words by the engine.
+def speech(event: Event) -> str | None:
+    """What the voice says for ``event`` (None = nothing)."""
+    kind = event.kind
+    data = event.data
+    if kind == EventKind.CUE:
+        return str(data.get("text") or "")
+    if kind in (EventKind.REP, EventKind.STEP):
+        n = data.get("count") or data.get("n")
+        return str(n) if n else None
+    if kind == EventKind.HOLD:
+        return f"done, {float(data.get('duration_s', 0)):.0f} seconds"
+    if kind == EventKind.HOLD_TARGET:
+        return "hold complete"
+    if kind == EventKind.SIDE_SWITCH:
+        return "switch sides"
+    if kind == EventKind.TIMER_TARGET:
+        return "time, switch sides"
+    if kind == EventKind.SET_COMPLETE:
+        return "set complete, rest"
+    if kind == EventKind.REST_OVER:
+        return "next set, go"
+    text = data.get("say") if isinstance(data, dict) else None
+    return str(text) if text else None
+
+
+@dataclass
+class ExerciseCoach:
+    """Coach one exercise of the programme with the exercise engine.
+
+    Args:
+        config: the configuration (exercise definitions, prescriptions, cues).
+        task: exercise id, e.g. ``"monster-walk"``.
+    """
+
+    config: Config
+    task: str
+    view: str = field(init=False)
+    paused: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        from itbcoach.exercises.definitions import get_exercise
+        from itbcoach.exercises.session import Session
+
+        self.exercise = get_exercise(self.config, self.task)
+        needed = str(getattr(self.exercise.config, "view", "either") or "either")
+        self.view = {"frontal": "frontal", "side": "side"}.get(needed, "any")
+        self.session = Session(self.exercise)
+        self._t = 0.0
+        self._t0: float | None = None
+        self._frames = 0
+        self._pose_frames = 0
+        self._view_ok = 0
+        self._count: dict[str, int] = {}
+
+    def update(self, frame: Frame) -> list[Event]:
+        """Feed the engine (paused: nothing counts; bad framing: the engine sees NaN)."""
+        self._t = frame.t_s
+        self._t0 = frame.t_s if self._t0 is None else self._t0
+        self._frames += 1
+        if np.isfinite(frame.metrics).any():
+            self._pose_frames += 1
+            self._view_ok += bool(frame.framing_ok)
+        if self.paused:
+            return []
+        row = frame.metrics if frame.framing_ok else np.full_like(frame.metrics, np.nan)
+        events = self.session.update(frame.t_s, row)
+        out = []
+        for ev in events:
+            if ev.kind in (EventKind.REP, EventKind.STEP, EventKind.HOLD):
+                key = f"{ev.kind}:{ev.side}"
+                self._count[key] = self._count.get(key, 0) + 1
+                ev = Event(ev.kind, ev.t_s, ev.side, ev.counter,
+                           {**ev.data, "count": self._count[key]}, ev.tags)
+            out.append(ev)
+        return out
+
+    def key(self, key: str, t_s: float) -> list[Event]:
+        """``space`` pauses/resumes counting."""
+        if key == "space":
+            self.paused = not self.paused
+        return []
+
+    def view_state(self, t_s: float) -> CoachView:
+        """Counter = units done in this set on the current side; the progress line."""
+        prog = self.session.progress()
+        unit = prog.unit
+        counter = None if unit == "s" else f"{int(prog.done)}/{int(prog.target)}"
+        hold = None
+        hold_text = None
+        if unit == "s" or self.exercise.primary == "hold":
+            target = float(prog.target) if unit == "s" else float(
+                getattr(self.exercise.config.prescription, "hold_s", 0) or 0)
+            seconds = float(prog.done) if unit == "s" else self._hold_seconds()
+            if target > 0 and seconds is not None:
+                hold = min(1.0, seconds / target)
+                hold_text = f"{seconds:.0f} s"
+        cue = self.session.cue_engine.current(t_s)
+        return CoachView(
+            title=self.exercise.name, counter=counter, counter_label=unit,
+            progress=("paused — space to resume" if self.paused else prog.text()),
+            hold_fraction=hold, hold_text=hold_text, cue=cue,
+            cue_level="warn" if cue else "info",
+            banner=("Rest" if prog.resting else None),
+            keys="space pause · q quit")
+
+    def _hold_seconds(self) -> float | None:
+        group = self.session.groups.get("hold")
+        for member in getattr(group, "members", []) or []:
+            t = getattr(member, "current_duration", None)
+            if callable(t):
+                t = t(self._t)
+            if t:
+                return float(t)
+        return 0.0
+
+    @property
+    def done(self) -> bool:
+        """Every prescribed set is done."""
+        return bool(self.session.progress().finished)
+
+    def finish(self, t_s: float) -> list[Event]:
+        """Close the open set."""
+        return self.session.finish(t_s)
+
+    def result(self) -> dict[str, Any]:
+        """The engine's JSON summary (sets, reps, holds, steps, cues), as offline."""
+        from itbcoach.exercises import CameraCheck, ExerciseResult
+
+        share = self._view_ok / self._pose_frames if self._pose_frames else 0.0
+        camera = CameraCheck(self.exercise.config.view, share >= 0.5, share, "")
+        return ExerciseResult(self.task, self.exercise, self.session.sets,
+                              self.session.events, camera, self._frames, self._pose_frames,
+                              self._t - (self._t0 or self._t), {"source": "live"}).to_json()
+
+
+@dataclass
+class ProgramCoach:
+    """The whole programme in order, with a rest between exercises.
+
+    Args:
+        config: the configuration.
+        tasks: exercise ids in order (default: the programme list of the config).
+        rest_s: rest between exercises, seconds.
+    """
+
+    config: Config
+    tasks: tuple[str, ...]
+    rest_s: float = 30.0
+    view: str = field(init=False, default="any")
+    task: str = field(init=False, default="program")
+
+    def __post_init__(self) -> None:
+        self.index = 0
+        self.results: list[dict[str, Any]] = []
+        self.current = ExerciseCoach(self.config, self.tasks[0])
+        self.view = self.current.view
+        self._rest_until: float | None = None
+
+    def update(self, frame: Frame) -> list[Event]:
+        """Feed the current exercise; move on after it is done and the rest is over."""
+        if self._rest_until is not None:
+            if frame.t_s < self._rest_until:
+                return []
+            self._rest_until = None
+            return [Event(EventKind.REST_OVER, frame.t_s, data={
+                "say": f"next: {self.current.exercise.name}"})]
+        events = self.current.update(frame)
+        if self.current.done:
+            events += self._next(frame.t_s)
+        return events
+
+    def _next(self, t_s: float) -> list[Event]:
+        events = self.current.finish(t_s)
+        self.results.append(self.current.result())
+        self.index += 1
+        if self.index < len(self.tasks):
+            self.current = ExerciseCoach(self.config, self.tasks[self.index])
+            self.view = self.current.view
+            self._rest_until = t_s + self.rest_s
+        return events
+
+    def key(self, key: str, t_s: float) -> list[Event]:
+        """``n`` skips to the next exercise; others go to the current one."""
+        if key == "n" and self.index < len(self.tasks):
+            return self._next(t_s)
+        return self.current.key(key, t_s)
+
+    def view_state(self, t_s: float) -> CoachView:
+        """The current exercise's view, with the programme position."""
+        view = self.current.view_state(t_s)
+        view.title = f"{self.index + 1}/{len(self.tasks)} · {view.title}"
+        if self._rest_until is not None:
+            view.banner = f"Rest {max(0.0, self._rest_until - t_s):.0f} s"
+            view.progress = f"next: {self.current.exercise.name}"
+        view.keys = "space pause · n next exercise · q quit"
+        return view
+
+    @property
+    def done(self) -> bool:
+        """All exercises done."""
+        return self.index >= len(self.tasks)
+
+    def finish(self, t_s: float) -> list[Event]:
+        """Close the exercise under way."""
+        if self.index < len(self.tasks):
+            events = self.current.finish(t_s)
+            self.results.append(self.current.result())
+            self.index = len(self.tasks)
+            return events
+        return []
+
+    def result(self) -> dict[str, Any]:
+        """One summary per exercise done."""
+        return {"task": "program", "exercises": self.results}

@@ -1,0 +1,334 @@
+"""The real-time loop: capture -> PoseLandmarker (LIVE_STREAM) -> smoothing -> kernel ->
+coach -> overlay -> window, with voice cues and every event saved as it happens.
+
+Threads: the frame source captures in its own thread (newest frame wins); MediaPipe runs
+inference in its own thread and calls back; this loop submits frames without waiting
+(dropped while the model is busy, never queued, so lag cannot build up), processes each
+result in order and draws it **on the frame it belongs to** (kept in a small ring
+buffer). When no result arrives for a while (nobody in view, model stalled), the newest
+frame is shown with the last result and the corner says "last result".
+
+Inference always runs on the un-mirrored frame, so MediaPipe's left/right are the
+subject's own; only the picture on screen is mirrored (like a mirror), coordinates
+with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import resource
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.errors import InputError
+from itbcoach.feedback.overlay import GuideLine, OverlayState, draw_overlay
+from itbcoach.feedback.voice import Voice
+from itbcoach.kernel import NUM_METRICS, compute_frame
+from itbcoach.live.coach import Coach, Frame, speech
+from itbcoach.live.window import Window
+
+log = logging.getLogger(__name__)
+
+#: Show the newest frame (marked "last result") when no result came for this long.
+STALE_AFTER_S = 0.25
+RING_FRAMES = 16
+
+
+@dataclass
+class LiveOptions:
+    """How to run the loop (the CLI flags of ``itbcoach live``)."""
+
+    source: str = "0"
+    realtime: bool = False
+    mirror: bool = True
+    mute: bool = False
+    window: bool = True
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    model: str | None = None
+    max_seconds: float | None = None
+    history: Path | None = None
+    record: Path | None = None  # also write the displayed frames to this mp4
+
+
+@dataclass
+class LiveStats:
+    """What happened in a run (for the summary line and the benchmark)."""
+
+    captured: int = 0
+    submitted: int = 0
+    results: int = 0
+    displayed: int = 0
+    dropped_busy: int = 0
+    source_dropped: int = 0
+    events: int = 0
+    wall_s: float = 0.0
+    latency_ms: list[float] = field(default_factory=list)  # capture -> display, per frame
+    inference_ms: list[float] = field(default_factory=list)
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (t, RSS MB)
+    status: str = "completed"
+    session_id: int | None = None
+
+    @property
+    def display_fps(self) -> float:
+        """Frames shown per second of wall time."""
+        return self.displayed / self.wall_s if self.wall_s > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready summary with latency percentiles."""
+        lat = np.asarray(self.latency_ms) if self.latency_ms else np.array([np.nan])
+        inf = np.asarray(self.inference_ms) if self.inference_ms else np.array([np.nan])
+        return {
+            "captured": self.captured, "submitted": self.submitted, "results": self.results,
+            "displayed": self.displayed, "dropped_busy": self.dropped_busy,
+            "source_dropped": self.source_dropped, "events": self.events,
+            "wall_s": round(self.wall_s, 2), "display_fps": round(self.display_fps, 2),
+            "latency_ms_p50": float(np.nanpercentile(lat, 50)),
+            "latency_ms_p95": float(np.nanpercentile(lat, 95)),
+            "inference_ms_p50": float(np.nanpercentile(inf, 50)),
+            "status": self.status,
+        }
+
+
+def _rss_mb() -> float:
+    """Resident set size now, MB (Linux /proc; else the peak from getrusage)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open(f"/proc/{os.getpid()}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def mirror_x(points: np.ndarray, width: int) -> np.ndarray:
+    """Pixel coordinates ``(..., 2)`` mirrored left-right in a frame ``width`` wide."""
+    out = np.array(points, dtype=float, copy=True)
+    out[..., 0] = (width - 1) - out[..., 0]
+    return out
+
+
+def mirror_guides(guides: tuple[GuideLine, ...], width: int) -> tuple[GuideLine, ...]:
+    """Guide lines mirrored with the picture."""
+    return tuple(replace(g, p0=(width - 1 - g.p0[0], g.p0[1]),
+                         p1=(width - 1 - g.p1[0], g.p1[1])) for g in guides)
+
+
+class Recorder:
+    """Saves the session to the history database as it happens.
+
+    Every event is one transaction; ``close`` stores the final status and summary.
+    """
+
+    def __init__(self, path: Path | None, task: str, source: str) -> None:
+        from itbcoach.report.history import History
+
+        self.history = History(path)
+        self.session_id = self.history.start_session("live", task, source)
+        self.events = 0
+
+    def add(self, event: Any) -> None:
+        """Persist one finished event."""
+        data = event.to_json() if hasattr(event, "to_json") else dict(event.data)
+        self.history.add_event(self.session_id, str(event.kind), data, t_s=event.t_s,
+                               side=event.side)
+        self.events += 1
+
+    def close(self, status: str, summary: dict[str, Any] | None) -> None:
+        """End the session and close the database."""
+        try:
+            self.history.end_session(self.session_id, status, summary)
+        finally:
+            self.history.close()
+
+
+def run_live(config: Config, coach: Coach, options: LiveOptions,
+             window: Window | None = None) -> LiveStats:
+    """Run the live coach until it is done, the source ends, ``q``, or Ctrl-C.
+
+    Every finished event is saved the moment it happens; on any ending (also
+    KeyboardInterrupt or the camera vanishing) the session is closed with its status.
+    KeyboardInterrupt is re-raised after saving.
+
+    Returns:
+        The run's :class:`LiveStats` (status ``completed`` | ``quit`` | ``source ended`` |
+        ``camera lost`` | ``interrupted``).
+    """
+    from itbcoach.pose.framing import assess_framing
+    from itbcoach.pose.landmarker import LiveLandmarker
+    from itbcoach.pose.models import resolve_model
+    from itbcoach.pose.smoothing import OneEuroFilter
+    from itbcoach.pose.sources import open_source
+
+    stats = LiveStats()
+    source = open_source(options.source, realtime=options.realtime, width=options.width,
+                         height=options.height, fps=options.fps)
+    recorder: Recorder | None = None
+    voice: Voice | None = None
+    writer = None
+    landmarker = None
+    t_end = 0.0
+    try:
+        size = source.size
+        model = resolve_model(config.pose.model_variant,
+                              explicit=options.model or config.pose.model_path or None)
+        landmarker = LiveLandmarker(model, config.pose, size)
+        recorder = Recorder(options.history, coach.task, str(options.source))
+        stats.session_id = recorder.session_id
+        voice = Voice(enabled=not options.mute)
+        if window is None and options.window:
+            window = Window(f"itbcoach — {coach.task}")
+        if options.record is not None:
+            from itbcoach.report.video import H264Writer
+
+            writer = H264Writer(options.record, getattr(source, "fps", 30.0), size)
+        smoother = OneEuroFilter.from_config(config.smoothing)
+        world_smoother = OneEuroFilter.from_config(config.smoothing)
+        ring: deque[tuple[Any, float]] = deque(maxlen=RING_FRAMES)
+        metrics = np.full(NUM_METRICS, np.nan)
+        last_px: np.ndarray | None = None
+        last_instruction = ""
+        last_shown = time.monotonic()
+        fps_times: deque[float] = deque(maxlen=30)
+        t0 = time.monotonic()
+        next_rss = t0
+        quit_requested = False
+        for frame in source:
+            now = time.monotonic()
+            stats.captured += 1
+            ring.append((frame, now))
+            if landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
+                stats.submitted += 1
+            to_show: list[tuple[Any, float, bool]] = []
+            for res in landmarker.poll():
+                stats.results += 1
+                stats.inference_ms.append(res.latency_s * 1000.0)
+                t_s = res.timestamp_ms / 1000.0
+                t_end = max(t_end, t_s)
+                pose = res.pose
+                framing = assess_framing(pose, config.framing, view=coach.view)
+                vis = pose.visibility[0]
+                raw = pose.landmarks[0].astype(np.float64)
+                raw[~(vis >= config.pose.min_visibility)] = np.nan
+                smooth = smoother(t_s, raw)
+                world = None
+                if pose.world_landmarks is not None:
+                    w_raw = pose.world_landmarks[0].astype(np.float64)
+                    w_raw[~(vis >= config.pose.min_visibility)] = np.nan
+                    world = world_smoother(t_s, w_raw)
+                compute_frame(smooth, size, world, out=metrics)
+                last_instruction = framing.instruction(0)
+                cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
+                           bool(framing.ok[0]), last_instruction, res.num_people)
+                for ev in coach.update(cf):
+                    recorder.add(ev)
+                    stats.events += 1
+                    said = speech(ev)
+                    if said:
+                        voice.say(said)
+                last_px = smooth[:, :2] * np.array(size, dtype=float)
+                match = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
+                if match is not None:
+                    to_show.append((match[0], match[1], False))
+            if not to_show and now - last_shown > STALE_AFTER_S:
+                to_show.append((frame, now, True))
+            for shown, t_cap, stale in to_show[-1:]:  # only the newest result is shown
+                t_show = max(t_end, shown.timestamp_ms / 1000.0)
+                img = _compose(shown.image, coach, t_show, last_px, last_instruction,
+                               options.mirror, stale, fps_times, stats)
+                if writer is not None:
+                    writer.write(img)
+                key = window.show(img) if window is not None else None
+                done_at = time.monotonic()
+                stats.displayed += 1
+                stats.latency_ms.append((done_at - t_cap) * 1000.0)
+                fps_times.append(done_at)
+                last_shown = done_at
+                if key == "q" or (window is not None and window.closed):
+                    quit_requested = True
+                elif key:
+                    for ev in coach.key(key, t_show):
+                        recorder.add(ev)
+                        stats.events += 1
+            if now >= next_rss:
+                stats.rss_mb.append((now - t0, _rss_mb()))
+                next_rss = now + 1.0
+            if quit_requested:
+                stats.status = "quit"
+                break
+            if coach.done:
+                stats.status = "completed"
+                break
+            if options.max_seconds is not None and now - t0 >= options.max_seconds:
+                stats.status = "time limit"
+                break
+        else:
+            stats.status = "source ended"
+    except KeyboardInterrupt:
+        stats.status = "interrupted"
+        raise
+    except InputError as exc:
+        stats.status = "camera lost"
+        if recorder is None:
+            raise
+        raise InputError(f"{exc} — session {recorder.session_id} saved "
+                         f"({recorder.events} events)") from None
+    finally:
+        stats.wall_s = time.monotonic() - (t0 if "t0" in locals() else time.monotonic())
+        if landmarker is not None:
+            stats.dropped_busy = landmarker.dropped_busy
+            landmarker.close()
+        with contextlib.suppress(Exception):
+            stats.source_dropped = int(getattr(source, "dropped", 0) or 0)
+        source.close()
+        if recorder is not None:
+            try:
+                for ev in coach.finish(t_end):
+                    recorder.add(ev)
+                    stats.events += 1
+            finally:
+                recorder.close(stats.status, _safe_result(coach))
+        if voice is not None:
+            voice.close(wait=False)
+        if writer is not None:
+            writer.close()
+        if window is not None:
+            window.close()
+    return stats
+
+
+def _safe_result(coach: Coach) -> dict[str, Any] | None:
+    try:
+        return coach.result()
+    except Exception:  # the session is saved either way; the summary is a convenience
+        log.exception("could not summarise the session")
+        return None
+
+
+def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
+             instruction: str, mirror: bool, stale: bool, fps_times: deque[float],
+             stats: LiveStats) -> np.ndarray:
+    """The displayed picture: the (mirrored) frame with the overlay drawn on it."""
+    w = image.shape[1]
+    img = image[:, ::-1].copy() if mirror else image.copy()
+    view = coach.view_state(t_s)
+    pts = None if px is None else (mirror_x(px, w) if mirror else px)
+    guides = mirror_guides(view.guides, w) if mirror else view.guides
+    fps = None
+    if len(fps_times) >= 2 and fps_times[-1] > fps_times[0]:
+        fps = (len(fps_times) - 1) / (fps_times[-1] - fps_times[0])
+    lat = stats.latency_ms[-1] if stats.latency_ms else None
+    state = OverlayState(
+        landmarks_px=pts, guides=guides, title=view.title, counter=view.counter,
+        counter_label=view.counter_label, progress=view.progress,
+        hold_fraction=view.hold_fraction, hold_text=view.hold_text, cue=view.cue,
+        cue_level=view.cue_level, framing=instruction or None, faults=view.faults,
+        metrics=view.metrics, fps=fps, latency_ms=lat, stale=stale, keys=view.keys,
+        banner=view.banner)
+    return draw_overlay(img, state)
