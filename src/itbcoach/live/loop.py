@@ -58,6 +58,7 @@ class LiveOptions:
     max_seconds: float | None = None
     history: Path | None = None
     record: Path | None = None  # also write the displayed frames to this mp4
+    result_hold_s: float = 10.0  # keep the result on screen (window only; q closes)
 
 
 @dataclass
@@ -134,10 +135,10 @@ class Recorder:
         self.events = 0
 
     def add(self, event: Any) -> None:
-        """Persist one finished event."""
+        """Persist one finished event (``data["record_as"]`` overrides its type)."""
         data = event.to_json() if hasattr(event, "to_json") else dict(event.data)
-        self.history.add_event(self.session_id, str(event.kind), data, t_s=event.t_s,
-                               side=event.side)
+        kind = str(data.pop("record_as", None) or event.kind)
+        self.history.add_event(self.session_id, kind, data, t_s=event.t_s, side=event.side)
         self.events += 1
 
     def close(self, status: str, summary: dict[str, Any] | None) -> None:
@@ -199,6 +200,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         t0 = time.monotonic()
         next_rss = t0
         quit_requested = False
+        finished_at: float | None = None
         for frame in source:
             now = time.monotonic()
             stats.captured += 1
@@ -264,7 +266,11 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 break
             if coach.done:
                 stats.status = "completed"
-                break
+                if window is None or options.result_hold_s <= 0:
+                    break
+                finished_at = now if finished_at is None else finished_at
+                if now - finished_at >= options.result_hold_s:
+                    break
             if options.max_seconds is not None and now - t0 >= options.max_seconds:
                 stats.status = "time limit"
                 break

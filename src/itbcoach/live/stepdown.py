@@ -1,0 +1,364 @@
+"""The guided lateral step-down test, live.
+
+Phases: ``setup`` (whole body and feet in view, facing the camera) -> ``instructions``
+-> ``countdown`` -> ``reps`` on the first leg with per-rep feedback -> ``switch`` legs ->
+``reps`` on the second leg -> ``pain`` ("was it painful?", keys y/n) -> ``result``.
+
+The coach follows the person rather than the script: reps are counted in every phase
+once the framing is right (someone who starts before the countdown ends is not ignored),
+and the stance leg of each rep is detected (the foot that stays on the step).
+
+Detection is streaming (:class:`itbcoach.scoring.segmentation.StepdownSegmenter`, one per
+stance leg, cheap per frame). When it completes a rep, the frames so far are scored with
+the offline scorer (:func:`itbcoach.scoring.stepdown.score_stepdown`), so a rep is judged
+live exactly as it is in a recording; the final result is the same scorer over the whole
+session with the pain answer. Keys: space pause, r redo the last rep (its frames are
+dropped from the session), n next side, y/n answer the pain question, q quit (loop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.exercises.events import Event, EventKind
+from itbcoach.feedback.overlay import BAD, GOOD, GuideLine
+from itbcoach.kernel import Metric
+from itbcoach.landmarks import Landmark as L
+from itbcoach.landmarks import PoseSequence
+from itbcoach.live.coach import CoachView, Frame
+
+SIDES = ("left", "right")
+FAULT_TEXT = {
+    "arm_strategy": "keep your hands on your hips",
+    "trunk_lean": "keep your trunk upright",
+    "pelvis_not_level": "keep your pelvis level",
+    "knee_medial_to_second_toe": "knee over your second toe",
+    "knee_medial_to_foot": "knee out, over your foot",
+    "unsteady": "slower and smoother",
+}
+ADVICE = {
+    "arm_strategy": "Balance: practise single-leg stance with hands on the hips.",
+    "trunk_lean": "Trunk control: side planks and upright single-leg work.",
+    "pelvis_not_level": "Hip abductors: glute isometric holds and monster band walks.",
+    "knee_medial_to_second_toe": "Knee alignment: heel-tap step-downs with the knee over "
+                                 "the second toe; midline hinge.",
+    "knee_medial_to_foot": "Knee alignment: heel-tap step-downs from a lower step; "
+                           "banded glute work.",
+    "unsteady": "Control: slow heel-taps (3 s down), lower step first.",
+}
+SETUP_OK_S = 1.5
+INSTRUCTIONS_S = 4.0
+COUNTDOWN_S = 3.0
+PAIN_TIMEOUT_S = 15.0
+RESCORE_MARGIN_S = 0.5
+
+
+@dataclass
+class _Buffer:
+    """The session's frames so far (smoothed landmarks), growing."""
+
+    landmarks: list[np.ndarray]
+    visibility: list[np.ndarray]
+    times_ms: list[int]
+    frame_ids: list[int]
+
+    def sequence(self, size: tuple[int, int]) -> PoseSequence:
+        n = len(self.times_ms)
+        lm = np.array(self.landmarks, dtype=np.float32).reshape(n, 33, 3)
+        vis = np.array(self.visibility, dtype=np.float32).reshape(n, 33)
+        return PoseSequence(lm, vis, vis.copy(), np.array(self.times_ms, np.int64), size)
+
+
+class StepdownCoach:
+    """Guide and score the lateral step-down test live (see the module docstring).
+
+    Args:
+        config: the configuration (``[stepdown]`` thresholds and reps per side).
+        first_side: the stance leg asked for first.
+    """
+
+    task = "stepdown"
+    view = "frontal"
+
+    def __init__(self, config: Config, first_side: str = "left") -> None:
+        from itbcoach.scoring.segmentation import StepdownSegmenter
+        from itbcoach.scoring.stepdown import segmenter_params
+
+        self.config = config
+        self.target = int(getattr(config.stepdown, "reps_per_side", 5))
+        self.order = [first_side, "right" if first_side == "left" else "left"]
+        self.side_index = 0
+        self.phase = "setup"
+        self.phase_t = 0.0
+        self.paused = False
+        self.pain: bool | None = None
+        self.buffer = _Buffer([], [], [], [])
+        self.size: tuple[int, int] = (0, 0)
+        params = segmenter_params(config.stepdown)
+        self.segmenters = [StepdownSegmenter(params), StepdownSegmenter(params)]
+        self._scale: deque[float] = deque(maxlen=90)
+        self._facing: deque[float] = deque(maxlen=90)
+        self.reps: dict[str, list[dict[str, Any]]] = {"left": [], "right": []}
+        self.final: dict[str, Any] | None = None
+        self._setup_since: float | None = None
+        self._feedback: tuple[str, str, float] | None = None  # text, level, until
+        self._t = 0.0
+        self._done = False
+        self.last_metrics: np.ndarray | None = None
+        self.last_landmarks: np.ndarray | None = None
+
+    # -- feeding ----------------------------------------------------------------------
+    def update(self, frame: Frame) -> list[Event]:
+        """Buffer the frame, run the segmenters, advance the guide."""
+        self._t = frame.t_s
+        self.size = frame.image_size
+        self.last_metrics = frame.metrics
+        self.last_landmarks = frame.landmarks
+        events: list[Event] = []
+        if self.phase in ("pain", "result") or self._done:
+            return self._advance_end(frame.t_s)
+        lm = frame.landmarks if (frame.framing_ok and not self.paused) else \
+            np.full((33, 3), np.nan)
+        if self.buffer.times_ms and round(frame.t_s * 1000) <= self.buffer.times_ms[-1]:
+            return events
+        self.buffer.landmarks.append(lm.astype(np.float32))
+        self.buffer.visibility.append(frame.visibility.astype(np.float32))
+        self.buffer.times_ms.append(round(frame.t_s * 1000))
+        self.buffer.frame_ids.append(frame.frame_id)
+        events += self._segment(frame, lm)
+        events += self._advance(frame)
+        return events
+
+    def _segment(self, frame: Frame, lm: np.ndarray) -> list[Event]:
+        from itbcoach.scoring.segmentation import StepSample
+        from itbcoach.scoring.stepdown import side_signals
+
+        m = frame.metrics
+        if np.isfinite(m[Metric.BODY_SCALE]):
+            self._scale.append(float(m[Metric.BODY_SCALE]))
+        if np.isfinite(m[Metric.FACING]):
+            self._facing.append(float(m[Metric.FACING]))
+        if not self._scale:
+            scale = math.nan
+        else:
+            scale = float(np.median(self._scale))
+        facing = 1.0 if not self._facing or np.median(self._facing) >= 0 else -1.0
+        px = (lm[:, :2] * np.array(frame.image_size, float))[None]
+        index = len(self.buffer.times_ms) - 1
+        out: list[Event] = []
+        for stance, seg in enumerate(self.segmenters):
+            sig = side_signals(px, scale, stance, facing)
+            sample = StepSample(frame.t_s, float(sig.depth[0]), float(sig.foot_x[0]),
+                                float(sig.foot_y[0]), float(sig.hip_y[0]))
+            for ev in seg.update(index, sample):
+                if ev.kind == "rep":
+                    out += self._judge(SIDES[stance], ev.bottom_s, frame.t_s)
+        return out
+
+    def _judge(self, side: str, bottom_s: float, t_s: float) -> list[Event]:
+        """Score the frames so far and report the rep whose bottom is ``bottom_s``."""
+        from itbcoach.scoring.stepdown import score_stepdown
+
+        result = score_stepdown(self.buffer.sequence(self.size), self.config, side=side,
+                                meta={"masked": True, "smoothed": True}).to_json()
+        reps = next((s["reps"] for s in result["sides"] if s["side"] == side), [])
+        if not reps:
+            return []
+        rep = min(reps, key=lambda r: abs((r.get("bottom_s") or 0) - bottom_s))
+        if abs((rep.get("bottom_s") or 0) - bottom_s) > 1.5:
+            return []
+        self.reps[side].append(rep)
+        n = len(self.reps[side])
+        faults = [k for k, v in rep.get("faults", {}).items() if v]
+        text = FAULT_TEXT.get(faults[0], "") if faults else "good rep"
+        self._feedback = (f"{n}: {text}", "warn" if faults else "good", t_s + 2.5)
+        if self.phase in ("setup", "instructions", "countdown", "switch"):
+            self.phase, self.phase_t = "reps", t_s
+            if side in self.order:
+                self.side_index = self.order.index(side)
+        say = f"{n}" + (f", {text}" if faults else "")
+        return [Event(EventKind.REP, t_s, side, "stepdown",
+                      {**rep, "count": n, "say": say, "record_as": "stepdown_rep"},
+                      tuple(faults))]
+
+    def _advance(self, frame: Frame) -> list[Event]:
+        t = frame.t_s
+        ev: list[Event] = []
+        side = self.order[self.side_index]
+        if self.phase == "setup":
+            if frame.framing_ok:
+                self._setup_since = t if self._setup_since is None else self._setup_since
+                if t - self._setup_since >= SETUP_OK_S:
+                    self._goto("instructions", t)
+                    ev.append(self._say(t, f"Stand on the step on your {side} leg, hands "
+                                           "on your hips"))
+            else:
+                self._setup_since = None
+        elif self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S:
+            self._goto("countdown", t)
+        elif self.phase == "countdown" and t - self.phase_t >= COUNTDOWN_S:
+            self._goto("reps", t)
+            ev.append(self._say(t, "go, slowly lower your heel to the floor"))
+        if len(self.reps[side]) >= self.target and self.phase == "reps":
+            ev += self.next_side(t)
+        return ev
+
+    def _advance_end(self, t: float) -> list[Event]:
+        if self.phase == "pain" and t - self.phase_t >= PAIN_TIMEOUT_S:
+            return self._finish_test(t)
+        return []
+
+    def _goto(self, phase: str, t: float) -> None:
+        self.phase, self.phase_t = phase, t
+
+    @staticmethod
+    def _say(t: float, text: str) -> Event:
+        return Event(EventKind.CUE, t, None, "stepdown", {"text": text, "say": text})
+
+    def next_side(self, t: float) -> list[Event]:
+        """Move to the other leg, or to the pain question after both."""
+        if self.side_index == 0:
+            self.side_index = 1
+            self._goto("switch", t)
+            side = self.order[1]
+            return [Event(EventKind.SIDE_SWITCH, t, side, "stepdown",
+                          {"say": f"switch legs: stand on your {side} leg"}),
+                    ]
+        self._goto("pain", t)
+        return [self._say(t, "was it painful? press y or n")]
+
+    def _finish_test(self, t: float) -> list[Event]:
+        from itbcoach.scoring.stepdown import score_stepdown
+
+        result = score_stepdown(self.buffer.sequence(self.size), self.config, side="auto",
+                                pain=self.pain, meta={"masked": True, "smoothed": True})
+        self.final = result.to_json()
+        self._goto("result", t)
+        self._done = True
+        out = []
+        for s in self.final.get("sides", []):
+            out.append(Event(EventKind.SET_COMPLETE, t, s["side"], "stepdown",
+                             {"record_as": "stepdown_side", "side": s["side"],
+                              "score": s["score"], "category": s["category"],
+                              "criteria": s["criteria"], "pain": s.get("pain"),
+                              "metrics": s.get("median_metrics", {}),
+                              "say": f"{s['side']} leg: {s['category']}"}))
+        return out
+
+    # -- keys -------------------------------------------------------------------------
+    def key(self, key: str, t_s: float) -> list[Event]:
+        """space pause, r redo the last rep, n next side, y/n pain answer."""
+        if self.phase == "pain" and key in ("y", "n"):
+            self.pain = key == "y"
+            return self._finish_test(t_s)
+        if key == "space":
+            self.paused = not self.paused
+        elif key == "r":
+            return self._redo(t_s)
+        elif key == "n" and self.phase not in ("pain", "result"):
+            return self.next_side(t_s)
+        return []
+
+    def _redo(self, t_s: float) -> list[Event]:
+        side = self.order[self.side_index]
+        if not self.reps[side]:
+            return []
+        rep = self.reps[side].pop()
+        start, end = rep.get("start_frame"), rep.get("end_frame")
+        if start is not None and end is not None:
+            for i in range(int(start), min(int(end) + 1, len(self.buffer.landmarks))):
+                self.buffer.landmarks[i] = np.full((33, 3), np.nan, np.float32)
+        return [Event(EventKind.REP_REJECTED, t_s, side, "stepdown",
+                      {"bottom_s": rep.get("bottom_s"), "say": "redo that rep"}, ("redo",))]
+
+    # -- view -------------------------------------------------------------------------
+    def view_state(self, t_s: float) -> CoachView:
+        """Counter, phase banner, per-rep feedback, pelvic and knee-over-toe guides."""
+        side = self.order[self.side_index]
+        n = len(self.reps[side])
+        banner = None
+        cue = None
+        level = "info"
+        if self.phase == "setup":
+            cue = "Stand facing the camera, whole body and both feet in view"
+        elif self.phase == "instructions":
+            banner = f"Stand on your {side.upper()} leg"
+            cue = "Hands on hips. Slowly lower the other heel to the floor, then back up."
+        elif self.phase == "countdown":
+            banner = str(max(1, math.ceil(COUNTDOWN_S - (t_s - self.phase_t))))
+        elif self.phase == "switch":
+            banner = f"Switch legs: stand on your {side.upper()} leg"
+        elif self.phase == "pain":
+            banner = "Was it painful?  y = yes   n = no"
+        elif self.phase == "result" and self.final is not None:
+            banner = "  ·  ".join(f"{s['side']}: {s['score']} ({s['category']})"
+                                  for s in self.final.get("sides", [])) or "no reps found"
+            advice = [ADVICE[k] for s in self.final.get("sides", [])
+                      for k, v in s["criteria"].items() if v and k in ADVICE]
+            cue = advice[0] if advice else "Good control on both legs."
+        if self._feedback and t_s <= self._feedback[2] and self.phase == "reps":
+            cue, level = self._feedback[0], self._feedback[1]
+        faults: tuple[str, ...] = ()
+        if self.phase == "result" and self.final is not None:
+            faults = tuple(f"{s['side']}: {k.replace('_', ' ')}"
+                           for s in self.final.get("sides", [])
+                           for k, v in s["criteria"].items() if v)
+        return CoachView(
+            title=f"Lateral step-down — {side} leg",
+            counter=None if self.phase == "result" else f"{n}/{self.target}",
+            counter_label="reps", progress=("paused — space to resume" if self.paused else
+                                            f"side {self.side_index + 1} of 2 · {self.phase}"),
+            cue=cue, cue_level=level, banner=banner, faults=faults,
+            metrics=self._metric_rows(), guides=self._guides(),
+            keys="space pause · r redo · n next side · q quit")
+
+    def _metric_rows(self) -> tuple[tuple[str, str], ...]:
+        m = self.last_metrics
+        if m is None or not np.isfinite(m[Metric.PELVIC_OBLIQUITY]):
+            return ()
+        return (("pelvis", f"{m[Metric.PELVIC_OBLIQUITY]:+.0f}°"),
+                ("trunk", f"{m[Metric.TRUNK_LEAN]:+.0f}°"))
+
+    def _guides(self) -> tuple[GuideLine, ...]:
+        """Pelvic line (green when level) and a knee-over-second-toe line per leg."""
+        lm, m = self.last_landmarks, self.last_metrics
+        if lm is None or m is None or not self.size[0]:
+            return ()
+        px = lm[:, :2] * np.array(self.size, float)
+        out = []
+        level_ok = abs(float(m[Metric.PELVIC_OBLIQUITY])) < float(
+            getattr(self.config.stepdown, "pelvis_deg", 5.0))
+        out.append(GuideLine(tuple(px[L.RIGHT_HIP]), tuple(px[L.LEFT_HIP]),
+                             GOOD if level_ok else BAD, 3))
+        for toe, knee, col in ((L.LEFT_FOOT_INDEX, L.LEFT_KNEE, Metric.KNEE_OFFSET_TOE_LEFT),
+                               (L.RIGHT_FOOT_INDEX, L.RIGHT_KNEE,
+                                Metric.KNEE_OFFSET_TOE_RIGHT)):
+            medial = float(m[col]) > 0
+            out.append(GuideLine((px[toe][0], px[toe][1]), (px[toe][0], px[knee][1]),
+                                 BAD if medial else (200, 200, 200), 2, dashed=True))
+        return tuple(out)
+
+    # -- end --------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """The result has been computed."""
+        return self._done
+
+    def finish(self, t_s: float) -> list[Event]:
+        """Score whatever was done (source ended, quit, Ctrl-C)."""
+        if self.final is None and self.buffer.times_ms:
+            return self._finish_test(t_s)
+        return []
+
+    def result(self) -> dict[str, Any]:
+        """The step-down result JSON (as ``itbcoach score --task stepdown --json``)."""
+        if self.final is None:
+            return {"task": "stepdown", "ok": False, "sides": [],
+                    "message": "the test was not finished"}
+        return self.final
