@@ -1,0 +1,92 @@
+"""The guided step-down coach, replayed on synthetic landmark sequences (no camera)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from itbcoach.config import load_config
+from itbcoach.exercises.events import EventKind
+from itbcoach.kernel import compute_metrics
+from itbcoach.live.coach import Frame
+from itbcoach.live.stepdown import StepdownCoach
+from itbcoach.pose.framing import assess_framing
+from itbcoach.synth.stepdown import LegSpec, StepdownSpec, render_stepdown
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(use_user_file=False)
+
+
+def replay(coach: StepdownCoach, seq, config, keys: dict[int, str] | None = None):
+    metrics = compute_metrics(seq.landmarks, seq.image_size)
+    framing = assess_framing(seq, config.framing, view="frontal")
+    events = []
+    for i in range(len(seq)):
+        t = float(seq.times_s[i])
+        events += coach.update(Frame(t, i, metrics[i], seq.landmarks[i].astype(float),
+                                     seq.visibility[i], seq.image_size, bool(framing.ok[i]),
+                                     framing.instruction(i)))
+        if keys and i in keys:
+            events += coach.key(keys[i], t)
+    events += coach.finish(float(seq.times_s[-1]))
+    return events
+
+
+def test_guided_test_counts_both_legs_and_scores(config) -> None:
+    spec = StepdownSpec(legs=(LegSpec("left", reps=5),
+                              LegSpec("right", reps=5, pelvic_drop_deg=10.0)))
+    synth, _ = render_stepdown(spec)
+    coach = StepdownCoach(config)
+    events = replay(coach, synth.pose, config)
+    reps = [e for e in events if e.kind == EventKind.REP]
+    assert [(e.side, e.data["count"]) for e in reps] == \
+        [("left", n) for n in range(1, 6)] + [("right", n) for n in range(1, 6)]
+    # per-rep feedback names the fault on the faulty leg only
+    assert all("pelvis" in e.data["say"] for e in reps if e.side == "right")
+    assert not any(e.tags for e in reps if e.side == "left")
+    assert [e.side for e in events if e.kind == EventKind.SIDE_SWITCH] == ["right"]
+    assert coach.done and coach.phase == "result"
+    result = coach.result()
+    scores = {s["side"]: (s["score"], s["category"], len(s["reps"])) for s in result["sides"]}
+    assert scores == {"left": (0, "good", 5), "right": (1, "good", 5)}
+    sides = [e for e in events if e.data.get("record_as") == "stepdown_side"]
+    assert {e.side for e in sides} == {"left", "right"}
+    view = coach.view_state(float(synth.pose.times_s[-1]))
+    assert view.banner == "left: 0 (good)  ·  right: 1 (good)"
+    assert "right: pelvis not level" in view.faults
+
+
+def test_pain_answer_counts_and_redo_drops_a_rep(config) -> None:
+    synth, truth = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=3),),
+                                                step_on_off=False))
+    seq = synth.pose
+    coach = StepdownCoach(config)
+    coach.target = 3
+    # press r right after the first rep is judged, then answer "yes" at the pain question
+    first_end = next(r for r in truth.reps if r.counted).end_s
+    redo_at = int(np.searchsorted(seq.times_s, first_end + 0.6))
+    events = replay(coach, seq, config, keys={redo_at: "r"})
+    assert [e.kind for e in events].count(EventKind.REP_REJECTED) == 1
+    assert len(coach.reps["left"]) == 2  # 3 done, 1 redone
+    assert coach.phase != "pain"
+    coach2 = StepdownCoach(config)
+    coach2.target = 3
+    replay(coach2, seq, config)
+    coach2.next_side(float(seq.times_s[-1]))  # skip the right leg
+    assert coach2.phase == "pain"
+    coach2.key("y", float(seq.times_s[-1]) + 1)
+    (left,) = coach2.result()["sides"]
+    assert left["pain"] is True and left["score"] == 1  # pain alone adds one point
+
+
+def test_nothing_counts_while_paused_or_badly_framed(config) -> None:
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=3),),
+                                            step_on_off=False))
+    seq = synth.pose
+    coach = StepdownCoach(config)
+    coach.key("space", 0.0)
+    events = replay(coach, seq, config)
+    assert not [e for e in events if e.kind == EventKind.REP]
+    assert coach.result()["sides"] == []
