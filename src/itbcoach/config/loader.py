@@ -90,12 +90,27 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any], where: str,
             for sub, subval in value.items():
                 if sub in base[key] and isinstance(subval, dict):
                     merged[sub] = merge(base[key][sub], subval, where, f"{dotted}.{sub}.")
+                elif isinstance(subval, dict) and "extends" in subval:
+                    merged[sub] = _extend(merged, sub, subval, where, dotted)
                 else:
                     merged[sub] = subval
             out[key] = merged
         else:
             out[key] = value
     return out
+
+
+def _extend(siblings: Mapping[str, Any], name: str, table: Mapping[str, Any], where: str,
+            dotted: str) -> dict[str, Any]:
+    """A new entry of an open table that copies a sibling (``extends = "<key>"``) and
+    overrides the keys it gives (checked against the sibling's keys)."""
+    parent = table["extends"]
+    if not isinstance(parent, str) or parent not in siblings or parent == "__open__":
+        known = ", ".join(k for k in siblings if k != "__open__")
+        raise ConfigError(f"{where}: '{dotted}.{name}.extends' must name an existing entry "
+                          f"({known}), got {parent!r}")
+    rest = {k: v for k, v in table.items() if k != "extends"}
+    return merge(siblings[parent], rest, where, f"{dotted}.{name}.")
 
 
 def _is_open_table(table: Mapping[str, Any]) -> bool:

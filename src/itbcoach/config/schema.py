@@ -6,6 +6,7 @@ truth, and :func:`itbcoach.config.load_config` fills every field from it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +22,7 @@ class PoseConfig:
     min_pose_presence_confidence: float
     min_tracking_confidence: float
     min_visibility: float
+    image_folder_fps: float
 
     def __post_init__(self) -> None:
         if self.num_poses < 1:
@@ -37,6 +39,7 @@ class SmoothingConfig:
     offline_cutoff_hz: float
     outlier_threshold: float
     outlier_window_s: float
+    outlier_min_sd_px: float
     max_gap_s: float
 
 
@@ -50,6 +53,217 @@ class FramingConfig:
     frontal_min_shoulder_width: float
     side_max_shoulder_width: float
     min_mean_visibility: float
+    side_limb_torso_max: float
+    world_limb_torso_mean_max: float
+    world_limb_torso_max: float
+    min_brightness: float
+
+
+@dataclass(frozen=True)
+class PrescriptionConfig:
+    """``[exercises.<id>.prescription]``: what the programme asks for."""
+
+    sets: int
+    reps: tuple[int, int]
+    per_side: bool
+    hold_s: tuple[float, float]
+    time_per_side_s: tuple[float, float]
+    rest_s: float
+    set_gap_s: float
+
+    def __post_init__(self) -> None:
+        if self.sets < 1:
+            raise ValueError("sets must be at least 1")
+        if not 0 <= self.reps[0] <= self.reps[1]:
+            raise ValueError("reps must be [min, max] with 0 <= min <= max")
+        for name in ("hold_s", "time_per_side_s"):
+            lo, hi = getattr(self, name)
+            if not 0 <= lo <= hi:
+                raise ValueError(f"{name} must be [min, max] with 0 <= min <= max")
+        if self.set_gap_s <= 0:
+            raise ValueError("set_gap_s must be positive")
+
+
+@dataclass(frozen=True)
+class RepCheckConfig:
+    """``[[exercises.<id>.rep.checks]]``: a condition checked during each rep."""
+
+    name: str
+    when: str
+    mode: Literal["any", "all", "peak"]
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    """``[exercises.<id>.rep]``: a rep counter (two thresholds with hysteresis)."""
+
+    metric: str
+    enter: float
+    exit: float
+    direction: Literal["up", "down"]
+    min_duration_s: float
+    max_duration_s: float
+    debounce_s: float
+    max_gap_s: float
+    side_by: str
+    side_pick: Literal["max", "min"]
+    checks: tuple[RepCheckConfig, ...]
+
+
+@dataclass(frozen=True)
+class HoldPhaseConfig:
+    """``[[exercises.<id>.hold.phases]]``: one held position."""
+
+    name: str
+    enter: str
+    stay: str
+
+
+@dataclass(frozen=True)
+class HoldConfig:
+    """``[exercises.<id>.hold]``: a hold timer (one or more positions in turn)."""
+
+    phases: tuple[HoldPhaseConfig, ...]
+    form: str
+    debounce_s: float
+    grace_s: float
+    min_hold_s: float
+
+    def __post_init__(self) -> None:
+        if not self.phases:
+            raise ValueError("hold needs at least one phase")
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """``[exercises.<id>.step]``: a side-step counter."""
+
+    left_foot: str
+    right_foot: str
+    open: float
+    close_fraction: float
+    follow_fraction: float
+    debounce_s: float
+    min_duration_s: float
+    max_duration_s: float
+    max_gap_s: float
+
+
+@dataclass(frozen=True)
+class TimerConfig:
+    """``[exercises.<id>.timer]``: time in a position per side."""
+
+    active: str
+    side_by: str
+    side_pick: Literal["max", "min"]
+    debounce_s: float
+    grace_s: float
+    min_s: float
+
+
+@dataclass(frozen=True)
+class CueConfig:
+    """``[[exercises.<id>.cues]]``: one cue rule. Unset timing keys (absent from the
+    table) take the values of ``[exercise_cues]``."""
+
+    name: str
+    text: str
+    when: str
+    on: str
+    during: Literal["always", "set", "active", "idle"] | None = None
+    priority: int | None = None
+    min_interval_s: float | None = None
+    min_show_s: float | None = None
+    min_true_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseCueDefaults:
+    """``[exercise_cues]``: timing of cue rules that do not set their own."""
+
+    during: Literal["always", "set", "active", "idle"]
+    priority: int
+    min_interval_s: float
+    min_show_s: float
+    min_true_s: float
+
+
+@dataclass(frozen=True)
+class ExerciseConfig:
+    """``[exercises.<id>]``: one exercise as data (see README "Exercises").
+
+    The counter tables that do not apply are absent (``None``).
+    """
+
+    name: str
+    instruction: str
+    view: Literal["frontal", "side", "either"]
+    posture: Literal["standing", "seated", "lying"]
+    primary: Literal["rep", "hold", "step", "timer"]
+    prescription: PrescriptionConfig
+    cues: tuple[CueConfig, ...]
+    rep: RepConfig | None = None
+    hold: HoldConfig | None = None
+    step: StepConfig | None = None
+    timer: TimerConfig | None = None
+
+    def __post_init__(self) -> None:
+        if getattr(self, self.primary) is None:
+            raise ValueError(f"primary counter '{self.primary}' has no [{self.primary}] "
+                             f"table")
+
+
+@dataclass(frozen=True)
+class StepdownConfig:
+    """``[stepdown]``: the lateral step-down test (segmentation, view, Piva criteria)."""
+
+    enter_depth: float
+    exit_depth: float
+    start_tol: float
+    min_depth: float
+    partial_fraction: float
+    min_hip_descent: float
+    settle_s: float
+    stable_tol: float
+    standing_depth_max: float
+    foot_tol: float
+    grace_s: float
+    max_rep_s: float
+    baseline_s: float
+    min_detection_rate: float
+    min_feet_visible: float
+    yaw_note_deg: float
+    yaw_correct_min_deg: float
+    yaw_correct_max_deg: float
+    metric_window_s: float
+    rep_fraction: float
+    pelvic_drop_deg: float
+    pelvic_drop_gain: float
+    trunk_lean_deg: float
+    knee_toe_margin: float
+    knee_foot_margin: float
+    loaded_fraction: float
+    fppa_note_deg: float
+    fppa_sdd_deg: float
+    arm_rise: float
+    velocity_window_s: float
+    sudden_half_ratio: float
+    pause_speed_fraction: float
+    pause_min_s: float
+    wobble_pp: float
+    wobble_window_s: float
+    bottom_depth_tol: float
+    bottom_max_s: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.exit_depth < self.enter_depth:
+            raise ValueError("need 0 < exit_depth < enter_depth")
+        if not 0 < self.start_tol <= self.exit_depth:
+            raise ValueError("need 0 < start_tol <= exit_depth")
+        if not 0 < self.rep_fraction <= 1:
+            raise ValueError("rep_fraction must be in (0, 1]")
+        if self.pelvic_drop_gain <= 0:
+            raise ValueError("pelvic_drop_gain must be positive")
 
 
 @dataclass(frozen=True)
@@ -59,3 +273,6 @@ class Config:
     pose: PoseConfig
     smoothing: SmoothingConfig
     framing: FramingConfig
+    exercise_cues: ExerciseCueDefaults
+    exercises: Mapping[str, ExerciseConfig]
+    stepdown: StepdownConfig

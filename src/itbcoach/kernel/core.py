@@ -44,6 +44,7 @@ _MID_X = int(Kind.MID_X)
 _SCALE = int(Kind.SCALE)
 _BODY_HEIGHT = int(Kind.BODY_HEIGHT)
 _FACING = int(Kind.FACING)
+_INCLINE_3D = int(Kind.INCLINE_3D)
 
 
 _TAN15 = 0.2679491924311227
@@ -201,6 +202,14 @@ def _frame(lm, w, h, world, has_world, kinds, pts, consts, out):
             out[k] = max(yb, yc) - _py(lm, a, 1.0) if yb == yb and yc == yc else math.nan
         elif kind == _FACING:
             out[k] = lat
+        elif kind == _INCLINE_3D:
+            if has_world:
+                vx = (world[c, 0] + world[d, 0] - world[a, 0] - world[b, 0]) * 0.5
+                vy = (world[c, 1] + world[d, 1] - world[a, 1] - world[b, 1]) * 0.5
+                vz = (world[c, 2] + world[d, 2] - world[a, 2] - world[b, 2]) * 0.5
+                out[k] = math.atan2(math.sqrt(vx * vx + vz * vz), -vy) * _RAD2DEG
+            else:
+                out[k] = math.nan
         else:
             out[k] = math.nan
 

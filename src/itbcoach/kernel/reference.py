@@ -83,6 +83,11 @@ def _metric(spec: MetricSpec, p: np.ndarray, world: np.ndarray | None, h: float,
         return float((max(xy[pt[1]][1], xy[pt[2]][1]) - xy[pt[0]][1]) / h)
     if kind == Kind.FACING:
         return lat
+    if kind == Kind.INCLINE_3D:
+        if world is None:
+            return float("nan")
+        v = (world[pt[2]] + world[pt[3]]) / 2 - (world[pt[0]] + world[pt[1]]) / 2
+        return _angle(np.array([0.0, -1.0, 0.0]), np.zeros(3), v)
     raise ValueError(f"unknown kind {kind}")
 
 

@@ -73,6 +73,11 @@ Metric kinds:
 ``FACING``
     +1 when the subject's left appears on the image's right (facing the camera, or a
     back view of mirrored input), -1 the other way, NaN when undetermined.
+``INCLINE_3D(a, b, c, d)``
+    Unsigned angle of ``mid(a, b) -> mid(c, d)`` from vertical in **world** landmarks
+    (metres, camera-aligned axes with y down, as MediaPipe gives them): 0 = upright,
+    90 = horizontal, whatever the view (e.g. a slumped trunk seen from the front). NaN
+    without world landmarks.
 """
 
 from __future__ import annotations
@@ -108,6 +113,7 @@ class Kind(IntEnum):
     SCALE = 17
     BODY_HEIGHT = 18
     FACING = 19
+    INCLINE_3D = 20
 
 
 #: Estimated distance from the second-toe line to the medial border of the foot, in
@@ -205,6 +211,12 @@ METRICS: tuple[MetricSpec, ...] = (
                unit="frame", doc="nose to lowest heel / image height"),
     MetricSpec("facing", Kind.FACING, (), unit="sign",
                doc="+1 subject's left on image right, -1 opposite"),
+    # exercise programme (itbcoach.exercises): trunk posture in any view, knee x
+    MetricSpec("trunk_incline_3d", Kind.INCLINE_3D,
+               (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER),
+               doc="world trunk angle from vertical, 0 = upright (slump seen from the front)"),
+    *_sided("knee_x", Kind.MID_X, (L.LEFT_KNEE, L.LEFT_KNEE),
+            (L.RIGHT_KNEE, L.RIGHT_KNEE), unit="scale", doc="image x (right)"),
 )
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)

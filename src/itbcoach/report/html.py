@@ -2,9 +2,16 @@
 
 :func:`write_report` takes what scoring produced (the landmark sequence, the result's
 JSON, the run's metadata) and writes a folder a physiotherapist can open offline: the
-score card, a per-rep table, plots of the key angles with rep boundaries and thresholds,
-thumbnails of the worst frame of each fault, side-to-side comparison, framing quality and
-the model used. Plots are matplotlib PNGs embedded as base64, so the page is one file.
+score card (per side, category, criteria), a per-rep table, plots of the key angles over
+time with rep boundaries and thresholds, thumbnails of the worst frame of each fault
+(with the skeleton and guide lines drawn by the live overlay's code), side-to-side
+comparison, the camera/framing quality and the model used. Plots are matplotlib PNGs and
+thumbnails JPEGs, both embedded as base64, so the page is one file that opens offline.
+
+Threshold lines come from the configuration: ``[stepdown]`` for the step-down test
+(pelvic drop and trunk lean as the standing baseline +- the threshold, since the scorer
+thresholds changes from standing; knee offsets and the FPPA note as absolute lines), the
+exercise's rep counter (enter / exit) for exercises.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,18 +32,10 @@ from typing import Any
 import numpy as np
 
 from itbcoach import __version__
+from itbcoach.config import Config
 from itbcoach.kernel import METRIC_NAMES, Metric, compute_metrics
 from itbcoach.landmarks import PoseSequence
 
-#: Kernel metrics plotted for the step-down test: (metric, label, unit).
-STEPDOWN_PLOTS: tuple[tuple[str, str, str], ...] = (
-    ("pelvic_obliquity", "Pelvic obliquity (+ = left hip higher)", "deg"),
-    ("trunk_lean", "Trunk lean (+ = toward the left)", "deg"),
-    ("fppa_left", "Knee FPPA, left (+ = valgus)", "deg"),
-    ("fppa_right", "Knee FPPA, right (+ = valgus)", "deg"),
-    ("knee_offset_toe_left", "Left knee vs second toe (+ = medial)", "torso lengths"),
-    ("knee_offset_toe_right", "Right knee vs second toe (+ = medial)", "torso lengths"),
-)
 SIDE_COLORS = {"left": "#1f77b4", "right": "#ff7f0e", None: "#7f7f7f"}
 CRITERIA_LABELS = {
     "arm_strategy": "Arm used for balance",
@@ -44,6 +44,23 @@ CRITERIA_LABELS = {
     "knee_medial_to_second_toe": "Knee medial to the second toe",
     "knee_medial_to_foot": "Knee medial to the foot",
     "unsteady": "Unsteady / uncontrolled",
+}
+#: Per-rep metrics of the step-down shown in the rep table: key -> (header, digits).
+STEPDOWN_REP_COLUMNS = {
+    "pelvic_drop_deg": ("pelvic drop (deg)", 1),
+    "trunk_lean_deg": ("trunk lean (deg)", 1),
+    "fppa_deg": ("FPPA (deg)", 1),
+    "knee_offset_second_toe": ("knee vs 2nd toe", 2),
+    "knee_offset_foot": ("knee vs foot border", 2),
+    "wrist_rise": ("wrist rise", 2),
+}
+#: Per-side summaries compared left vs right: key -> (label, digits).
+STEPDOWN_COMPARE = {
+    "pelvic_drop_deg": ("pelvic drop, median rep (deg)", 1),
+    "trunk_lean_deg": ("trunk lean, median rep (deg)", 1),
+    "fppa_deg": ("knee FPPA, median rep (deg)", 1),
+    "knee_offset_second_toe": ("knee vs 2nd toe, median rep (body scales)", 2),
+    "knee_offset_foot": ("knee vs foot border, median rep (body scales)", 2),
 }
 
 _CSS = """
@@ -63,11 +80,7 @@ border-left:4px solid #f0ad4e;padding:.5rem .8rem}.muted{color:#777;font-size:.8
 """
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
+# --- small helpers --------------------------------------------------------------------
 
 def _esc(value: Any) -> str:
     return html.escape(str(value))
@@ -83,71 +96,277 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return _esc(value)
 
 
-def _spans(result: Mapping[str, Any]) -> list[tuple[float, float, str | None]]:
-    """``(start_s, end_s, side)`` of every counted rep / hold in a result."""
-    out: list[tuple[float, float, str | None]] = []
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def _atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; reports are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+atomic_write = _atomic_write
+
+
+# --- what is plotted ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    """One time series of a panel."""
+
+    label: str
+    values: np.ndarray
+    color: str = "#333333"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal threshold line."""
+
+    value: float
+    label: str
+    style: str = "--"
+    color: str = "#c62828"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One subplot: lines over time plus threshold lines."""
+
+    title: str
+    unit: str
+    lines: tuple[Line, ...]
+    thresholds: tuple[Threshold, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A counted rep or hold: ``[start_s, end_s]`` with its bottom/peak time."""
+
+    start_s: float
+    end_s: float
+    side: str | None
+    mark_s: float | None = None
+    label: str = ""
+
+
+def rep_spans(result: Mapping[str, Any]) -> list[Span]:
+    """Counted reps (step-down or exercise) and holds of a result, in time order."""
+    out: list[Span] = []
     for side in result.get("sides", []) or []:
-        for rep in side.get("reps", []):
-            out.append((rep["start_s"], rep["end_s"], side.get("side")))
+        for rep in side.get("reps", []) or []:
+            out.append(Span(_num(rep.get("start_s")), _num(rep.get("end_s")),
+                            side.get("side"), rep.get("bottom_s"),
+                            str(int(rep.get("index", 0)) + 1)))
+    k = 0
+    for ev in result.get("events", []) or []:
+        if ev.get("kind") == "rep" and "start_s" in ev and "end_s" in ev:
+            k += 1
+            out.append(Span(_num(ev["start_s"]), _num(ev["end_s"]), ev.get("side"),
+                            ev.get("peak_s"), str(k)))
     for hold in result.get("holds", []) or []:
-        if "start_s" in hold and "duration_s" in hold:
-            end = hold.get("end_s", hold["start_s"] + hold["duration_s"])
-            out.append((hold["start_s"], end, hold.get("side")))
-    for rep in result.get("rep_list", []) or result.get("rep_events", []) or []:
-        if "start_s" in rep and "end_s" in rep:
-            out.append((rep["start_s"], rep["end_s"], rep.get("side")))
-    return out
+        if "start_s" in hold:
+            end = hold.get("end_s", _num(hold["start_s"]) + _num(hold.get("duration_s")))
+            out.append(Span(_num(hold["start_s"]), _num(end), hold.get("side"), None, "hold"))
+    return sorted(out, key=lambda s: s.start_s)
 
 
-def plot_metrics(times_s: np.ndarray, metrics: np.ndarray,
-                 plots: Iterable[tuple[str, str, str]],
-                 spans: list[tuple[float, float, str | None]],
-                 thresholds: Mapping[str, float] | None = None) -> str:
-    """One figure of stacked time series with rep spans and threshold lines (base64 PNG)."""
+def _baseline(values: np.ndarray, times: np.ndarray, spans: Sequence[Span]) -> float:
+    """Median of ``values`` outside every span (standing), NaN-aware."""
+    outside = np.ones(values.shape, bool)
+    for s in spans:
+        outside &= ~((times >= s.start_s) & (times <= s.end_s))
+    v = values[outside & np.isfinite(values)]
+    if not v.size:
+        v = values[np.isfinite(values)]
+    return float(np.median(v)) if v.size else float("nan")
+
+
+def stepdown_panels(metrics: np.ndarray, times: np.ndarray, spans: Sequence[Span],
+                    config: Config | None) -> list[Panel]:
+    """The step-down plots: pelvis, trunk, FPPA and knee-over-foot per leg."""
+    cfg = config.stepdown if config is not None else None
+    col = {n: metrics[:, Metric[n.upper()]] for n in (
+        "pelvic_obliquity", "trunk_lean", "fppa_left", "fppa_right", "knee_offset_toe_left",
+        "knee_offset_toe_right", "knee_offset_foot_left", "knee_offset_foot_right")}
+    panels = []
+    for name, title, thr in (
+            ("pelvic_obliquity", "Pelvic obliquity (+ = left hip higher)",
+             cfg.pelvic_drop_deg if cfg else None),
+            ("trunk_lean", "Trunk lean (+ = toward the subject's left)",
+             cfg.trunk_lean_deg if cfg else None)):
+        base = _baseline(col[name], times, spans)
+        ths: tuple[Threshold, ...] = ()
+        if thr is not None and np.isfinite(base):
+            ths = (Threshold(base + thr, f"standing {base:+.1f} ± {thr:g} deg"),
+                   Threshold(base - thr, ""))
+        panels.append(Panel(title, "deg", (Line(name.replace("_", " "), col[name]),), ths))
+    legs = (Line("left", col["fppa_left"], SIDE_COLORS["left"]),
+            Line("right", col["fppa_right"], SIDE_COLORS["right"]))
+    panels.append(Panel("Knee FPPA per leg (+ = valgus)", "deg", legs, (
+        Threshold(cfg.fppa_note_deg, f"note above {cfg.fppa_note_deg:g} deg (reported, not "
+                  "scored)", ":", "#b8860b"),) if cfg else ()))
+    panels.append(Panel(
+        "Knee vs second toe per leg (+ = medial; the scorer reads the loaded part of a rep)",
+        "body scales",
+        (Line("left", col["knee_offset_toe_left"], SIDE_COLORS["left"]),
+         Line("right", col["knee_offset_toe_right"], SIDE_COLORS["right"])),
+        (Threshold(cfg.knee_toe_margin, f"fault above {cfg.knee_toe_margin:g}"),)
+        if cfg else ()))
+    panels.append(Panel(
+        "Knee vs medial border of the foot per leg (+ = medial)", "body scales",
+        (Line("left", col["knee_offset_foot_left"], SIDE_COLORS["left"]),
+         Line("right", col["knee_offset_foot_right"], SIDE_COLORS["right"])),
+        (Threshold(cfg.knee_foot_margin, f"fault above {cfg.knee_foot_margin:g}"),)
+        if cfg else ()))
+    return panels
+
+
+def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str, Any],
+                    config: Config | None) -> list[Panel]:
+    """Exercise plots: the rep counter's signal with its thresholds, knee flexion."""
+    from itbcoach.report.annotate import exercise_signals
+
+    exercise = None
+    if config is not None:
+        from itbcoach.errors import UserError
+        from itbcoach.exercises import get_exercise
+
+        try:
+            exercise = get_exercise(config, str(result.get("task")))
+        except UserError:
+            exercise = None
+    panels: list[Panel] = []
+    signals = exercise_signals(seq, metrics, exercise)
+    if signals:
+        rep = exercise.config.rep  # type: ignore[union-attr]
+        colors = {"left": SIDE_COLORS["left"], "right": SIDE_COLORS["right"]}
+        lines = tuple(Line(k, v, colors.get(k.rsplit(" ", 1)[-1], "#333333"))
+                      for k, v in signals.items())
+        panels.append(Panel(f"Counted signal: {rep.metric}", "", lines, (
+            Threshold(rep.enter, f"rep starts past {rep.enter:g}"),
+            Threshold(rep.exit, f"ends back past {rep.exit:g}", ":", "#555555"))))
+    panels.append(Panel("Knee flexion (0 = straight)", "deg", (
+        Line("left", metrics[:, Metric.KNEE_FLEXION_LEFT], SIDE_COLORS["left"]),
+        Line("right", metrics[:, Metric.KNEE_FLEXION_RIGHT], SIDE_COLORS["right"]))))
+    names = result.get("plot_metrics") or []
+    for name in names:
+        if name in METRIC_NAMES:
+            panels.append(Panel(name.replace("_", " "), "",
+                                (Line(name, metrics[:, METRIC_NAMES.index(name)]),)))
+    return panels
+
+
+def plot_panels(times_s: np.ndarray, panels: Sequence[Panel], spans: Sequence[Span]) -> str:
+    """One figure of stacked panels with rep spans and thresholds; base64 PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plots = list(plots)
-    fig, axes = plt.subplots(len(plots), 1, figsize=(10, 1.9 * len(plots)), sharex=True,
-                             squeeze=False)
-    for ax, (name, label, unit) in zip(axes[:, 0], plots, strict=True):
-        y = metrics[:, METRIC_NAMES.index(name)]
-        ax.plot(times_s, y, lw=1.2, color="#333")
-        for start, end, side in spans:
-            ax.axvspan(start, end, color=SIDE_COLORS.get(side, "#999"), alpha=0.12, lw=0)
-        thr = (thresholds or {}).get(name)
-        if thr is not None and np.isfinite(thr):
-            for v in {thr, -thr} if name in ("pelvic_obliquity", "trunk_lean") else {thr}:
-                ax.axhline(v, color="#c62828", ls="--", lw=1)
-        ax.set_ylabel(unit, fontsize=8)
-        ax.set_title(label, fontsize=9, loc="left")
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.0 * len(panels) + 0.4),
+                             sharex=True, squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels, strict=True):
+        for s in spans:
+            ax.axvspan(s.start_s, s.end_s, color=SIDE_COLORS.get(s.side, "#999999"),
+                       alpha=0.12, lw=0)
+            ax.axvline(s.start_s, color="#888888", lw=0.6)
+            ax.axvline(s.end_s, color="#888888", lw=0.6)
+            if s.mark_s is not None:
+                ax.axvline(float(s.mark_s), color=SIDE_COLORS.get(s.side, "#999999"),
+                           lw=0.8, ls=":")
+        for line in panel.lines:
+            ax.plot(times_s, line.values, lw=1.2, color=line.color, label=line.label)
+        for th in panel.thresholds:
+            if np.isfinite(th.value):
+                ax.axhline(th.value, color=th.color, ls=th.style, lw=1,
+                           label=th.label or None)
+        ax.set_ylabel(panel.unit, fontsize=8)
+        ax.set_title(panel.title, fontsize=9, loc="left")
         ax.grid(alpha=0.3)
+        if len(panel.lines) > 1 or panel.thresholds:
+            ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
+    top = axes[0, 0]
+    for s in spans:
+        if s.label:
+            top.annotate(s.label, ((s.start_s + s.end_s) / 2, 1.0),
+                         xycoords=("data", "axes fraction"), ha="center", va="bottom",
+                         fontsize=7, color=SIDE_COLORS.get(s.side, "#555555"))
     axes[-1, 0].set_xlabel("time (s)")
     fig.tight_layout()
-    data = _png(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
-    return data
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# --- worst-frame thumbnails -----------------------------------------------------------
+
+def worst_frames(result: Mapping[str, Any]) -> dict[str, tuple[int, str | None, str]]:
+    """``{label: (frame, stance side, criterion)}`` of each fault's worst frame."""
+    out: dict[str, tuple[int, str | None, str]] = {}
+    for side in result.get("sides", []) or []:
+        for rep in side.get("reps", []) or []:
+            evidence = rep.get("worst_frame") or rep.get("worst_frames") or rep.get(
+                "evidence") or {}
+            n = int(rep.get("index", 0)) + 1
+            for fault, present in (rep.get("faults") or {}).items():
+                frame = evidence.get(fault)
+                if present and frame is not None and int(frame) >= 0:
+                    label = (f"{side.get('side')} leg, rep {n}: "
+                             f"{CRITERIA_LABELS.get(fault, fault)}")
+                    out[label] = (int(frame), side.get("side"), fault)
+    return dict(list(out.items())[:30])
 
 
 def thumbnails(video: str | os.PathLike[str], seq: PoseSequence,
-               frames: Mapping[str, int], width: int = 220) -> dict[str, str]:
-    """JPEG thumbnails (base64) of ``frames`` ({label: frame index}), cropped to the body."""
+               frames: Mapping[str, tuple[int, str | None, str]],
+               width: int = 220) -> dict[str, str]:
+    """JPEG thumbnails (base64) of the given frames with skeleton and guide lines, cropped
+    to the body."""
     import cv2
 
+    from itbcoach.feedback.overlay import OverlayState, draw_overlay
+    from itbcoach.report.annotate import stepdown_guides
+
     out: dict[str, str] = {}
+    pixels = seq.pixels()
     cap = cv2.VideoCapture(str(video))
     try:
-        for label, index in frames.items():
-            if index is None or not 0 <= int(index) < len(seq):
+        for label, (index, side, criterion) in sorted(frames.items(), key=lambda x: x[1][0]):
+            if not 0 <= index < len(seq):
                 continue
-            cap.set(cv2.CAP_PROP_POS_FRAMES, int(index))
+            cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             ok, img = cap.read()
             if not ok:
                 continue
             h, w = img.shape[:2]
-            px = seq.pixels()[int(index)]
+            px = pixels[index]
+            if np.isfinite(px).any():
+                draw_overlay(img, OverlayState(landmarks_px=px,
+                                               guides=stepdown_guides(px, side, [criterion])))
             ok_pts = np.isfinite(px).all(axis=1)
             if ok_pts.sum() >= 4:
                 x0, y0 = np.clip(px[ok_pts].min(axis=0) - 40, 0, None).astype(int)
@@ -165,21 +384,6 @@ def thumbnails(video: str | os.PathLike[str], seq: PoseSequence,
     return out
 
 
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; reports are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def metrics_csv(seq: PoseSequence, metrics: np.ndarray) -> str:
     """Per-frame CSV: frame, t_s, detected, then every kernel metric (empty = NaN)."""
     buf = io.StringIO()
@@ -192,55 +396,70 @@ def metrics_csv(seq: PoseSequence, metrics: np.ndarray) -> str:
     return buf.getvalue()
 
 
+# --- HTML sections --------------------------------------------------------------------
+
+def _table(head: Iterable[str], rows: Iterable[Iterable[str]], cls: str = "") -> str:
+    h = "".join(f"<th>{c}</th>" for c in head)
+    body = "".join("<tr>" + "".join(r) + "</tr>" for r in rows)
+    return f"<table{f' class={cls!r}' if cls else ''}><tr>{h}</tr>{body}</table>"
+
+
 def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str]) -> list[str]:
     parts = ['<h2>Score card</h2><div class="cards">']
-    for side in result.get("sides", []):
+    for side in result.get("sides", []) or []:
         cat = side.get("category") or "none"
-        crit = side.get("criteria", {})
-        rows = "".join(
-            f"<tr><td>{_esc(CRITERIA_LABELS.get(k, k))}</td>"
-            f"<td class='{'yes' if v else 'no'}'>{_fmt(v)}</td></tr>" for k, v in crit.items())
+        crit = side.get("criteria", {}) or {}
+        counts = side.get("criteria_rep_counts", {}) or {}
+        n = len(side.get("reps", []) or [])
+        rows = [[f"<td>{_esc(CRITERIA_LABELS.get(k, k))}</td>",
+                 f"<td class='{'yes' if v else 'no'}'>{_fmt(v)}</td>",
+                 f"<td class='num'>{counts.get(k, '–')}/{n}</td>"] for k, v in crit.items()]
         pain = side.get("pain")
+        rows.append(["<td>Pain (asked)</td>",
+                     f"<td class='{'yes' if pain else 'no'}'>"
+                     f"{'not asked' if pain is None else _fmt(pain)}</td>", "<td></td>"])
         parts.append(
             f"<div class='card'><div>Stance leg: <b>{_esc(side.get('side'))}</b></div>"
-            f"<div class='score {cat}'>{_fmt(side.get('score'))} "
+            f"<div class='score {_esc(cat)}'>{_fmt(side.get('score'))} "
             f"<span style='font-size:1.2rem'>{_esc(cat)}</span></div>"
-            f"<div class='muted'>{len(side.get('reps', []))} counted reps; pain: "
-            f"{'not asked' if pain is None else _fmt(pain)}</div>"
-            f"<table><tr><th>criterion</th><th>present</th></tr>{rows}</table></div>")
+            f"<div class='muted'>Piva score (0-1 good, 2-3 medium, 4+ poor); {n} counted "
+            f"reps</div>"
+            + _table(["criterion", "present", "reps"], rows) + "</div>")
     parts.append("</div>")
-    comparison = result.get("comparison")
-    if comparison:
-        parts.append("<h2>Side-to-side comparison</h2><table><tr><th>metric</th>"
-                     "<th>left</th><th>right</th><th>difference</th></tr>")
-        items = comparison.items() if isinstance(comparison, Mapping) else []
-        for name, row in items:
-            if isinstance(row, Mapping):
-                parts.append(f"<tr><td>{_esc(name)}</td><td class='num'>"
-                             f"{_fmt(row.get('left'))}</td><td class='num'>"
-                             f"{_fmt(row.get('right'))}</td><td class='num'>"
-                             f"{_fmt(row.get('difference', row.get('diff')))}</td></tr>")
-        parts.append("</table>")
+    if not result.get("sides"):
+        parts.append("<p class='muted'>No side could be scored.</p>")
+    parts.extend(_stepdown_comparison(result))
     parts.append("<h2>Reps</h2>")
-    for side in result.get("sides", []):
-        reps = side.get("reps", [])
-        if not reps:
-            continue
-        mkeys = list(reps[0].get("metrics", {}))
-        fkeys = list(reps[0].get("faults", {}))
-        head = "".join(f"<th>{_esc(k)}</th>" for k in mkeys)
-        parts.append(f"<h3>{_esc(side.get('side'))} leg</h3><table class='reps'><tr>"
-                     f"<th>#</th><th>start s</th><th>bottom s</th><th>end s</th>{head}"
-                     f"<th>faults</th></tr>")
-        for i, rep in enumerate(reps, 1):
-            faults = [CRITERIA_LABELS.get(k, k) for k in fkeys if rep["faults"].get(k)]
-            cells = "".join(f"<td class='num'>{_fmt(rep['metrics'].get(k))}</td>"
-                            for k in mkeys)
-            parts.append(f"<tr><td>{i}</td><td class='num'>{_fmt(rep.get('start_s'), 2)}</td>"
-                         f"<td class='num'>{_fmt(rep.get('bottom_s'), 2)}</td>"
-                         f"<td class='num'>{_fmt(rep.get('end_s'), 2)}</td>{cells}"
-                         f"<td>{_esc(', '.join(faults) or '–')}</td></tr>")
-        parts.append("</table>")
+    for side in result.get("sides", []) or []:
+        reps = side.get("reps", []) or []
+        head = ["#", "start s", "bottom s", "end s",
+                *(h for h, _ in STEPDOWN_REP_COLUMNS.values()), "faults"]
+        rows = []
+        for rep in reps:
+            faults = [CRITERIA_LABELS.get(k, k) for k, v in (rep.get("faults") or {}).items()
+                      if v]
+            if rep.get("unsteady_signs"):
+                faults.append(f"({', '.join(rep['unsteady_signs'])})")
+            m = rep.get("metrics") or {}
+            rows.append([f"<td>{int(rep.get('index', 0)) + 1}</td>",
+                         *(f"<td class='num'>{_fmt(_num(rep.get(k)), 2)}</td>"
+                           for k in ("start_s", "bottom_s", "end_s")),
+                         *(f"<td class='num'>{_fmt(_num(m.get(k)), d)}</td>"
+                           for k, (_, d) in STEPDOWN_REP_COLUMNS.items()),
+                         f"<td>{_esc(', '.join(faults) or '–')}</td>"])
+        parts.append(f"<h3>Standing on the {_esc(side.get('side'))} leg</h3>"
+                     + _table(head, rows, "reps"))
+        partial = side.get("partial_reps", []) or []
+        if partial:
+            parts.append("<p class='muted'>Not counted: " + "; ".join(
+                f"{_fmt(_num(p.get('start_s')), 1)}-{_fmt(_num(p.get('end_s')), 1)} s "
+                f"({_esc(p.get('reason', 'partial'))})" for p in partial) + "</p>")
+    ignored = result.get("ignored_movements") or []
+    if ignored:
+        parts.append("<p class='muted'>Movements that were not reps: " + "; ".join(
+            f"{_esc(m.get('side'))} leg {_fmt(_num(m.get('start_s')), 1)}-"
+            f"{_fmt(_num(m.get('end_s')), 1)} s ({_esc(m.get('reason', ''))})"
+            for m in ignored) + "</p>")
     if thumbs:
         parts.append("<h2>Worst frame of each fault</h2><div class='thumbs'>")
         for label, data in thumbs.items():
@@ -250,61 +469,165 @@ def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str]) -> list
     return parts
 
 
+def _stepdown_comparison(result: Mapping[str, Any]) -> list[str]:
+    sides = {s.get("side"): s for s in result.get("sides", []) or []}
+    if not sides:
+        return []
+    names = [n for n in ("left", "right") if n in sides]
+    head = ["", *(f"{n} leg" for n in names)] + (["left − right"] if len(names) == 2 else [])
+    rows = [["<td>score</td>", *(f"<td class='num'>{_fmt(sides[n].get('score'))}</td>"
+                                 for n in names),
+             *([f"<td class='num'>{_fmt(sides['left'].get('score') - sides['right'].get('score'))}"
+                "</td>"] if len(names) == 2 else [])]]
+    for key, (label, digits) in STEPDOWN_COMPARE.items():
+        vals = [_num((sides[n].get("median_metrics") or {}).get(key)) for n in names]
+        row = [f"<td>{_esc(label)}</td>", *(f"<td class='num'>{_fmt(v, digits)}</td>"
+                                             for v in vals)]
+        if len(names) == 2:
+            row.append(f"<td class='num'>{_fmt(vals[0] - vals[1], digits)}</td>")
+        rows.append(row)
+    out = ["<h2>Side-to-side comparison</h2>", _table(head, rows)]
+    comparison = result.get("comparison") or {}
+    for note in comparison.get("notes", []) if isinstance(comparison, Mapping) else []:
+        out.append(f"<p class='muted'>{_esc(note)}</p>")
+    if len(names) < 2:
+        out.append("<p class='muted'>Only one stance leg was tested: film both legs to "
+                   "compare.</p>")
+    return out
+
+
 def _exercise_html(result: Mapping[str, Any]) -> list[str]:
     reps = result.get("reps", {}) or {}
     steps = result.get("steps", {}) or {}
     holds = result.get("holds", []) or []
+    presc = result.get("prescription") or {}
     parts = ["<h2>Counts</h2><div class='cards'>"]
-    if reps.get("total"):
-        parts.append(f"<div class='card'><div>Reps</div><div class='score'>"
-                     f"{reps.get('total', 0)}</div><div class='muted'>left {reps.get('left', 0)}"
-                     f" · right {reps.get('right', 0)}</div></div>")
-    if steps.get("left") or steps.get("right"):
+    target = presc.get("reps") or [0, 0]
+    goal = (f"prescription: {presc.get('sets')} set(s) x {target[0]}-{target[1]}"
+            + (" per side" if presc.get("per_side") else "")) if target and target[1] else ""
+    parts.append(f"<div class='card'><div>Reps</div><div class='score'>"
+                 f"{reps.get('total', 0)}</div><div class='muted'>left {reps.get('left', 0)}"
+                 f" · right {reps.get('right', 0)}{' · ' + _esc(goal) if goal else ''}</div>"
+                 "</div>")
+    if steps:
         parts.append(f"<div class='card'><div>Side steps</div><div class='score'>"
                      f"{steps.get('left', 0) + steps.get('right', 0)}</div><div class='muted'>"
                      f"toward left {steps.get('left', 0)} · toward right "
                      f"{steps.get('right', 0)}</div></div>")
     if holds:
-        good = sum(h.get("duration_s", 0) for h in holds)
+        good = sum(_num(h.get("duration_s")) for h in holds)
         parts.append(f"<div class='card'><div>Holds</div><div class='score'>{len(holds)}"
                      f"</div><div class='muted'>{good:.1f} s in good form</div></div>")
+    camera = result.get("camera") or {}
+    if camera:
+        ok = camera.get("ok")
+        parts.append(f"<div class='card'><div>Camera view ({_esc(camera.get('view'))})</div>"
+                     f"<div class='score {'good' if ok else 'poor'}'>"
+                     f"{'ok' if ok else 'check'}</div><div class='muted'>suits the exercise "
+                     f"in {100 * _num(camera.get('view_share')):.0f}% of frames"
+                     f"{'; ' + _esc(camera['instruction']) if camera.get('instruction') else ''}"
+                     "</div></div>")
     parts.append("</div>")
+    rep_events = [e for e in result.get("events", []) or [] if e.get("kind") == "rep"]
+    parts.append("<h2>Reps</h2>")
+    if rep_events:
+        rows = []
+        for i, e in enumerate(rep_events, 1):
+            failed = [k for k, v in (e.get("checks") or {}).items() if v is False]
+            rows.append([f"<td>{i}</td>", f"<td>{_esc(e.get('side') or '–')}</td>",
+                         *(f"<td class='num'>{_fmt(_num(e.get(k)), 2)}</td>"
+                           for k in ("start_s", "end_s", "duration_s", "peak")),
+                         f"<td>{_esc(', '.join(failed) or '–')}</td>"])
+        parts.append(_table(["#", "side", "start s", "end s", "duration s", "peak",
+                             "failed checks"], rows, "reps"))
+    else:
+        parts.append("<p class='muted'>No reps counted.</p>")
     sets = result.get("sets", []) or []
     if sets:
-        parts.append("<h2>Sets</h2><table><tr><th>#</th><th>start s</th><th>end s</th>"
-                     "<th>summary</th></tr>")
-        for i, s in enumerate(sets, 1):
-            summary = {k: v for k, v in s.items() if k not in ("start_s", "end_s", "index")}
-            parts.append(f"<tr><td>{i}</td><td class='num'>{_fmt(s.get('start_s'), 2)}</td>"
-                         f"<td class='num'>{_fmt(s.get('end_s'), 2)}</td>"
-                         f"<td>{_esc(json.dumps(summary)[:300])}</td></tr>")
-        parts.append("</table>")
+        rows = [[f"<td>{s.get('index', i)}</td>",
+                 f"<td class='num'>{_fmt(_num(s.get('start_s')), 1)}</td>",
+                 f"<td class='num'>{_fmt(_num(s.get('end_s')), 1)}</td>",
+                 f"<td>{_fmt(s.get('complete'))}</td>",
+                 f"<td class='num'>{(s.get('reps') or {}).get('total', 0)}</td>"]
+                for i, s in enumerate(sets, 1)]
+        parts.append("<h2>Sets</h2>" + _table(["set", "start s", "end s", "complete",
+                                                "reps"], rows))
     if holds:
-        parts.append("<h2>Holds</h2><table><tr><th>side</th><th>start s</th>"
-                     "<th>good-form s</th><th>good form</th></tr>")
-        for h in holds:
-            parts.append(f"<tr><td>{_esc(h.get('side'))}</td><td class='num'>"
-                         f"{_fmt(h.get('start_s'), 2)}</td><td class='num'>"
-                         f"{_fmt(h.get('duration_s'), 1)}</td><td>{_fmt(h.get('good_form'))}"
-                         f"</td></tr>")
-        parts.append("</table>")
+        rows = [[f"<td>{_esc(h.get('side') or '–')}</td>",
+                 f"<td>{_esc(h.get('phase') or '')}</td>",
+                 f"<td class='num'>{_fmt(_num(h.get('start_s')), 1)}</td>",
+                 f"<td class='num'>{_fmt(_num(h.get('duration_s')), 1)}</td>",
+                 f"<td>{_fmt(h.get('good_form'))}</td>"] for h in holds]
+        parts.append("<h2>Holds</h2>" + _table(["side", "position", "start s",
+                                                 "good-form s", "good form"], rows))
+    sided = [("reps", reps.get("left", 0), reps.get("right", 0))]
+    if steps:
+        sided.append(("side steps (direction of travel)", steps.get("left", 0),
+                      steps.get("right", 0)))
+    if holds:
+        sided.append(("hold seconds", sum(_num(h.get("duration_s")) for h in holds
+                                          if h.get("side") == "left"),
+                      sum(_num(h.get("duration_s")) for h in holds if h.get("side") == "right")))
+    if any(a or b for _, a, b in sided):
+        rows = [[f"<td>{_esc(n)}</td>", f"<td class='num'>{_fmt(a)}</td>",
+                 f"<td class='num'>{_fmt(b)}</td>"] for n, a, b in sided]
+        parts.append("<h2>Side-to-side comparison</h2>" + _table(["", "left", "right"], rows))
     cues = result.get("cues", []) or []
     if cues:
-        parts.append("<h2>Cues</h2><table><tr><th>t s</th><th>cue</th></tr>")
-        parts.extend(f"<tr><td class='num'>{_fmt(c.get('t_s'), 1)}</td><td>"
-                     f"{_esc(c.get('text'))}</td></tr>" for c in cues)
-        parts.append("</table>")
+        rows = [[f"<td class='num'>{_fmt(_num(c.get('t_s')), 1)}</td>",
+                 f"<td>{_esc(c.get('text'))}</td>"] for c in cues]
+        parts.append("<h2>Cues</h2>" + _table(["t s", "cue"], rows))
     return parts
+
+
+def _quality_html(meta: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
+    framing = dict(meta.get("framing") or (result.get("camera") or {}).get("framing") or {})
+    rows: dict[str, Any] = {
+        "frames": meta.get("frames"),
+        "frame rate": None if meta.get("fps") is None else f"{_num(meta['fps']):.2f} fps",
+        "image size": "x".join(str(v) for v in meta.get("image_size", []) or []) or None,
+        "pose detected in": None if meta.get("detection_rate") is None
+        else f"{100 * _num(meta['detection_rate']):.0f}% of frames",
+        "frames with more than one person": meta.get("multi_person_frames"),
+        "pose model": f"{meta.get('model_variant', '?')} ({meta.get('model_path', '')})",
+    }
+    share_keys = {"ok_share": "framing ok", "body_in_frame_share": "whole body in frame",
+                  "feet_in_frame_share": "feet in frame",
+                  "plausible_share": "plausible skeleton"}
+    for k, label in share_keys.items():
+        if k in framing:
+            rows[label] = f"{100 * _num(framing[k]):.0f}% of frames"
+    facing = framing.get("facing")
+    if isinstance(facing, Mapping):
+        rows["facing"] = ", ".join(f"{k} {100 * _num(v):.0f}%" for k, v in facing.items()
+                                   if _num(v) > 0)
+    if "body_height_median" in framing:
+        rows["body height"] = f"{100 * _num(framing['body_height_median']):.0f}% of the frame"
+    if framing.get("main_problem"):
+        rows["main framing problem"] = framing["main_problem"]
+    if framing.get("instruction"):
+        rows["advice"] = framing["instruction"]
+    out = ["<h2>Recording quality</h2>",
+           _table(["", ""], ([f"<td>{_esc(k)}</td>", f"<td>{_fmt(v, 2)}</td>"]
+                             for k, v in rows.items() if v not in (None, "")))]
+    for note in result.get("confidence", []) or []:
+        out.append(f"<p class='warn'>{_esc(note)}</p>")
+    for warning in meta.get("warnings", []) or []:
+        out.append(f"<p class='warn'>{_esc(warning)}</p>")
+    return out
 
 
 def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: str | None,
                 thumbs: Mapping[str, str]) -> str:
     """The report page as one HTML string."""
     task = result.get("task", "?")
-    title = "Lateral step-down test" if task == "stepdown" else f"Exercise: {task}"
+    title = "Lateral step-down test" if task == "stepdown" else \
+        f"Exercise: {result.get('name') or task}"
+    source = Path(str(meta.get("source", ""))).name
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>itbcoach – {_esc(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_esc(title)}</h1><p class='sub'>{_esc(meta.get('source', ''))} · "
+             f"<title>itbcoach – {_esc(title)} – {_esc(source)}</title>"
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>{_esc(title)}</h1><p class='sub'>{_esc(source)} · "
              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · itbcoach {__version__}</p>"]
     message = result.get("message")
     if message:
@@ -312,50 +635,23 @@ def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: st
     parts.extend(_stepdown_html(result, thumbs) if task == "stepdown"
                  else _exercise_html(result))
     if plot_png:
-        parts.append("<h2>Angles over time</h2><p class='muted'>Shaded: counted reps/holds "
-                     "(blue left, orange right). Dashed: fault thresholds.</p>"
+        parts.append("<h2>Angles over time</h2><p class='muted'>Shaded: counted reps and "
+                     "holds (blue: left, orange: right, grey: both), numbered at the top; "
+                     "dotted: the bottom of each rep. Red dashed: fault thresholds.</p>"
                      f"<img class='plot' alt='metrics over time' "
                      f"src='data:image/png;base64,{plot_png}'>")
-    framing = meta.get("framing") or {}
-    parts.append("<h2>Recording quality</h2><table>")
-    rows = {
-        "frames": meta.get("frames"), "fps": meta.get("fps"),
-        "pose detected in": None if meta.get("detection_rate") is None
-        else f"{100 * float(meta['detection_rate']):.0f}% of frames",
-        "model": f"{meta.get('model_variant', '?')} ({meta.get('model_path', '')})",
-        **{f"framing: {k}": v for k, v in framing.items() if not isinstance(v, dict | list)},
-    }
-    for k, v in rows.items():
-        if v is not None:
-            parts.append(f"<tr><td>{_esc(k)}</td><td>{_fmt(v, 2)}</td></tr>")
-    parts.append("</table>")
-    for warning in meta.get("warnings", []) or []:
-        parts.append(f"<p class='warn'>{_esc(warning)}</p>")
+    parts.extend(_quality_html(meta, result))
     parts.append("<p class='muted'>Files: result.json (the full result), metrics.csv (every "
-                 "kernel metric per frame). Not a diagnosis: discuss with your "
+                 "kernel metric per frame). Not a diagnosis: discuss the result with your "
                  "physiotherapist.</p></body></html>")
     return "\n".join(parts)
-
-
-def worst_frames(result: Mapping[str, Any]) -> dict[str, int]:
-    """``{"<side> leg, rep <n>: <fault>": frame}`` for each fault's worst frame."""
-    out: dict[str, int] = {}
-    for side in result.get("sides", []) or []:
-        for i, rep in enumerate(side.get("reps", []), 1):
-            evidence = rep.get("worst_frames") or rep.get("evidence") or {}
-            for fault, present in (rep.get("faults") or {}).items():
-                frame = evidence.get(fault)
-                if present and frame is not None:
-                    label = f"{side.get('side')} leg, rep {i}: {CRITERIA_LABELS.get(fault, fault)}"
-                    out[label] = int(frame)
-    return dict(list(out.items())[:24])
 
 
 def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
                  result: Mapping[str, Any], meta: Mapping[str, Any],
                  video: str | os.PathLike[str] | None = None,
-                 thresholds: Mapping[str, float] | None = None,
-                 plots: Iterable[tuple[str, str, str]] | None = None) -> Path:
+                 config: Config | None = None,
+                 metrics: np.ndarray | None = None) -> Path:
     """Write ``report.html``, ``result.json`` and ``metrics.csv`` into ``out_dir``.
 
     Args:
@@ -363,25 +659,24 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
         result: the result's ``to_json()``.
         meta: how the landmarks were obtained (source, model, fps, framing, warnings).
         video: the source video, for thumbnails of the worst frames (optional).
-        thresholds: ``{metric name: threshold}`` drawn as dashed lines.
-        plots: ``(metric, label, unit)`` rows to plot; default: the step-down set, or for
-            an exercise ``result["plot_metrics"]`` when present.
+        config: the configuration (threshold lines, exercise definitions); without it
+            the plots have no threshold lines and exercises no counted signal.
+        metrics: the kernel metrics of ``seq`` if already computed.
 
     Returns:
         The path of ``report.html``. Every file is written atomically.
     """
     out = Path(out_dir)
-    metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks) \
-        if len(seq) else np.zeros((0, len(METRIC_NAMES)))
-    if plots is None:
-        if result.get("task") == "stepdown":
-            plots = STEPDOWN_PLOTS
-        else:
-            names = result.get("plot_metrics") or ["knee_flexion_left", "knee_flexion_right",
-                                                   "hip_y"]
-            plots = [(n, n.replace("_", " "), "") for n in names if n in METRIC_NAMES]
-    plot_png = plot_metrics(seq.times_s, metrics, plots, _spans(result), thresholds) \
-        if len(seq) and seq.detected.any() else None
+    if metrics is None:
+        metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks) \
+            if len(seq) else np.zeros((0, len(METRIC_NAMES)))
+    spans = rep_spans(result)
+    plot_png = None
+    if len(seq) and seq.detected.any():
+        panels = stepdown_panels(metrics, seq.times_s, spans, config) \
+            if result.get("task") == "stepdown" else \
+            exercise_panels(seq, metrics, result, config)
+        plot_png = plot_panels(seq.times_s, panels, spans)
     thumbs = thumbnails(video, seq, worst_frames(result)) if video and len(seq) else {}
     page = render_html(result, meta, plot_png, thumbs)
     _atomic_write(out / "metrics.csv", metrics_csv(seq, metrics))
@@ -392,12 +687,6 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
     return out / "report.html"
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
-
-
-__all__ = ["Metric", "plot_metrics", "render_html", "thumbnails", "write_report"]
+__all__ = ["Line", "Panel", "Span", "Threshold", "atomic_write", "exercise_panels",
+           "metrics_csv", "plot_panels", "render_html", "rep_spans", "stepdown_panels",
+           "thumbnails", "worst_frames", "write_report"]

@@ -48,6 +48,7 @@ class H264Writer:
     def write(self, frame_bgr: np.ndarray) -> None:
         """Append one ``(h, w, 3)`` BGR uint8 frame of the writer's size."""
         import av
+        import cv2
 
         h, w = frame_bgr.shape[:2]
         if (w, h) != self.size:
@@ -55,7 +56,9 @@ class H264Writer:
         if self._even != self.size:
             frame_bgr = np.pad(frame_bgr, ((0, self._even[1] - h), (0, self._even[0] - w),
                                            (0, 0)), mode="edge")
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_bgr), format="bgr24")
+        # BGR -> I420 in OpenCV: faster than swscale's bgr24 path, same BT.601 matrix
+        yuv = cv2.cvtColor(np.ascontiguousarray(frame_bgr), cv2.COLOR_BGR2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
         self.frames += 1

@@ -1,0 +1,326 @@
+"""Exercise programme engine: count and coach exercises defined as data.
+
+* :mod:`~itbcoach.exercises.expr` -- the metric-expression language of the definitions.
+* :mod:`~itbcoach.exercises.counters` -- streaming state machines: :class:`RepCounter`,
+  :class:`HoldTimer`, :class:`SideStepCounter`, :class:`SideTimer`.
+* :mod:`~itbcoach.exercises.cues` -- cue rules (:class:`CueEngine`).
+* :mod:`~itbcoach.exercises.definitions` -- ``[exercises.<id>]`` -> :class:`ExerciseDef`.
+* :mod:`~itbcoach.exercises.session` -- sets, sides, rest, progress, events and the
+  JSON Lines event log (:class:`Session`, :class:`JsonlEventWriter`).
+* :func:`score_exercise` -- a whole recording (a :class:`PoseSequence`) -> an
+  :class:`ExerciseResult` (``ok``, ``summary()``, ``to_json()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.exercises.counters import HoldTimer, RepCheck, RepCounter, SideStepCounter, SideTimer
+from itbcoach.exercises.cues import CueEngine, CueRule
+from itbcoach.exercises.definitions import (
+    ExerciseDef,
+    build_counters,
+    build_exercise,
+    exercise_ids,
+    get_exercise,
+)
+from itbcoach.exercises.events import Event, EventKind
+from itbcoach.exercises.expr import Expr, ExprError, compile_expr
+from itbcoach.exercises.session import (
+    JsonlEventWriter,
+    Progress,
+    Session,
+    SetRecord,
+    hold_json,
+    read_jsonl,
+)
+from itbcoach.landmarks import PoseSequence
+
+#: The framing gate's name for each exercise view.
+_GATE_VIEW = {"frontal": "frontal", "side": "side", "either": "any"}
+
+
+@dataclass(frozen=True)
+class CameraCheck:
+    """Is the recording filmed from the view the exercise needs?
+
+    Attributes:
+        view: the view the exercise needs (``"frontal"``, ``"side"``, ``"either"``).
+        ok: the framing gate found the needed view (and the body in frame) in most frames.
+        view_share: share of frames with a pose in which the view suited the exercise.
+        instruction: one line telling what to change (empty when ``ok``).
+        framing: the gate's summary (see :meth:`itbcoach.pose.FramingResult.summary`).
+    """
+
+    view: str
+    ok: bool
+    view_share: float
+    instruction: str
+    framing: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"view": self.view, "ok": self.ok, "view_share": round(self.view_share, 3),
+                "instruction": self.instruction, "framing": self.framing}
+
+
+#: The view is accepted when it suits the exercise in at least this share of the frames
+#: with a pose.
+VIEW_OK_SHARE = 0.5
+
+
+def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> CameraCheck:
+    """Run the framing gate with the exercise's view over the recording.
+
+    Lying exercises skip the view test (a side-lying body seen from the front has its
+    shoulders stacked, which the gate would call side-on); framing problems other than
+    the view are reported by the gate's own instruction.
+    """
+    from itbcoach.pose.framing import Problem, assess_framing
+
+    view = exercise.config.view
+    gate_view = "any" if exercise.config.posture == "lying" else _GATE_VIEW[view]
+    if len(seq) == 0:
+        return CameraCheck(view, False, 0.0, "No frames: film the whole body")
+    res = assess_framing(seq, config.framing, view=gate_view)
+    det = res.detected
+    if not det.any():
+        return CameraCheck(view, False, 0.0, "No person found: film the whole body in good "
+                                            "light", res.summary())
+    view_share = float(res.view_ok[det].mean())
+    summary = res.summary()
+    instruction = ""
+    if view_share < VIEW_OK_SHARE:
+        wrong = res.problem[det & ~res.view_ok]
+        codes = [int(p) for p in wrong if p in (Problem.FACE_CAMERA, Problem.TURN_SIDE)]
+        if codes:
+            instruction = res.instruction(int(np.flatnonzero(det & ~res.view_ok)[0]))
+        else:
+            instruction = ("Turn to face the camera" if view == "frontal"
+                           else "Turn side-on to the camera")
+        instruction = f"{instruction} for {exercise.name.lower()}"
+    return CameraCheck(view, view_share >= VIEW_OK_SHARE, view_share, instruction, summary)
+
+
+@dataclass
+class ExerciseResult:
+    """The count of one recording of an exercise.
+
+    Attributes:
+        task: task id.
+        exercise: its definition.
+        sets: the sets found.
+        events: every event in order.
+        camera: the camera/view check.
+        frames: frames in the input; ``pose_frames`` with a pose.
+        duration_s: input duration, s.
+        meta: how the landmarks were obtained (from :func:`itbcoach.scoring.load_input`).
+    """
+
+    task: str
+    exercise: ExerciseDef
+    sets: list[SetRecord]
+    events: list[Event]
+    camera: CameraCheck
+    frames: int
+    pose_frames: int
+    duration_s: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Something was measured (a person was seen)."""
+        return self.pose_frames > 0
+
+    def _of(self, kind: EventKind) -> list[Event]:
+        return [e for e in self.events if e.kind == kind]
+
+    @property
+    def reps(self) -> dict[str, int]:
+        """Counted reps ``{"left", "right", "total"}`` (side-free reps only in total)."""
+        out = {"left": 0, "right": 0, "total": 0}
+        for ev in self._of(EventKind.REP):
+            if ev.side in ("left", "right"):
+                out[ev.side] += 1
+            out["total"] += 1
+        return out
+
+    @property
+    def steps(self) -> dict[str, int]:
+        """Side steps per direction of travel (the subject's own left/right)."""
+        out = {"left": 0, "right": 0}
+        for ev in self._of(EventKind.STEP):
+            out[ev.side or "left"] += 1
+        return out
+
+    @property
+    def steps_partial(self) -> dict[str, int]:
+        """Half steps cut by the start or the end of the input (not in :attr:`steps`)."""
+        out = {"left": 0, "right": 0}
+        for ev in self._of(EventKind.STEP_PARTIAL):
+            out[ev.side or "left"] += 1
+        return out
+
+    @property
+    def holds(self) -> list[dict[str, Any]]:
+        """Finished holds (``duration_s`` = time in good form)."""
+        return [hold_json(ev) for ev in self._of(EventKind.HOLD)]
+
+    @property
+    def timers(self) -> list[dict[str, Any]]:
+        """Timed bouts per side."""
+        return [{"side": ev.side, "start_s": round(float(ev.data["start_s"]), 3),
+                 "duration_s": round(float(ev.data["duration_s"]), 3)}
+                for ev in self._of(EventKind.SIDE_TIME)]
+
+    @property
+    def cues(self) -> list[dict[str, Any]]:
+        """Cues shown, in order."""
+        return [{"t_s": round(ev.t_s, 3), "text": ev.data["text"], "rule": ev.data["rule"],
+                 "side": ev.side} for ev in self._of(EventKind.CUE)]
+
+    def summary(self) -> str:
+        """Human-readable result for the terminal."""
+        ex = self.exercise
+        lines = [f"{ex.name} ({self.task}): {self.duration_s:.1f} s, "
+                 f"{len(self.sets)} set(s)"]
+        if not self.ok:
+            lines.append("  no person found: nothing counted")
+            return "\n".join(lines)
+        r, s = self.reps, self.steps
+        if ex.primary == "step":
+            lines.append(f"  side steps: {s['left'] + s['right']} "
+                         f"(toward the left {s['left']}, toward the right {s['right']})")
+            part = self.steps_partial
+            if part["left"] + part["right"]:
+                lines.append(f"  half steps cut by the start/end of the recording: "
+                             f"{part['left'] + part['right']} (not counted)")
+        if ex.primary in ("rep", "hold") or r["total"]:
+            what = "reps" if ex.primary != "timer" else "cycles"
+            lines.append(f"  {what}: {r['total']} (left {r['left']}, right {r['right']})")
+        for h in self.holds:
+            side = f" {h['side']}" if h["side"] else ""
+            phase = f" {h['phase']}" if h.get("phase") else ""
+            form = "" if h["good_form"] else " (form lapsed)"
+            lines.append(f"  hold{side}{phase}: {h['duration_s']:.1f} s from "
+                         f"{h['start_s']:.1f} s{form}")
+        for tm in self.timers:
+            lines.append(f"  {tm['side']} side: {tm['duration_s']:.0f} s")
+        p = ex.config.prescription
+        for st in self.sets:
+            state = "complete" if st.complete else "short of the prescription"
+            counts = st.counts()
+            lines.append(f"  set {st.index}: {counts['total']} "
+                         f"{'step' if ex.primary == 'step' else 'unit'}(s), {state}")
+        lines.append(f"  prescription: {p.sets} set(s)" + (
+            f" x {p.reps[0]}-{p.reps[1]}" if p.reps[1] else "") +
+            (" per side" if p.per_side else "") +
+            (f", holds {p.hold_s[0]:.0f}-{p.hold_s[1]:.0f} s" if p.hold_s[1] else "") +
+            (f", {p.time_per_side_s[0]:.0f}-{p.time_per_side_s[1]:.0f} s per side"
+             if p.time_per_side_s[1] else ""))
+        if self.cues:
+            lines.append("  cues: " + "; ".join(f"{c['t_s']:.1f} s {c['text']}"
+                                                for c in self.cues))
+        if not self.camera.ok and self.camera.instruction:
+            lines.append(f"  camera: {self.camera.instruction}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (see README "Exercises" for the keys)."""
+        p = self.exercise.config.prescription
+        return {
+            "task": self.task,
+            "name": self.exercise.name,
+            "ok": self.ok,
+            "sets": [s.to_json() for s in self.sets],
+            "reps": self.reps,
+            "holds": self.holds,
+            "steps": self.steps if self.exercise.config.step is not None else {},
+            "steps_partial": self.steps_partial if self.exercise.config.step is not None
+            else {},
+            "timers": self.timers,
+            "cues": self.cues,
+            "prescription": {"sets": p.sets, "reps": list(p.reps), "per_side": p.per_side,
+                             "hold_s": list(p.hold_s),
+                             "time_per_side_s": list(p.time_per_side_s),
+                             "rest_s": p.rest_s},
+            "camera": self.camera.to_json(),
+            "frames": self.frames,
+            "pose_frames": self.pose_frames,
+            "duration_s": round(self.duration_s, 3),
+            "events": [e.to_json() for e in self.events],
+            "source": self.meta,
+        }
+
+
+def stream_metrics(seq: PoseSequence) -> np.ndarray:
+    """Kernel metrics ``(T, K)`` of a whole sequence."""
+    from itbcoach.kernel import compute_metrics
+
+    return compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
+
+
+def score_exercise(seq: PoseSequence, task: str, config: Config,
+                   meta: dict[str, Any] | None = None,
+                   on_event: Callable[[Event], None] | None = None) -> ExerciseResult:
+    """Count and coach one recording of exercise ``task``.
+
+    Args:
+        seq: the landmarks (NaN frames = no pose).
+        task: exercise id (``[exercises.<task>]``).
+        config: the configuration.
+        meta: how the landmarks were obtained (copied into the result).
+        on_event: called with every event as it happens (persistence hook).
+
+    Raises:
+        ConfigError: unknown task or invalid definition.
+    """
+    exercise = get_exercise(config, task)
+    metrics = stream_metrics(seq)
+    times = seq.times_s
+    session = Session(exercise, on_event=on_event)
+    for t, row in zip(times, metrics, strict=True):
+        session.update(float(t), row)
+    end = float(times[-1]) if len(times) else 0.0
+    session.finish(end)
+    camera = check_camera(seq, exercise, config)
+    pose_frames = int(np.isfinite(metrics[:, 0]).sum()) if len(metrics) else 0
+    duration = float(times[-1] - times[0]) if len(times) > 1 else 0.0
+    return ExerciseResult(task, exercise, session.sets, session.events, camera, len(seq),
+                          pose_frames, duration, dict(meta or {}))
+
+
+__all__ = [
+    "CameraCheck",
+    "CueEngine",
+    "CueRule",
+    "Event",
+    "EventKind",
+    "ExerciseDef",
+    "ExerciseResult",
+    "Expr",
+    "ExprError",
+    "HoldTimer",
+    "JsonlEventWriter",
+    "Progress",
+    "RepCheck",
+    "RepCounter",
+    "Session",
+    "SetRecord",
+    "SideStepCounter",
+    "SideTimer",
+    "build_counters",
+    "build_exercise",
+    "check_camera",
+    "compile_expr",
+    "exercise_ids",
+    "get_exercise",
+    "read_jsonl",
+    "score_exercise",
+    "stream_metrics",
+]

@@ -1,0 +1,229 @@
+"""Offline landmark extraction: a video, a folder of images or one image -> PoseSequence.
+
+:func:`extract_landmarks` is the library entry point behind ``itbcoach landmarks`` and
+``itbcoach score VIDEO``. Decoding runs in a background thread (bounded queue) which also
+builds the MediaPipe image, so the main thread only runs the model; the model runs in
+VIDEO mode over every frame with the container's timestamps; the target person is kept
+with :class:`~itbcoach.pose.landmarker.TargetSelector`; then framing is assessed on the
+raw landmarks, low-visibility landmarks are masked and the sequence is smoothed offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.errors import InputError
+from itbcoach.landmarks import NUM_LANDMARKS, PoseSequence
+from itbcoach.pose.framing import assess_framing
+from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
+from itbcoach.pose.sources import (
+    IMAGE_SUFFIXES,
+    Frame,
+    ImageFolderSource,
+    VideoFileSource,
+    read_image,
+)
+
+log = logging.getLogger(__name__)
+
+#: Brightness is sampled on every n-th pixel row and column (mean luma 0..255).
+_BRIGHTNESS_STRIDE = 8
+
+
+def frame_brightness(image_bgr: np.ndarray) -> float:
+    """Mean luma (0..255, BT.601 weights) of a BGR frame, from a strided subsample."""
+    sub = image_bgr[::_BRIGHTNESS_STRIDE, ::_BRIGHTNESS_STRIDE].astype(np.float32)
+    return float(sub[..., 0].mean() * 0.114 + sub[..., 1].mean() * 0.587
+                 + sub[..., 2].mean() * 0.299)
+
+
+def _prepare(image_bgr: np.ndarray) -> tuple[Any, float]:
+    """Decode-thread hook: the MediaPipe image and the frame's brightness."""
+    from itbcoach.pose.landmarker import to_mp_image
+
+    return to_mp_image(image_bgr), frame_brightness(image_bgr)
+
+
+def _resolve(config: Config, model: str | os.PathLike[str] | None, progress: bool) -> Path:
+    from itbcoach.pose.models import resolve_model
+
+    explicit = model or config.pose.model_path or None
+    return Path(resolve_model(config.pose.model_variant, explicit=explicit, progress=progress))
+
+
+def _progress_bar(total: int | None, enabled: bool, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total or None, disable=not enabled, unit="frame", desc=desc,
+                leave=False, dynamic_ncols=True, mininterval=0.5)
+
+
+def extract_landmarks(path: str | os.PathLike[str], config: Config,
+                      model: str | os.PathLike[str] | None = None, progress: bool = True,
+                      *, mask: bool = True, smooth: bool = True,
+                      view: str = "any") -> tuple[PoseSequence, dict[str, Any]]:
+    """Landmarks of the target person in a video file, an image folder or one image.
+
+    Args:
+        path: a video file, a folder of images (frames of one sequence, natural name
+            order, timestamps from ``config.pose.image_folder_fps``) or one image file
+            (IMAGE mode, one frame).
+        config: the configuration (``[pose]``, ``[smoothing]``, ``[framing]``).
+        model: explicit ``.task`` bundle; default ``config.pose.model_path`` or the cache.
+        progress: show a progress bar on stderr.
+        mask: set landmarks below ``config.pose.min_visibility`` to NaN.
+        smooth: outlier rejection, short-gap interpolation and zero-phase low-pass
+            (:func:`~itbcoach.pose.smoothing.smooth_offline`).
+        view: required view for the framing summary: ``"frontal"``, ``"side"`` or
+            ``"any"``.
+
+    Returns:
+        ``(sequence, meta)``. The sequence has one row per decoded frame (NaN where no
+        person was found); ``meta`` holds ``source``, ``kind`` (``"video"``,
+        ``"images"`` or ``"image"``), ``model_variant``, ``model_path``, ``fps``,
+        ``frames``, ``detection_rate`` (share of frames with a pose, before masking),
+        ``framing`` (see :meth:`~itbcoach.pose.framing.FramingResult.summary`),
+        ``num_people_max``, ``multi_person_frames``, ``timestamps_adjusted``,
+        ``elapsed_s``, ``fps_achieved``, ``smoothed``, ``masked`` and ``warnings`` (list
+        of one-line strings, e.g. no person found).
+
+    Raises:
+        InputError: missing, unreadable, truncated or corrupt input.
+        ModelError: the pose model cannot be found, assembled or loaded.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        return _extract_image(path, config, model, progress, mask=mask, view=view)
+    from itbcoach.pose.landmarker import TargetSelector, VideoLandmarker
+
+    source: VideoFileSource | ImageFolderSource
+    if path.is_dir():
+        source = ImageFolderSource(path, fps=config.pose.image_folder_fps, prepare=_prepare)
+        kind = "images"
+    else:
+        source = VideoFileSource(path, prepare=_prepare)
+        kind = "video"
+    lm_rows: list[np.ndarray] = []
+    vis_rows: list[np.ndarray] = []
+    pres_rows: list[np.ndarray] = []
+    world_rows: list[np.ndarray] = []
+    ts_rows: list[int] = []
+    bright_rows: list[float] = []
+    t0 = time.perf_counter()
+    with source:
+        model_path = _resolve(config, model, progress)
+        selector = TargetSelector(source.size)
+        bar = _progress_bar(source.frame_count, progress, path.name)
+        try:
+            with VideoLandmarker(model_path, config.pose) as landmarker:
+                t_loop = time.perf_counter()
+                frame: Frame
+                for frame in source:
+                    mp_image, brightness = frame.prepared
+                    cand = landmarker.detect(mp_image, frame.timestamp_ms)
+                    lm, vis, pres, world = cand.take(selector.select(cand))
+                    lm_rows.append(lm)
+                    vis_rows.append(vis)
+                    pres_rows.append(pres)
+                    world_rows.append(world)
+                    ts_rows.append(frame.timestamp_ms)
+                    bright_rows.append(brightness)
+                    bar.update(1)
+                loop_s = time.perf_counter() - t_loop
+                bumped = landmarker.bumped_timestamps
+        finally:
+            bar.close()
+    n = len(ts_rows)
+    raw = PoseSequence(
+        np.stack(lm_rows) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32),
+        np.stack(vis_rows) if n else np.zeros((0, NUM_LANDMARKS), np.float32),
+        np.stack(pres_rows) if n else np.zeros((0, NUM_LANDMARKS), np.float32),
+        np.asarray(ts_rows, dtype=np.int64), source.size,
+        np.stack(world_rows) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32))
+    warnings: list[str] = []
+    multi = selector.warning(n)
+    if multi:
+        warnings.append(multi)
+    meta = _finish(raw, path, kind, config, model_path, source.fps, warnings,
+                   np.asarray(bright_rows), view)
+    meta["multi_person_frames"] = selector.multi_person_frames
+    meta["num_people_max"] = selector.max_people
+    meta["timestamps_adjusted"] = int(source.timestamper.adjusted + bumped)
+    meta["loop_s"] = loop_s
+    seq = _postprocess(raw, config, mask=mask, smooth=smooth)
+    meta["masked"], meta["smoothed"] = mask, smooth
+    meta["elapsed_s"] = time.perf_counter() - t0
+    meta["fps_achieved"] = n / meta["elapsed_s"] if meta["elapsed_s"] > 0 else 0.0
+    for w in warnings:
+        log.info("%s", w)
+    return seq, meta
+
+
+def _postprocess(raw: PoseSequence, config: Config, *, mask: bool,
+                 smooth: bool) -> PoseSequence:
+    seq = mask_low_visibility(raw, config.pose.min_visibility) if mask else raw
+    return smooth_offline(seq, config.smoothing) if smooth else seq
+
+
+def _finish(raw: PoseSequence, path: Path, kind: str, config: Config, model_path: Path,
+            fps: float, warnings: list[str], brightness: np.ndarray,
+            view: str) -> dict[str, Any]:
+    n = len(raw)
+    rate = raw.detection_rate
+    if n and not raw.detected.any():
+        warnings.insert(0, f"no person detected in any of the {n} frames of {path}; "
+                           "film the whole body, head to feet, in good light")
+    framing = assess_framing(raw, config.framing, view=view, brightness=brightness)
+    return {
+        "source": str(path),
+        "kind": kind,
+        "model_variant": config.pose.model_variant if not config.pose.model_path else "custom",
+        "model_path": str(model_path),
+        "num_poses": config.pose.num_poses,
+        "fps": float(fps),
+        "frames": n,
+        "image_size": list(raw.image_size),
+        "detection_rate": rate,
+        "framing": framing.summary(),
+        "warnings": warnings,
+    }
+
+
+def _extract_image(path: Path, config: Config, model: str | os.PathLike[str] | None,
+                   progress: bool, *, mask: bool, view: str) -> tuple[PoseSequence,
+                                                                      dict[str, Any]]:
+    from itbcoach.pose.landmarker import ImageLandmarker, TargetSelector
+
+    t0 = time.perf_counter()
+    image = read_image(path)
+    size = (int(image.shape[1]), int(image.shape[0]))
+    model_path = _resolve(config, model, progress)
+    with ImageLandmarker(model_path, config.pose) as landmarker:
+        cand = landmarker.detect(image)
+    selector = TargetSelector(size)
+    lm, vis, pres, world = cand.take(selector.select(cand))
+    raw = PoseSequence(lm[None], vis[None], pres[None], np.array([0]), size, world[None])
+    warnings: list[str] = []
+    multi = selector.warning(1)
+    if multi:
+        warnings.append(multi)
+    meta = _finish(raw, path, "image", config, model_path, 0.0, warnings,
+                   np.array([frame_brightness(image)]), view)
+    meta.update(multi_person_frames=selector.multi_person_frames,
+                num_people_max=selector.max_people, timestamps_adjusted=0,
+                masked=mask, smoothed=False)
+    seq = _postprocess(raw, config, mask=mask, smooth=False)
+    meta["elapsed_s"] = time.perf_counter() - t0
+    meta["fps_achieved"] = 1.0 / meta["elapsed_s"] if meta["elapsed_s"] > 0 else 0.0
+    for w in warnings:
+        log.info("%s", w)
+    return seq, meta

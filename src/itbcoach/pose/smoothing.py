@@ -1,0 +1,378 @@
+"""Landmark smoothing: causal One-Euro for live use, zero-phase low-pass offline.
+
+Both work per landmark coordinate and respect NaN (a missing or masked landmark stays
+missing; it never drags its neighbours toward 0).
+
+* Live: :class:`OneEuroFilter` (Casiez, Roussel & Vogel, CHI 2012), time as an input,
+  element-wise over any array shape (e.g. one frame's ``(33, 3)``). An element missing
+  longer than ``max_gap_s`` restarts from its next value instead of blending with a
+  stale one.
+* Offline: :func:`smooth_offline` on a whole :class:`~itbcoach.landmarks.PoseSequence`:
+  (1) outlier rejection against a running median, (2) linear interpolation of gaps up to
+  ``max_gap_s`` (inner gaps only, over the real timestamps), (3) a 2nd-order Butterworth
+  low-pass run forward and backward (zero phase, effective 4th order) on each run of
+  finite samples.
+
+Before either, :func:`mask_low_visibility` sets landmarks whose visibility is below the
+threshold to NaN: MediaPipe still places occluded or out-of-frame points, and such
+guesses must not be trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+import numba
+import numpy as np
+
+from itbcoach.config.schema import SmoothingConfig
+from itbcoach.landmarks import PoseSequence
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- masking
+def mask_low_visibility(seq: PoseSequence, min_visibility: float) -> PoseSequence:
+    """A copy of ``seq`` with every landmark of visibility ``< min_visibility`` set to NaN.
+
+    Image and world coordinates are masked; visibility and presence are kept (they say
+    why a point is missing). Frames without a pose are already NaN and stay so.
+
+    Args:
+        seq: landmarks.
+        min_visibility: threshold in [0, 1]; ``<= 0`` masks nothing.
+    """
+    if min_visibility <= 0 or len(seq) == 0:
+        return seq
+    low = ~(seq.visibility >= min_visibility)  # NaN visibility counts as low
+    lm = seq.landmarks.copy()
+    lm[low] = np.nan
+    world = None
+    if seq.world_landmarks is not None:
+        world = seq.world_landmarks.copy()
+        world[low] = np.nan
+    return dataclasses.replace(seq, landmarks=lm, world_landmarks=world)
+
+
+# ------------------------------------------------------------------------- One-Euro
+def _alpha(dt: np.ndarray, cutoff_hz: np.ndarray | float) -> np.ndarray:
+    """Smoothing factor of an exponential filter with the given cut-off, step ``dt`` s."""
+    tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff_hz, dtype=np.float64))
+    return 1.0 / (1.0 + tau / dt)
+
+
+class OneEuroFilter:
+    """Causal One-Euro filter, element-wise over an array, NaN-aware, time as input.
+
+    The cut-off rises with the (filtered) speed of each element: ``fc = min_cutoff +
+    beta * |dx/dt|``, so a still landmark is smoothed hard and a fast one follows with
+    little lag. Units: time in seconds, cut-offs in Hz, ``beta`` in 1 / (units of x per
+    second) (for normalised image coordinates: per frame width per second).
+
+    Args:
+        min_cutoff: cut-off at zero speed, Hz.
+        beta: speed coefficient.
+        d_cutoff: cut-off of the speed estimate, Hz.
+        max_gap_s: an element missing (NaN) for longer than this restarts from its next
+            value.
+
+    Example:
+        >>> f = OneEuroFilter(1.5, 0.5, 1.0)
+        >>> out = f(t_s=0.033, x=frame_landmarks)  # (33, 3) -> (33, 3)
+    """
+
+    def __init__(self, min_cutoff: float, beta: float, d_cutoff: float = 1.0,
+                 max_gap_s: float = 0.3) -> None:
+        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
+            raise ValueError("OneEuroFilter needs min_cutoff > 0, d_cutoff > 0, beta >= 0, "
+                             f"got {min_cutoff}, {d_cutoff}, {beta}")
+        self.min_cutoff = float(min_cutoff)
+        self.beta = float(beta)
+        self.d_cutoff = float(d_cutoff)
+        self.max_gap_s = float(max_gap_s)
+        self.reset()
+
+    @classmethod
+    def from_config(cls, config: SmoothingConfig) -> OneEuroFilter:
+        """The filter with the ``[smoothing]`` constants."""
+        return cls(config.one_euro_min_cutoff, config.one_euro_beta,
+                   config.one_euro_d_cutoff, config.max_gap_s)
+
+    def reset(self) -> None:
+        """Forget all state (the next call passes its input through)."""
+        self._x: np.ndarray | None = None  # last filtered value
+        self._dx: np.ndarray | None = None  # last filtered speed
+        self._t: np.ndarray | None = None  # last time each element was seen
+        self._t_last: float | None = None
+
+    def __call__(self, t_s: float, x: np.ndarray) -> np.ndarray:
+        """Filter one sample.
+
+        Args:
+            t_s: time of the sample in seconds; must increase from call to call.
+            x: the sample, any shape (fixed after the first call), NaN = missing.
+
+        Returns:
+            The filtered sample, float64, same shape; NaN where ``x`` is NaN.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        if self._t_last is not None and t_s <= self._t_last:
+            raise ValueError(f"OneEuroFilter: time must increase ({t_s} after {self._t_last})")
+        if self._x is None or self._x.shape != x.shape:
+            self._x = np.full(x.shape, np.nan)
+            self._dx = np.zeros(x.shape)
+            self._t = np.full(x.shape, -np.inf)
+        assert self._dx is not None and self._t is not None
+        self._t_last = float(t_s)
+        seen = np.isfinite(x)
+        dt = t_s - self._t
+        fresh = seen & (~np.isfinite(self._x) | (dt > self.max_gap_s))
+        cont = seen & ~fresh
+        out = np.full(x.shape, np.nan)
+        if fresh.any():
+            out[fresh] = x[fresh]
+            self._dx[fresh] = 0.0
+        if cont.any():
+            d = dt[cont]
+            prev = self._x[cont]
+            dx = (x[cont] - prev) / d
+            a_d = _alpha(d, self.d_cutoff)
+            dx_hat = a_d * dx + (1.0 - a_d) * self._dx[cont]
+            a = _alpha(d, self.min_cutoff + self.beta * np.abs(dx_hat))
+            out[cont] = a * x[cont] + (1.0 - a) * prev
+            self._dx[cont] = dx_hat
+        self._x[seen] = out[seen]
+        self._t[seen] = t_s
+        return out
+
+
+def smooth_live(seq: PoseSequence, config: SmoothingConfig) -> PoseSequence:
+    """Run :class:`OneEuroFilter` causally over a whole sequence (replays of live mode).
+
+    Image landmarks and world landmarks get one filter each; time is ``seq.times_s``.
+    """
+    if len(seq) == 0:
+        return seq
+    f_img = OneEuroFilter.from_config(config)
+    f_world = OneEuroFilter.from_config(config)
+    lm = np.empty_like(seq.landmarks)
+    world = None if seq.world_landmarks is None else np.empty_like(seq.world_landmarks)
+    for i, t in enumerate(seq.times_s):
+        lm[i] = f_img(float(t), seq.landmarks[i])
+        if world is not None and seq.world_landmarks is not None:
+            world[i] = f_world(float(t), seq.world_landmarks[i])
+    return dataclasses.replace(seq, landmarks=lm, world_landmarks=world)
+
+
+# -------------------------------------------------------------------------- offline
+def butterworth2(cutoff_hz: float, fs_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """2nd-order Butterworth low-pass (bilinear transform with pre-warping).
+
+    Returns:
+        ``(b, a)``, each of length 3, ``a[0] == 1``; unity gain at 0 Hz and
+        ``1/sqrt(2)`` at ``cutoff_hz``.
+
+    Raises:
+        ValueError: the cut-off is not between 0 and the Nyquist frequency.
+    """
+    if not 0 < cutoff_hz < fs_hz / 2:
+        raise ValueError(f"cut-off {cutoff_hz} Hz must lie between 0 and the Nyquist "
+                         f"frequency {fs_hz / 2} Hz")
+    k = math.tan(math.pi * cutoff_hz / fs_hz)
+    norm = 1.0 / (1.0 + math.sqrt(2.0) * k + k * k)
+    b0 = k * k * norm
+    b = np.array([b0, 2 * b0, b0])
+    a = np.array([1.0, 2.0 * (k * k - 1.0) * norm, (1.0 - math.sqrt(2.0) * k + k * k) * norm])
+    return b, a
+
+
+@numba.njit(cache=True)
+def _biquad(x: np.ndarray, b: np.ndarray, a: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Direct form II transposed, started in the steady state of ``x[0]``."""
+    y = np.empty_like(x)
+    c = x[0]
+    z2 = (b[2] - a[2]) * c
+    z1 = (b[1] - a[1]) * c + z2
+    for i in range(x.shape[0]):
+        yi = b[0] * x[i] + z1
+        z1 = b[1] * x[i] - a[1] * yi + z2
+        z2 = b[2] * x[i] - a[2] * yi
+        y[i] = yi
+    return y
+
+
+@numba.njit(cache=True)
+def _filtfilt_segment(x: np.ndarray, b: np.ndarray, a: np.ndarray,
+                      padlen: int) -> np.ndarray:  # pragma: no cover
+    """Zero-phase filtering of one finite run, padded by odd reflection (as SciPy)."""
+    n = x.shape[0]
+    p = min(padlen, n - 1)
+    ext = np.empty(n + 2 * p)
+    for i in range(p):
+        ext[i] = 2.0 * x[0] - x[p - i]
+        ext[n + p + i] = 2.0 * x[n - 1] - x[n - 2 - i]
+    ext[p:p + n] = x
+    fwd = _biquad(ext, b, a)
+    back = _biquad(fwd[::-1].copy(), b, a)[::-1]
+    return back[p:p + n].copy()
+
+
+@numba.njit(cache=True)
+def _filtfilt_nan(data: np.ndarray, b: np.ndarray, a: np.ndarray, padlen: int,
+                  min_len: int) -> np.ndarray:  # pragma: no cover
+    """Zero-phase filter every run of finite samples of every column of ``data[T, C]``.
+
+    Runs shorter than ``min_len`` are left as they are; NaN stays NaN.
+    """
+    out = data.copy()
+    t_len, n_col = data.shape
+    for c in range(n_col):
+        i = 0
+        while i < t_len:
+            if not np.isfinite(data[i, c]):
+                i += 1
+                continue
+            j = i
+            while j < t_len and np.isfinite(data[j, c]):
+                j += 1
+            if j - i >= min_len:
+                out[i:j, c] = _filtfilt_segment(data[i:j, c].copy(), b, a, padlen)
+            i = j
+    return out
+
+
+@numba.njit(cache=True)
+def _interpolate_gaps(data: np.ndarray, t: np.ndarray,
+                      max_gap: float) -> np.ndarray:  # pragma: no cover
+    """Linear interpolation (over times ``t``) of inner NaN runs spanning <= ``max_gap``.
+
+    The span is measured between the two finite samples around the gap.
+    """
+    out = data.copy()
+    t_len, n_col = data.shape
+    for c in range(n_col):
+        last = -1
+        for i in range(t_len):
+            if not np.isfinite(data[i, c]):
+                continue
+            if last >= 0 and i - last > 1 and t[i] - t[last] <= max_gap:
+                x0, x1 = data[last, c], data[i, c]
+                span = t[i] - t[last]
+                for k in range(last + 1, i):
+                    w = (t[k] - t[last]) / span
+                    out[k, c] = x0 + w * (x1 - x0)
+            last = i
+    return out
+
+
+@numba.njit(cache=True)
+def _running_median(data: np.ndarray, half: int) -> np.ndarray:  # pragma: no cover
+    """Median of the finite samples within ``i-half .. i+half`` (NaN if none)."""
+    t_len, n_col = data.shape
+    out = np.full(data.shape, np.nan)
+    buf = np.empty(2 * half + 1)
+    for c in range(n_col):
+        for i in range(t_len):
+            m = 0
+            for k in range(max(0, i - half), min(t_len, i + half + 1)):
+                v = data[k, c]
+                if np.isfinite(v):
+                    buf[m] = v
+                    m += 1
+            if m > 0:
+                out[i, c] = np.median(buf[:m])
+    return out
+
+
+def reject_outliers(points_px: np.ndarray, times_s: np.ndarray, threshold: float,
+                    window_s: float, min_sd_px: float) -> np.ndarray:
+    """Flag samples far from a running median.
+
+    The residual of a landmark is its 2D distance (pixels) from the running median of x
+    and y over ``window_s``. Its robust SD is ``1.4826 * median(|residual|)`` over the
+    whole sequence, per landmark, floored at ``min_sd_px``. A sample whose residual
+    exceeds ``threshold`` robust SDs is an outlier.
+
+    Args:
+        points_px: ``(T, N, 2)`` pixel coordinates, NaN = missing.
+        times_s: ``(T,)`` seconds (the median sample step sets the window length).
+        threshold: in robust SDs.
+        window_s: running-median window, seconds.
+        min_sd_px: floor of the robust SD, pixels.
+
+    Returns:
+        ``(T, N)`` bool, True = outlier.
+    """
+    t_len, n = points_px.shape[:2]
+    if t_len < 3:
+        return np.zeros((t_len, n), dtype=bool)
+    step = float(np.median(np.diff(times_s))) if t_len > 1 else 1.0 / 30.0
+    half = max(1, round(window_s / max(step, 1e-6) / 2))
+    flat = np.ascontiguousarray(points_px.reshape(t_len, n * 2), dtype=np.float64)
+    med = _running_median(flat, half).reshape(t_len, n, 2)
+    resid = np.linalg.norm(points_px - med, axis=-1)
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(resid)
+        scale = np.full(n, min_sd_px)
+        for j in range(n):
+            r = resid[finite[:, j], j]
+            if r.size:
+                scale[j] = max(min_sd_px, 1.4826 * float(np.median(r)))
+        return finite & (resid > threshold * scale[None, :])
+
+
+def _filter_columns(data: np.ndarray, times_s: np.ndarray,
+                    config: SmoothingConfig) -> np.ndarray:
+    """Gap interpolation then zero-phase low-pass of ``data[T, C]`` (float64)."""
+    t_len = data.shape[0]
+    data = _interpolate_gaps(np.ascontiguousarray(data, dtype=np.float64),
+                             times_s.astype(np.float64), float(config.max_gap_s) + 1e-9)
+    if t_len < 2:
+        return data
+    fs = 1.0 / float(np.median(np.diff(times_s)))
+    if not config.offline_cutoff_hz < 0.5 * fs * 0.95:
+        log.info("offline smoothing skipped: cut-off %.1f Hz is not below the Nyquist "
+                 "frequency of %.1f fps", config.offline_cutoff_hz, fs)
+        return data
+    b, a = butterworth2(config.offline_cutoff_hz, fs)
+    # SciPy's filtfilt pads by 3 * len(a) samples; runs shorter than that stay raw.
+    padlen = 3 * len(a)
+    return _filtfilt_nan(data, b, a, padlen, padlen + 1)
+
+
+def smooth_offline(seq: PoseSequence, config: SmoothingConfig) -> PoseSequence:
+    """Outlier rejection, short-gap interpolation and zero-phase low-pass of a sequence.
+
+    Applied to each coordinate of the image landmarks (x, y, z) and of the world
+    landmarks. An outlier (see :func:`reject_outliers`, decided on the 2D image
+    position) removes that landmark in that frame from both. Sampling is taken as
+    uniform at the median frame step (fine for the mild frame-rate variation of phone
+    video). Visibility and presence are returned unchanged.
+
+    Args:
+        seq: landmarks, usually after :func:`mask_low_visibility`.
+        config: the ``[smoothing]`` section.
+
+    Returns:
+        A new sequence of the same length and timestamps.
+    """
+    t_len = len(seq)
+    if t_len < 3:
+        return seq
+    times = seq.times_s
+    outliers = reject_outliers(seq.pixels(), times, config.outlier_threshold,
+                               config.outlier_window_s, config.outlier_min_sd_px)
+    n_out = int(outliers.sum())
+    if n_out:
+        log.debug("smoothing: %d landmark samples rejected as outliers", n_out)
+    lm = seq.landmarks.astype(np.float64)
+    lm[outliers] = np.nan
+    lm = _filter_columns(lm.reshape(t_len, -1), times, config).reshape(lm.shape)
+    world = None
+    if seq.world_landmarks is not None:
+        w = seq.world_landmarks.astype(np.float64)
+        w[outliers] = np.nan
+        world = _filter_columns(w.reshape(t_len, -1), times, config).reshape(w.shape)
+    return dataclasses.replace(seq, landmarks=lm, world_landmarks=world)

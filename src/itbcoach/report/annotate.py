@@ -1,0 +1,373 @@
+"""Annotated video: a scored recording with the live coach's overlay burnt in.
+
+:class:`AnnotationPlan` turns a finished result (the step-down test's or an exercise's
+JSON, see :func:`itbcoach.scoring.score_task`) and its landmark sequence into one
+:class:`~itbcoach.feedback.overlay.OverlayState` per frame: the skeleton, the key angles
+of that frame, the rep counter as it stood at that moment, each fault flagged around its
+rep's worst frame, cues while they were shown and the task's guide lines (pelvic line,
+trunk line, knee-over-toe lines). :func:`write_annotated` decodes the video again and
+draws those states with :func:`~itbcoach.feedback.overlay.draw_overlay` -- the same
+drawing code as the live overlay -- into a browser-playable H.264 mp4 at the input's
+frame rate and resolution.
+
+Nothing here draws: this module decides *what* is shown when; the overlay draws it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.errors import UserError
+from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR, WARN, GuideLine, OverlayState
+from itbcoach.kernel import Metric, compute_metrics
+from itbcoach.landmarks import Landmark as L
+from itbcoach.landmarks import PoseSequence
+
+log = logging.getLogger(__name__)
+
+#: A fault is flagged from this long before to this long after its worst frame, s.
+FAULT_WINDOW_S = 0.5
+#: The end-of-rep summary cue stays on screen this long, s.
+REP_CUE_S = 1.5
+#: Piva's protocol: 5 reps per leg (shown as the counter's target).
+STEPDOWN_REPS = 5
+
+#: Fault flag text of each Piva criterion.
+FAULT_TEXT = {
+    "arm_strategy": "Arm used for balance",
+    "trunk_lean": "Trunk lean",
+    "pelvis_not_level": "Pelvis not level",
+    "knee_medial_to_second_toe": "Knee medial to 2nd toe",
+    "knee_medial_to_foot": "Knee medial to foot",
+    "unsteady": "Unsteady descent",
+}
+#: Short words for the end-of-rep cue.
+FAULT_SHORT = {
+    "arm_strategy": "arms",
+    "trunk_lean": "trunk lean",
+    "pelvis_not_level": "pelvis",
+    "knee_medial_to_second_toe": "knee in",
+    "knee_medial_to_foot": "knee in",
+    "unsteady": "control",
+}
+#: The rep metric that quantifies each fault: (key, format).
+FAULT_VALUE = {
+    "pelvis_not_level": ("pelvic_drop_deg", "{:+.1f} deg"),
+    "trunk_lean": ("trunk_lean_deg", "{:+.1f} deg"),
+    "knee_medial_to_second_toe": ("knee_offset_second_toe", "{:+.2f}"),
+    "knee_medial_to_foot": ("knee_offset_foot", "{:+.2f}"),
+    "arm_strategy": ("wrist_rise", "{:.2f}"),
+}
+
+
+@dataclass(frozen=True)
+class _Flag:
+    """One fault shown over ``[start, end]`` (frame indices), for one stance side."""
+
+    start: int
+    end: int
+    side: str | None
+    criterion: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Timed:
+    """Something shown over ``[start_s, end_s)``."""
+
+    start_s: float
+    end_s: float
+    text: str
+    level: str = "info"
+
+
+def _fmt(value: float, fmt: str = "{:+.1f} deg") -> str:
+    return "–" if value is None or not math.isfinite(value) else fmt.format(value)
+
+
+def stepdown_guides(px: np.ndarray, stance: str | None,
+                    flagged: Sequence[str] = ()) -> tuple[GuideLine, ...]:
+    """Guide lines of the step-down test for one frame.
+
+    Args:
+        px: ``(33, 2)`` pixel landmarks (NaN = missing).
+        stance: the stance leg (``"left"``/``"right"``, the subject's own) or None (both
+            knees get a knee-over-toe line).
+        flagged: criteria flagged at this frame; their guides turn red.
+
+    Returns:
+        The pelvic line (through both hips, extended by half the hip width each way),
+        the trunk line (mid-hip to mid-shoulder) and a dashed vertical line from the
+        stance foot's toe up to knee height (the knee should stay over it).
+    """
+    guides: list[GuideLine] = []
+    lh, rh = px[L.LEFT_HIP], px[L.RIGHT_HIP]
+    if np.isfinite(lh).all() and np.isfinite(rh).all():
+        d = rh - lh
+        bad = "pelvis_not_level" in flagged
+        guides.append(GuideLine(tuple(lh - 0.5 * d), tuple(rh + 0.5 * d),
+                                BAD if bad else MID_COLOR, 3 if bad else 2))
+        ls, rs = px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER]
+        if np.isfinite(ls).all() and np.isfinite(rs).all():
+            bad = "trunk_lean" in flagged
+            guides.append(GuideLine(tuple(0.5 * (lh + rh)), tuple(0.5 * (ls + rs)),
+                                    BAD if bad else MID_COLOR, 3 if bad else 2))
+    knee_bad = "knee_medial_to_second_toe" in flagged or "knee_medial_to_foot" in flagged
+    for side in ("left", "right") if stance is None else (stance,):
+        toe = px[L.LEFT_FOOT_INDEX if side == "left" else L.RIGHT_FOOT_INDEX]
+        knee = px[L.LEFT_KNEE if side == "left" else L.RIGHT_KNEE]
+        if np.isfinite(toe).all() and np.isfinite(knee).all():
+            guides.append(GuideLine(tuple(toe), (float(toe[0]), float(knee[1])),
+                                    BAD if knee_bad else GOOD, 2, dashed=True))
+    return tuple(guides)
+
+
+class AnnotationPlan:
+    """What the annotated video shows on each frame of a scored recording.
+
+    Args:
+        seq: the landmark sequence that was scored (one row per video frame).
+        result: the result's ``to_json()`` (step-down or exercise).
+        config: the configuration (exercise definitions, cue timing).
+        metrics: the kernel metrics of ``seq`` ``(T, K)`` if already computed.
+    """
+
+    def __init__(self, seq: PoseSequence, result: Mapping[str, Any], config: Config,
+                 metrics: np.ndarray | None = None) -> None:
+        self.seq = seq
+        self.result = result
+        self.task = str(result.get("task", ""))
+        self.times = seq.times_s
+        self.px = seq.pixels()
+        self.metrics = metrics if metrics is not None else compute_metrics(
+            seq.landmarks, seq.image_size, seq.world_landmarks)
+        n = len(seq)
+        fps = (n - 1) / (self.times[-1] - self.times[0]) if n > 1 and \
+            self.times[-1] > self.times[0] else 30.0
+        self.fps = float(fps)
+        self._flags: list[_Flag] = []
+        self._cues: list[_Timed] = []
+        if self.task == "stepdown":
+            self._plan_stepdown()
+        else:
+            self._plan_exercise(config)
+        self._cue_starts = [c.start_s for c in self._cues]
+
+    # -- planning ----------------------------------------------------------------------
+    def _frame_at(self, t_s: float) -> int:
+        return int(np.clip(np.searchsorted(self.times, t_s - 1e-6), 0, max(len(self.seq) - 1,
+                                                                          0)))
+
+    def _plan_stepdown(self) -> None:
+        win = max(1, round(FAULT_WINDOW_S * self.fps))
+        self._reps: list[dict[str, Any]] = []
+        for side in self.result.get("sides", []) or []:
+            for rep in side.get("reps", []) or []:
+                self._reps.append({**rep, "side": side.get("side")})
+        self._reps.sort(key=lambda r: r.get("start_s") or 0.0)
+        for rep in self._reps:
+            worst = rep.get("worst_frame") or rep.get("worst_frames") or rep.get(
+                "evidence") or {}
+            faults = rep.get("faults") or {}
+            metrics = rep.get("metrics") or {}
+            for crit, present in faults.items():
+                frame = worst.get(crit)
+                if not present or frame is None or int(frame) < 0:
+                    continue
+                text = FAULT_TEXT.get(crit, crit.replace("_", " "))
+                if crit in FAULT_VALUE:
+                    key, fmt = FAULT_VALUE[crit]
+                    value = metrics.get(key)
+                    if value is not None:
+                        text = f"{text} {_fmt(float(value), fmt)}"
+                elif crit == "unsteady" and rep.get("unsteady_signs"):
+                    text = f"{text}: {', '.join(rep['unsteady_signs'])}"
+                self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep["side"],
+                                         crit, text))
+            words = sorted({FAULT_SHORT.get(c, c) for c, v in faults.items() if v})
+            n = int(rep.get("index", 0)) + 1
+            end = float(rep.get("end_s") or 0.0)
+            if words:
+                self._cues.append(_Timed(end, end + REP_CUE_S,
+                                         f"Rep {n}: {', '.join(words)}", "bad"))
+            else:
+                self._cues.append(_Timed(end, end + REP_CUE_S, f"Rep {n}: good control",
+                                         "good"))
+        self._rep_starts = [float(r.get("start_s") or 0.0) for r in self._reps]
+        self._title = "Lateral step-down test"
+
+    def _plan_exercise(self, config: Config) -> None:
+        events = list(self.result.get("events", []) or [])
+        self._events = sorted(events, key=lambda e: e.get("t_s", 0.0))
+        self._event_t = [float(e.get("t_s", 0.0)) for e in self._events]
+        self._title = str(self.result.get("name") or self.task)
+        self._exercise = None
+        self._signal: dict[str, np.ndarray] = {}
+        try:
+            from itbcoach.exercises import get_exercise
+
+            self._exercise = get_exercise(config, self.task)
+        except UserError as exc:  # an unknown task only loses the signal and counter unit
+            log.debug("no exercise definition for %s: %s", self.task, exc)
+        show_s = max(REP_CUE_S, float(config.exercise_cues.min_show_s))
+        win = max(1, round(FAULT_WINDOW_S * self.fps))
+        for e in self._events:
+            if e.get("kind") == "cue":
+                t = float(e["t_s"])
+                self._cues.append(_Timed(t, t + show_s, str(e.get("text", "")), "warn"))
+            elif e.get("kind") == "rep" and e.get("checks"):
+                failed = [k for k, ok in e["checks"].items() if ok is False]
+                if failed:
+                    peak = self._frame_at(float(e.get("peak_s", e["t_s"])))
+                    for name in failed:
+                        self._flags.append(_Flag(peak - win, peak + win, e.get("side"), name,
+                                                 f"Check failed: {name.replace('_', ' ')}"))
+        self._signal = exercise_signals(self.seq, self.metrics, self._exercise)
+
+    # -- per frame ---------------------------------------------------------------------
+    def state(self, i: int) -> OverlayState:
+        """The overlay of frame ``i`` (0-based index into the sequence)."""
+        i = int(np.clip(i, 0, max(len(self.seq) - 1, 0)))
+        t = float(self.times[i]) if len(self.seq) else 0.0
+        px = self.px[i] if len(self.seq) else None
+        seen = px is not None and bool(np.isfinite(px).any())
+        k = bisect.bisect_right(self._cue_starts, t)
+        cue = next((c for c in reversed(self._cues[:k]) if c.start_s <= t < c.end_s), None)
+        common = {"landmarks_px": px if seen else None, "title": self._title,
+                  "cue": cue.text if cue else None, "cue_level": cue.level if cue else "info",
+                  "framing": None if seen else "No person detected"}
+        if self.task == "stepdown":
+            return self._stepdown_state(i, t, px if seen else None, common)
+        return self._exercise_state(i, t, common)
+
+    def _stepdown_state(self, i: int, t: float, px: np.ndarray | None,
+                        common: dict[str, Any]) -> OverlayState:
+        k = bisect.bisect_right(self._rep_starts, t)
+        current = self._reps[k - 1] if k else (self._reps[0] if self._reps else None)
+        side = current["side"] if current else None
+        in_rep = bool(current and current["start_s"] <= t <= current["end_s"])
+        done = sum(1 for r in self._reps if r["side"] == side and r["end_s"] <= t)
+        flags = [f for f in self._flags if f.start <= i <= f.end and f.side == side]
+        m = self.metrics[i] if len(self.metrics) else None
+        rows: list[tuple[str, str]] = []
+        if m is not None:
+            rows.append(("pelvic obliquity", _fmt(float(m[Metric.PELVIC_OBLIQUITY]))))
+            rows.append(("trunk lean", _fmt(float(m[Metric.TRUNK_LEAN]))))
+            for s in ("left", "right") if side is None else (side,):
+                rows.append((f"FPPA {s}", _fmt(float(m[Metric[f"FPPA_{s.upper()}"]]))))
+        progress = None
+        if side:
+            progress = f"standing on the {side} leg" + (
+                f" - rep {int(current.get('index', 0)) + 1}" if in_rep and current else "")
+        guides = stepdown_guides(px, side, [f.criterion for f in flags]) \
+            if px is not None else ()
+        return OverlayState(
+            **common, guides=guides, progress=progress,
+            counter=f"{done}/{STEPDOWN_REPS}" if side else None,
+            counter_label=f"reps, {side} leg" if side else "",
+            faults=tuple(dict.fromkeys(f.text for f in flags)), metrics=tuple(rows))
+
+    def _exercise_state(self, i: int, t: float, common: dict[str, Any]) -> OverlayState:
+        k = bisect.bisect_right(self._event_t, t)
+        past = self._events[:k]
+        primary = self._exercise.primary if self._exercise is not None else "rep"
+        unit = {"rep": "reps", "step": "steps", "hold": "holds", "timer": "reps"}.get(
+            primary, "reps")
+        kind = {"reps": "rep", "steps": "step", "holds": "hold"}[unit]
+        sets_done = sum(1 for e in past if e.get("kind") == "set_complete")
+        units_in_set = sum(1 for e in past if e.get("kind") == kind and
+                           e["t_s"] > max([x["t_s"] for x in past
+                                           if x.get("kind") == "set_complete"] or [-1.0]))
+        presc = self.result.get("prescription") or {}
+        target = None
+        if kind in ("rep", "step"):
+            reps = presc.get("reps") or [0, 0]
+            target = int(reps[0]) if reps and reps[0] else None
+        elif kind == "hold":
+            target = None
+        counter = f"{units_in_set}/{target}" if target else str(units_in_set)
+        n_sets = int(presc.get("sets") or 0)
+        progress = f"set {min(sets_done + 1, max(n_sets, 1))} of {n_sets}" if n_sets else None
+        last_side = next((e.get("side") for e in reversed(past)
+                          if e.get("kind") in (kind, "side_switch") and e.get("side")), None)
+        if last_side and progress:
+            progress += f" - {last_side} side"
+        hold_fraction = hold_text = None
+        for h in self.result.get("holds", []) or []:
+            start = float(h.get("start_s", 0.0))
+            end = float(h.get("end_s", start + float(h.get("duration_s", 0.0))))
+            if start <= t <= end:
+                goal = float((presc.get("hold_s") or [0, 0])[0] or 0) or max(end - start, 1e-6)
+                hold_fraction = min(1.0, (t - start) / goal)
+                hold_text = f"{t - start:.0f} s"
+                break
+        rows = [(name, _fmt(float(v[i]), "{:.2f}")) for name, v in self._signal.items()
+                if len(v) > i]
+        flags = [f for f in self._flags if f.start <= i <= f.end]
+        return OverlayState(**common, counter=counter, counter_label=unit,
+                            progress=progress, hold_fraction=hold_fraction,
+                            hold_text=hold_text, metrics=tuple(rows),
+                            faults=tuple(dict.fromkeys(f.text for f in flags)))
+
+
+def exercise_signals(seq: PoseSequence, metrics: np.ndarray,
+                     exercise: Any) -> dict[str, np.ndarray]:
+    """The counted signal of an exercise per frame: ``{label: (T,) values}``.
+
+    The rep counter's metric expression (per side when it names ``{side}``), evaluated
+    over the whole recording the way the streaming counter sees it; empty for an
+    exercise without a rep counter (holds, steps and timers have no single signal).
+    """
+    if exercise is None or getattr(exercise.config, "rep", None) is None:
+        return {}
+    from itbcoach.exercises.expr import compile_expr, has_side
+
+    source = exercise.config.rep.metric
+    sides: tuple[str | None, ...] = ("left", "right") if has_side(source) else (None,)
+    out: dict[str, np.ndarray] = {}
+    times = seq.times_s
+    for side in sides:
+        expr = compile_expr(source, side, where=f"exercises.{exercise.task}.rep.metric")
+        values = np.array([expr(float(t), row) for t, row in zip(times, metrics, strict=True)],
+                          float)
+        out["rep signal" + (f" {side}" if side else "")] = values
+    return out
+
+
+def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
+                    plan: AnnotationPlan, crf: int = 23, preset: str = "veryfast") -> Path:
+    """Decode ``video`` again and write it with ``plan``'s overlay to ``out`` (H.264 mp4).
+
+    The output has every decoded frame of the input at the input's frame rate and
+    resolution; it is written atomically (a temporary file renamed on success).
+
+    Raises:
+        InputError: the video cannot be decoded (as when it was scored).
+    """
+    from itbcoach.feedback.overlay import draw_overlay
+    from itbcoach.pose.sources import VideoFileSource
+    from itbcoach.report.video import H264Writer
+
+    out = Path(out)
+    with VideoFileSource(video, queue_size=16) as source, \
+            H264Writer(out, source.fps, source.size, crf=crf, preset=preset) as writer:
+        n = len(plan.seq)
+        if source.frame_count and n and abs(source.frame_count - n) > 3:
+            log.info("%s: %d frames in the container, %d scored", video, source.frame_count, n)
+        for frame in source:
+            image = frame.image if frame.image.flags.writeable else frame.image.copy()
+            writer.write(draw_overlay(image, plan.state(frame.frame_id)))
+    return out
+
+
+__all__ = ["AnnotationPlan", "exercise_signals", "stepdown_guides", "write_annotated"]

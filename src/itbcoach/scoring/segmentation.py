@@ -1,0 +1,342 @@
+"""Streaming rep segmentation of the lateral step-down, one stance leg per segmenter.
+
+The signal is the **depth**: how far the free heel is below the stance foot in the image,
+in body scales (torso lengths), + = lower. Standing on the step it sits near a baseline
+(the free foot hangs about level with the step); at the bottom of a rep the free heel
+touches the floor, one step height lower (~0.4 body scales for a 20 cm step). Standing on
+the floor on both feet, squatting, lunging or stepping sideways keep it near 0 or make it
+negative, so none of them can look like a rep.
+
+States::
+
+    WAIT --(stable standing for settle_s)--> STANDING --(depth > base + enter)--> DOWN
+    DOWN --(depth back < base + exit)--> STANDING   (emits a "rep" or "partial" event)
+    DOWN --(stance foot moved / pose lost > grace_s / too long)--> WAIT ("aborted")
+    STANDING --(stance foot moved)--> WAIT
+
+Time is an input: :meth:`StepdownSegmenter.update` takes one :class:`StepSample` per frame
+and returns the events it completed; nothing reads a clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SegmenterParams:
+    """Thresholds of :class:`StepdownSegmenter` (body scales and seconds).
+
+    Attributes:
+        enter_depth: depth above the standing baseline that starts a rep.
+        exit_depth: depth above the baseline under which the rep is over (< enter).
+        start_tol: the start and end are refined to where the depth is this close to
+            the baseline.
+        min_depth: peak depth of a counted rep.
+        min_hip_descent: the hip midpoint must go down at least this much.
+        settle_s: stable standing needed to arm (first rep, after a step or a loss).
+        stable_tol: largest depth range over ``settle_s`` that counts as stable.
+        standing_depth_max: arming needs the standing depth within this of level.
+        foot_tol: the stance foot moving more than this aborts a rep / disarms.
+        grace_s: longest run of frames without a pose inside a rep.
+        max_rep_s: longest rep.
+        baseline_s: standing window that forms each rep's baseline.
+    """
+
+    enter_depth: float
+    exit_depth: float
+    start_tol: float
+    min_depth: float
+    min_hip_descent: float
+    settle_s: float
+    stable_tol: float
+    standing_depth_max: float
+    foot_tol: float
+    grace_s: float
+    max_rep_s: float
+    baseline_s: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.exit_depth < self.enter_depth:
+            raise ValueError("need 0 < exit_depth < enter_depth")
+        if not 0 < self.start_tol <= self.exit_depth:
+            raise ValueError("need 0 < start_tol <= exit_depth")
+
+
+@dataclass(frozen=True)
+class StepSample:
+    """One frame for the segmenter (body scales, image axes: x right, y down).
+
+    Attributes:
+        t_s: time, s.
+        depth: free heel below the stance foot (NaN = unknown).
+        foot_x, foot_y: stance foot position.
+        hip_y: hip midpoint height (image y, down).
+    """
+
+    t_s: float
+    depth: float
+    foot_x: float
+    foot_y: float
+    hip_y: float
+
+    @property
+    def valid(self) -> bool:
+        """All values known."""
+        return all(math.isfinite(v) for v in (self.depth, self.foot_x, self.foot_y,
+                                               self.hip_y))
+
+
+@dataclass(frozen=True)
+class RepEvent:
+    """A completed rep, a partial one, or an aborted movement.
+
+    Attributes:
+        kind: ``"rep"`` (deep enough, counted unless the scorer's relative check says
+            otherwise), ``"partial"`` (returned to standing without reaching
+            ``min_depth`` or without the hip going down) or ``"aborted"`` (see
+            ``reason``).
+        start_index, bottom_index, end_index: frame indices (as passed to ``update``).
+        start_s, bottom_s, end_s: times, s.
+        depth: peak depth above the baseline, body scales.
+        hip_descent: peak hip descent below the baseline, body scales.
+        baseline_start, baseline_end: frame range ``[start, end)`` of the standing
+            baseline.
+        reason: why a movement was aborted or partial ("" for reps).
+    """
+
+    kind: Literal["rep", "partial", "aborted"]
+    start_index: int
+    bottom_index: int
+    end_index: int
+    start_s: float
+    bottom_s: float
+    end_s: float
+    depth: float
+    hip_descent: float
+    baseline_start: int
+    baseline_end: int
+    reason: str = ""
+
+
+class State(Enum):
+    """Segmenter states."""
+
+    WAIT = "wait"
+    STANDING = "standing"
+    DOWN = "down"
+
+
+@dataclass
+class _Frame:
+    index: int
+    t: float
+    depth: float
+    foot_x: float
+    foot_y: float
+    hip_y: float
+
+
+class StepdownSegmenter:
+    """Streaming segmenter for one stance leg (see the module docstring)."""
+
+    def __init__(self, params: SegmenterParams) -> None:
+        self.params = params
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (state WAIT)."""
+        self._state = State.WAIT
+        self._recent: deque[_Frame] = deque()  # valid frames within settle/baseline window
+        self._base: tuple[float, float, float, float] | None = None  # depth, fx, fy, hip
+        self._base_range = (0, 0)
+        self._anchor = 0.0  # standing depth when armed: the baseline never creeps above it
+        self._rep: list[_Frame] = []
+        self._lost_since: float | None = None
+        self._last_t: float | None = None
+        self._reps = 0
+
+    @property
+    def state(self) -> State:
+        """Current state."""
+        return self._state
+
+    @property
+    def count(self) -> int:
+        """Reps emitted so far (kind ``"rep"``)."""
+        return self._reps
+
+    @property
+    def baseline_depth(self) -> float | None:
+        """Standing depth baseline, body scales (None until armed)."""
+        return None if self._base is None else self._base[0]
+
+    # -- internals ---------------------------------------------------------------------
+    def _window(self, seconds: float) -> list[_Frame]:
+        if not self._recent:
+            return []
+        t_end = self._recent[-1].t
+        return [f for f in self._recent if f.t >= t_end - seconds - 1e-9]
+
+    def _set_baseline(self) -> None:
+        win = self._window(self.params.baseline_s)
+        if len(win) < 2:
+            return
+        arr = np.array([(f.depth, f.foot_x, f.foot_y, f.hip_y) for f in win])
+        med = np.median(arr, axis=0)
+        self._base = (float(med[0]), float(med[1]), float(med[2]), float(med[3]))
+        self._base_range = (win[0].index, win[-1].index + 1)
+
+    def _stable(self) -> bool:
+        p = self.params
+        if not self._recent or self._recent[-1].t - self._recent[0].t < p.settle_s - 1e-9:
+            return False
+        win = self._window(p.settle_s)
+        depth = [f.depth for f in win]
+        fx = [f.foot_x for f in win]
+        fy = [f.foot_y for f in win]
+        return (max(depth) - min(depth) <= p.stable_tol
+                and abs(float(np.median(depth))) <= p.standing_depth_max
+                and max(fx) - min(fx) <= p.foot_tol and max(fy) - min(fy) <= p.foot_tol)
+
+    def _foot_moved(self, f: _Frame) -> bool:
+        assert self._base is not None
+        return math.hypot(f.foot_x - self._base[1], f.foot_y - self._base[2]) > \
+            self.params.foot_tol
+
+    def _disarm(self) -> None:
+        self._state = State.WAIT
+        self._base = None
+        self._recent.clear()
+        self._rep = []
+
+    def _finish(self, kind: str, reason: str, end: _Frame | None = None) -> RepEvent:
+        assert self._base is not None
+        p = self.params
+        frames = self._rep
+        base_d, _, _, base_hip = self._base
+        depths = np.array([f.depth for f in frames])
+        peak = float(depths.max()) - base_d
+        # bottom: first frame within a small tolerance of the deepest point
+        near = np.flatnonzero(depths >= depths.max() - max(p.start_tol * 0.5, 0.05 * peak))
+        bottom = frames[int(near[0])]
+        hip = float(max(f.hip_y for f in frames)) - base_hip
+        last = end or frames[-1]
+        if kind == "done":
+            if peak >= p.min_depth and hip >= p.min_hip_descent:
+                kind, reason = "rep", ""
+                self._reps += 1
+            else:
+                kind = "partial"
+                reason = (f"the heel went down {peak:.2f} body scales "
+                          f"(a rep needs {p.min_depth:.2f})" if peak < p.min_depth else
+                          f"the hip went down only {hip:.2f} body scales "
+                          f"(a rep needs {p.min_hip_descent:.2f})")
+        return RepEvent(kind, frames[0].index, bottom.index, last.index, frames[0].t,
+                        bottom.t, last.t, peak, hip, self._base_range[0],
+                        self._base_range[1], reason)  # type: ignore[arg-type]
+
+    # -- public ------------------------------------------------------------------------
+    def update(self, index: int, sample: StepSample) -> list[RepEvent]:
+        """Feed one frame; returns the events completed by it (usually none).
+
+        Args:
+            index: frame index (carried into the events).
+            sample: the frame's values; NaNs mean the pose (or a needed point) is lost.
+        """
+        p = self.params
+        if self._last_t is not None and sample.t_s <= self._last_t:
+            raise ValueError("sample times must increase")
+        self._last_t = sample.t_s
+        events: list[RepEvent] = []
+        if not sample.valid:
+            if self._lost_since is None:
+                self._lost_since = sample.t_s
+            if sample.t_s - self._lost_since > p.grace_s:
+                if self._state is State.DOWN and self._rep:
+                    events.append(self._finish("aborted", "the pose was lost mid-rep"))
+                if self._state is not State.WAIT:
+                    self._disarm()
+            return events
+        self._lost_since = None
+        f = _Frame(index, sample.t_s, sample.depth, sample.foot_x, sample.foot_y,
+                   sample.hip_y)
+
+        if self._state is State.DOWN:
+            assert self._base is not None
+            self._rep.append(f)
+            rel = f.depth - self._base[0]
+            if self._foot_moved(f):
+                events.append(self._finish(
+                    "aborted", "the stance foot moved (stepping off or changing legs)"))
+                self._disarm()
+                self._recent.append(f)
+                return events
+            if f.t - self._rep[0].t > p.max_rep_s:
+                events.append(self._finish("aborted", f"longer than {p.max_rep_s:g} s"))
+                self._disarm()
+                self._recent.append(f)
+                return events
+            peak = max(x.depth for x in self._rep) - self._base[0]
+            if rel < p.exit_depth and peak >= p.enter_depth:
+                # back up: end where the depth is back near the baseline (or now)
+                events.append(self._finish("done", ""))
+                self._state = State.STANDING
+                self._recent.clear()
+                self._recent.append(f)
+            return events
+
+        self._recent.append(f)
+        horizon = max(p.settle_s, p.baseline_s) + 0.5
+        while self._recent and self._recent[0].t < f.t - horizon:
+            self._recent.popleft()
+
+        if self._state is State.WAIT:
+            if self._stable():
+                self._state = State.STANDING
+                self._set_baseline()
+                self._anchor = self._base[0] if self._base is not None else 0.0
+            return events
+
+        # STANDING
+        assert self._base is not None
+        if self._foot_moved(f):
+            self._disarm()
+            self._recent.append(f)
+            return events
+        rel = f.depth - self._base[0]
+        if rel > p.enter_depth:
+            # start: the last recent frame still near the baseline, then every frame since
+            start = 0
+            frames = list(self._recent)
+            for i in range(len(frames) - 1, -1, -1):
+                if frames[i].depth - self._base[0] <= p.start_tol:
+                    start = i
+                    break
+            self._rep = frames[start:]
+            self._state = State.DOWN
+            return events
+        if self._stable():
+            # refresh the baseline from stable standing, never more than start_tol above
+            # the level at arming: a very slow descent looks "stable" over settle_s and
+            # must not drag the baseline down with it
+            win = self._window(p.baseline_s)
+            level = float(np.median([w.depth for w in win]))
+            if level <= self._anchor + p.start_tol:
+                self._set_baseline()
+                self._anchor = min(self._anchor, level)
+        return events
+
+    def flush(self) -> list[RepEvent]:
+        """End of the recording: a rep still in progress is reported as aborted."""
+        events: list[RepEvent] = []
+        if self._state is State.DOWN and self._rep:
+            events.append(self._finish("aborted", "the recording ended mid-rep"))
+        self._disarm()
+        return events

@@ -1,0 +1,783 @@
+"""The lateral step-down test (Piva et al. 2006), scored from landmarks.
+
+The subject faces the camera, stands on one leg on a step (about 20 cm) with the hands on
+the waist and slowly lowers the free heel to touch the floor, then returns; 5 reps, then
+the other leg. Each rep scores 1 point per fault seen on video:
+
+* ``arm_strategy``: a hand leaves the waist;
+* ``trunk_lean``: the trunk leans to either side;
+* ``pelvis_not_level``: the free side of the pelvis drops or hikes;
+* ``knee_medial_to_second_toe``: the knee moves medial to the second toe (+1), or
+  ``knee_medial_to_foot``: medial to the medial border of the foot (+2 instead);
+* ``unsteady``: the descent is not controlled (drops onto the heel, wobbles, pauses to
+  rebalance, rests weight on the free foot);
+
+plus 1 for pain (asked, not seen). A criterion counts for a side when it is present in
+at least ``rep_fraction`` of the counted reps. Total 0-1 good, 2-3 medium, 4+ poor.
+
+Pipeline (:func:`score_stepdown`): mask and smooth the landmarks (unless already done),
+compute the kernel metrics, check the view, segment reps per stance leg with
+:class:`~itbcoach.scoring.segmentation.StepdownSegmenter`, measure each rep against the
+standing baseline just before it (:func:`measure_rep`), then aggregate per side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config import Config
+from itbcoach.config.schema import StepdownConfig
+from itbcoach.kernel import Metric, compute_metrics
+from itbcoach.landmarks import Landmark as L
+from itbcoach.landmarks import PoseSequence
+from itbcoach.scoring.pelvis import pelvic_drop
+from itbcoach.scoring.segmentation import (
+    RepEvent,
+    SegmenterParams,
+    StepdownSegmenter,
+    StepSample,
+)
+
+log = logging.getLogger(__name__)
+
+SIDES = ("left", "right")
+#: The criteria seen on video, in Piva's order.
+CRITERIA = ("arm_strategy", "trunk_lean", "pelvis_not_level", "knee_medial_to_second_toe",
+            "knee_medial_to_foot", "unsteady")
+CATEGORIES = ((1, "good"), (3, "medium"), (math.inf, "poor"))
+
+
+def category(score: int) -> str:
+    """Piva category of a total: 0-1 good, 2-3 medium, 4+ poor."""
+    for top, name in CATEGORIES:
+        if score <= top:
+            return name
+    return "poor"  # pragma: no cover
+
+
+def piva_score(criteria: dict[str, bool], pain: bool | None) -> int:
+    """Total: 1 per criterion, 2 (instead of 1) for the knee medial to the foot, 1 for
+    pain."""
+    knee = 2 if criteria["knee_medial_to_foot"] else int(criteria["knee_medial_to_second_toe"])
+    return (int(criteria["arm_strategy"]) + int(criteria["trunk_lean"])
+            + int(criteria["pelvis_not_level"]) + knee + int(criteria["unsteady"])
+            + int(bool(pain)))
+
+
+# --- results --------------------------------------------------------------------------
+
+def _r(value: float, nd: int = 3) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), nd)
+
+
+@dataclass
+class StepdownRep:
+    """One rep (counted or partial) with its faults, metrics and evidence."""
+
+    side: str
+    index: int
+    start_s: float
+    bottom_s: float
+    end_s: float
+    start_frame: int
+    bottom_frame: int
+    end_frame: int
+    counted: bool
+    depth: float
+    faults: dict[str, bool] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    worst_frame: dict[str, int] = field(default_factory=dict)
+    unsteady_signs: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        out: dict[str, Any] = {
+            "index": self.index, "start_s": _r(self.start_s), "bottom_s": _r(self.bottom_s),
+            "end_s": _r(self.end_s), "start_frame": self.start_frame,
+            "bottom_frame": self.bottom_frame, "end_frame": self.end_frame,
+            "counted": self.counted, "depth": _r(self.depth),
+            "faults": dict(self.faults),
+            "metrics": {k: _r(v) for k, v in self.metrics.items()},
+            "worst_frame": dict(self.worst_frame),
+            "unsteady_signs": list(self.unsteady_signs),
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class SideResult:
+    """Test-level result of one stance leg."""
+
+    side: str
+    reps: list[StepdownRep]
+    partial: list[StepdownRep]
+    criteria: dict[str, bool]
+    counts: dict[str, int]
+    pain: bool | None
+    score: int
+    category: str
+    peaks: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (the issue's shape plus extras)."""
+        return {"side": self.side, "reps": [r.to_json() for r in self.reps],
+                "partial_reps": [r.to_json() for r in self.partial],
+                "criteria": dict(self.criteria), "criteria_rep_counts": dict(self.counts),
+                "pain": self.pain, "score": self.score, "category": self.category,
+                "median_metrics": {k: _r(v) for k, v in self.peaks.items()}}
+
+
+@dataclass
+class StepdownResult:
+    """Everything :func:`score_stepdown` found.
+
+    Attributes:
+        ok: at least one counted rep.
+        sides: per stance leg with counted reps, left first.
+        message: one plain line when nothing could be scored (else None).
+        comparison: side-to-side differences (both sides scored) or None.
+        ignored: movements that were not reps (aborted: stepping off, pose lost...).
+        confidence: notes on measurement quality (view, detection, known limits).
+        meta: information about the input.
+    """
+
+    ok: bool
+    sides: list[SideResult]
+    message: str | None
+    comparison: dict[str, Any] | None
+    ignored: list[dict[str, Any]]
+    confidence: list[str]
+    meta: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document of ``itbcoach score --task stepdown --json``."""
+        out: dict[str, Any] = {"task": "stepdown", "ok": self.ok,
+                               "sides": [s.to_json() for s in self.sides]}
+        if self.message:
+            out["message"] = self.message
+        out["comparison"] = self.comparison
+        out["ignored_movements"] = self.ignored
+        out["confidence"] = list(self.confidence)
+        out["input"] = {k: v for k, v in self.meta.items()
+                        if isinstance(v, str | int | float | bool) or v is None}
+        return out
+
+    def summary(self) -> str:
+        """Human-readable result for the terminal."""
+        lines = ["Lateral step-down test (Piva)"]
+        if not self.ok:
+            lines.append(f"  {self.message}")
+        for s in self.sides:
+            pain = {True: "yes", False: "no", None: "not asked"}[s.pain]
+            lines.append(f"  Standing on the {s.side} leg: {len(s.reps)} rep(s)"
+                         + (f", {len(s.partial)} partial (not counted)" if s.partial else "")
+                         + f" -> score {s.score} ({s.category})")
+            for name in CRITERIA:
+                n = s.counts.get(name, 0)
+                mark = "x" if s.criteria[name] else " "
+                lines.append(f"    [{mark}] {name.replace('_', ' ')} ({n}/{len(s.reps)} reps)")
+            lines.append(f"    [{'x' if s.pain else ' '}] pain ({pain})")
+            pk = s.peaks
+            lines.append(
+                "    median per rep: pelvic drop {:+.1f} deg, trunk lean {:+.1f} deg, FPPA "
+                "{:+.1f} deg, knee vs 2nd toe {:+.2f}, vs foot border {:+.2f} body scales"
+                .format(*(pk.get(k, float("nan")) for k in (
+                    "pelvic_drop_deg", "trunk_lean_deg", "fppa_deg",
+                    "knee_offset_second_toe", "knee_offset_foot"))))
+        if self.comparison:
+            c = self.comparison
+            lines.append(f"  Side to side: score left {c['score_left']} vs right "
+                         f"{c['score_right']}; " + "; ".join(c["notes"]))
+        for note in self.confidence:
+            lines.append(f"  note: {note}")
+        return "\n".join(lines)
+
+
+# --- signals --------------------------------------------------------------------------
+
+def segmenter_params(cfg: StepdownConfig) -> SegmenterParams:
+    """The segmenter's thresholds from the ``[stepdown]`` section."""
+    return SegmenterParams(
+        enter_depth=cfg.enter_depth, exit_depth=cfg.exit_depth, start_tol=cfg.start_tol,
+        min_depth=cfg.min_depth, min_hip_descent=cfg.min_hip_descent,
+        settle_s=cfg.settle_s, stable_tol=cfg.stable_tol,
+        standing_depth_max=cfg.standing_depth_max, foot_tol=cfg.foot_tol,
+        grace_s=cfg.grace_s, max_rep_s=cfg.max_rep_s, baseline_s=cfg.baseline_s)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-frame signals of one stance hypothesis (body scales, image axes)."""
+
+    depth: np.ndarray
+    foot_x: np.ndarray
+    foot_y: np.ndarray
+    hip_y: np.ndarray
+    knee_lateral: np.ndarray  # stance knee vs stance ankle, + = medial
+
+
+def side_signals(px: np.ndarray, scale: float, stance: int, facing: float) -> Signals:
+    """Segmentation signals for stance leg ``stance`` (0 left, 1 right).
+
+    Args:
+        px: ``(T, 33, 2)`` pixel landmarks.
+        scale: body scale, pixels (torso length).
+        stance: stance side.
+        facing: +1 when the subject's left is on the image right (facing the camera).
+    """
+    s_heel, s_toe, s_knee, s_ankle = ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX, L.LEFT_KNEE,
+                                       L.LEFT_ANKLE) if stance == 0 else
+                                      (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX, L.RIGHT_KNEE,
+                                       L.RIGHT_ANKLE))
+    f_heel = L.RIGHT_HEEL if stance == 0 else L.LEFT_HEEL
+    foot = 0.5 * (px[:, s_heel] + px[:, s_toe]) / scale
+    hip = 0.5 * (px[:, L.LEFT_HIP, 1] + px[:, L.RIGHT_HIP, 1]) / scale
+    depth = px[:, f_heel, 1] / scale - foot[:, 1]
+    # medial = toward the other leg: for the left leg facing the camera that is image -x
+    medial = -facing if stance == 0 else facing
+    knee_lat = (px[:, s_knee, 0] - px[:, s_ankle, 0]) / scale * medial
+    return Signals(depth, foot[:, 0], foot[:, 1], hip, knee_lat)
+
+
+def segment(sig: Signals, times_s: np.ndarray, params: SegmenterParams) -> list[RepEvent]:
+    """Run the streaming segmenter over a whole recording."""
+    seg = StepdownSegmenter(params)
+    events: list[RepEvent] = []
+    for i in range(times_s.size):
+        events += seg.update(i, StepSample(float(times_s[i]), float(sig.depth[i]),
+                                           float(sig.foot_x[i]), float(sig.foot_y[i]),
+                                           float(sig.hip_y[i])))
+    return events + seg.flush()
+
+
+def _smooth1d(x: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving average over ``2n+1`` samples, NaN-aware (edges use what exists)."""
+    if n <= 0:
+        return x.copy()
+    ok = np.isfinite(x)
+    v = np.where(ok, x, 0.0)
+    k = np.ones(2 * n + 1)
+    num = np.convolve(v, k, mode="same")
+    den = np.convolve(ok.astype(float), k, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[~ok] = np.nan
+    return out
+
+
+def _smooth_columns(x: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_smooth1d` on every column of ``(T, K)``."""
+    if n <= 0 or x.shape[0] == 0:
+        return x.copy()
+    ok = np.isfinite(x)
+    v = np.where(ok, x, 0.0)
+    c = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), v]), axis=0)
+    cn = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), ok.astype(float)]), axis=0)
+    idx = np.arange(x.shape[0])
+    lo = np.clip(idx - n, 0, x.shape[0])
+    hi = np.clip(idx + n + 1, 0, x.shape[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[hi] - c[lo]) / (cn[hi] - cn[lo])
+    out[~ok] = np.nan
+    return out
+
+
+def derotate(landmarks: np.ndarray, image_size: tuple[int, int],
+             yaw_deg: float) -> np.ndarray:
+    """Image landmarks turned about the vertical axis through the hip midpoint.
+
+    The subject seen ``yaw_deg`` from square-on (the kernel's ``body_yaw`` convention)
+    is turned back to face the camera: x and the MediaPipe depth z (both scaled by the
+    image width) are rotated by ``-yaw_deg`` about the hip midpoint; y is unchanged
+    (weak perspective). Frontal-plane metrics of the result no longer mix in sagittal
+    motion (a 20 deg turn makes 15 deg of forward trunk flexion read as ~5 deg of
+    lateral lean).
+
+    Args:
+        landmarks: ``(N, 33, 3)`` normalised image landmarks.
+        image_size: ``(width, height)``.
+        yaw_deg: body yaw, degrees (0 = square-on).
+
+    Returns:
+        ``(N, 33, 3)`` float64 landmarks.
+    """
+    w = float(image_size[0])
+    lm = np.asarray(landmarks, dtype=np.float64).copy()
+    hx = 0.5 * (lm[:, L.LEFT_HIP, 0] + lm[:, L.RIGHT_HIP, 0])
+    hz = 0.5 * (lm[:, L.LEFT_HIP, 2] + lm[:, L.RIGHT_HIP, 2])
+    dx = (lm[..., 0] - hx[:, None]) * w
+    dz = (lm[..., 2] - hz[:, None]) * w
+    th = math.radians(yaw_deg)
+    c, s = math.cos(th), math.sin(th)
+    lm[..., 0] = hx[:, None] + (dx * c + dz * s) / w
+    lm[..., 2] = hz[:, None] + (-dx * s + dz * c) / w
+    return lm
+
+
+def refine_bounds(ev: RepEvent, depth: np.ndarray, times_s: np.ndarray, lower: int,
+                  upper: int, start_tol: float) -> RepEvent:
+    """Move a rep's start back / end forward to where the depth stops changing, and put
+    its bottom at the first frame within a small tolerance of the deepest point.
+
+    The segmenter marks the start where the depth was last within ``start_tol`` of the
+    baseline and the end at the exit threshold (both inside the slow ends of the
+    movement); offline we follow the smoothed depth while it keeps rising (back in time)
+    or falling (forward), within ``[lower, upper)``.
+    """
+    ds = _smooth1d(depth, 1)
+    i = ev.start_index
+    while i - 1 >= lower and np.isfinite(ds[i - 1]) and ds[i - 1] < ds[i]:
+        i -= 1
+    j = ev.end_index
+    while j + 1 < upper and np.isfinite(ds[j + 1]) and ds[j + 1] < ds[j]:
+        j += 1
+    seg = _smooth1d(depth, 2)[i:j + 1]
+    if np.isfinite(seg).any():
+        top = float(np.nanpercentile(seg, 95.0))  # robust to noise peaks
+        near = np.flatnonzero(seg >= top - max(0.5 * start_tol, 0.03 * top))
+        k = i + int(near[0]) if near.size else ev.bottom_index
+    else:
+        k = ev.bottom_index
+    return dataclasses.replace(ev, start_index=i, end_index=j, bottom_index=k,
+                               start_s=float(times_s[i]), end_s=float(times_s[j]),
+                               bottom_s=float(times_s[k]))
+
+
+def _gradient(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    if x.size < 2:
+        return np.zeros_like(x)
+    return np.gradient(x, t)
+
+
+# --- per-rep measurement --------------------------------------------------------------
+
+def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
+                times_s: np.ndarray, landmarks: np.ndarray, cfg: StepdownConfig,
+                index: int) -> StepdownRep:
+    """Faults, peak metrics and worst frames of one rep.
+
+    Every peak is taken over the rep's frames against the median of the rep's standing
+    baseline (the segmenter's window just before the rep) where the criterion is a
+    change (pelvis, trunk, hands); knee positions are absolute (where the knee is over
+    the foot) over the loaded part of the rep (depth >= ``loaded_fraction`` of the peak).
+    """
+    side = SIDES[stance]
+    a, b = ev.start_index, ev.end_index + 1
+    base = metrics[ev.baseline_start:ev.baseline_end]
+    if not len(base):
+        base = metrics[a:a + 1]
+    m = metrics[a:b]
+    t = times_s[a:b]
+    sg = "LEFT" if stance == 0 else "RIGHT"
+    out: dict[str, float] = {}
+    worst: dict[str, int] = {}
+    faults: dict[str, bool] = {}
+
+    def peak_abs(x: np.ndarray) -> tuple[float, int]:
+        if not np.isfinite(x).any():
+            return float("nan"), -1
+        i = int(np.nanargmax(np.abs(x)))
+        return float(x[i]), i
+
+    def peak_max(x: np.ndarray) -> tuple[float, int]:
+        if not np.isfinite(x).any():
+            return float("nan"), -1
+        i = int(np.nanargmax(x))
+        return float(x[i]), i
+
+    def base_med(col: int) -> float:
+        v = base[:, col]
+        return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+
+    # pelvis (one estimator function, see scoring/pelvis.py)
+    pd = pelvic_drop(m, base, stance, cfg.pelvic_drop_gain, landmarks[a:b])
+    out["pelvic_drop_deg"] = pd.peak_deg
+    worst["pelvis_not_level"] = a + pd.peak_index if pd.peak_index >= 0 else -1
+    faults["pelvis_not_level"] = bool(abs(pd.peak_deg) >= cfg.pelvic_drop_deg) \
+        if math.isfinite(pd.peak_deg) else False
+
+    # trunk lean vs the baseline, + = toward the stance leg
+    lean_sign = 1.0 if stance == 0 else -1.0
+    lean = lean_sign * (m[:, Metric.TRUNK_LEAN] - base_med(Metric.TRUNK_LEAN))
+    v, i = peak_abs(lean)
+    out["trunk_lean_deg"] = v
+    worst["trunk_lean"] = a + i if i >= 0 else -1
+    faults["trunk_lean"] = bool(math.isfinite(v) and abs(v) >= cfg.trunk_lean_deg)
+
+    # knee over the foot, loaded part of the rep
+    depth = sig.depth[a:b] - np.nanmedian(sig.depth[ev.baseline_start:ev.baseline_end]) \
+        if ev.baseline_end > ev.baseline_start else sig.depth[a:b] - sig.depth[a]
+    loaded = depth >= cfg.loaded_fraction * ev.depth
+    toe = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]], np.nan)
+    foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan)
+    fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
+    v, i = peak_max(toe)
+    out["knee_offset_second_toe"] = v
+    worst["knee_medial_to_second_toe"] = a + i if i >= 0 else -1
+    faults["knee_medial_to_second_toe"] = bool(math.isfinite(v) and v > cfg.knee_toe_margin)
+    v, i = peak_max(foot)
+    out["knee_offset_foot"] = v
+    worst["knee_medial_to_foot"] = a + i if i >= 0 else -1
+    faults["knee_medial_to_foot"] = bool(math.isfinite(v) and v > cfg.knee_foot_margin)
+    v, i = peak_max(fppa)
+    out["fppa_deg"] = v
+    out["fppa_change_deg"] = v - base_med(Metric[f"FPPA_{sg}"]) if math.isfinite(v) \
+        else float("nan")
+    worst["fppa"] = a + i if i >= 0 else -1
+
+    # arm strategy: a wrist moves away from its hip (the hand leaves the waist)
+    best, best_i = float("-inf"), -1
+    for arm in ("LEFT", "RIGHT"):
+        col = Metric[f"WRIST_HIP_DISTANCE_{arm}"]
+        rise = m[:, col] - base_med(col)
+        v, i = peak_max(rise)
+        if math.isfinite(v) and v > best:
+            best, best_i = v, i
+    out["wrist_rise"] = best if math.isfinite(best) else float("nan")
+    abd = max((float(np.nanmax(m[:, Metric[f"ARM_ABDUCTION_{arm}"]]) -
+                     base_med(Metric[f"ARM_ABDUCTION_{arm}"]))
+               for arm in ("LEFT", "RIGHT")
+               if np.isfinite(m[:, Metric[f"ARM_ABDUCTION_{arm}"]]).any()),
+              default=float("nan"))
+    out["arm_abduction_change_deg"] = abd
+    worst["arm_strategy"] = a + best_i if best_i >= 0 else -1
+    faults["arm_strategy"] = bool(math.isfinite(best) and best >= cfg.arm_rise)
+
+    # unsteady: descent control
+    signs, uworst, umetrics = _descent_control(ev, depth, sig.knee_lateral[a:b], t, cfg)
+    out.update(umetrics)
+    faults["unsteady"] = bool(signs)
+    worst["unsteady"] = a + uworst if uworst >= 0 else -1
+    return StepdownRep(side, index, ev.start_s, ev.bottom_s, ev.end_s, ev.start_index,
+                       ev.bottom_index, ev.end_index, True, ev.depth, faults, out, worst,
+                       signs)
+
+
+def _descent_control(ev: RepEvent, depth: np.ndarray, knee_lat: np.ndarray, t: np.ndarray,
+                     cfg: StepdownConfig) -> tuple[list[str], int, dict[str, float]]:
+    """Signs of an uncontrolled descent.
+
+    Args:
+        ev: the rep (indices relative to the recording).
+        depth: ``(N,)`` depth above the rep's baseline over the rep's frames.
+        knee_lat: ``(N,)`` stance knee vs ankle, + = medial, body scales.
+        t: ``(N,)`` times, s.
+        cfg: thresholds.
+
+    Returns:
+        ``(signs, worst frame index within the rep or -1, metrics)``.
+    """
+    n = t.size
+    fps = (n - 1) / (t[-1] - t[0]) if n > 1 and t[-1] > t[0] else 30.0
+    d = _smooth1d(depth, max(1, round(cfg.velocity_window_s * fps / 2)))
+    v = _gradient(d, t)  # body scales / s, + = going down
+    bottom = min(max(ev.bottom_index - ev.start_index, 1), n - 1)
+    peak = ev.depth
+    signs: list[str] = []
+    worst = -1
+    out: dict[str, float] = {}
+    descent_s = float(t[bottom] - t[0])
+    vd = v[:bottom]
+    vmax = float(np.nanmax(vd)) if np.isfinite(vd).any() else float("nan")
+    out["descent_s"] = descent_s
+    out["descent_peak_speed"] = vmax
+    d5 = _smooth1d(depth, 2)
+    top = float(np.nanpercentile(d5, 95.0)) if np.isfinite(d5).any() else peak
+    # 1. drops onto the heel: a controlled (minimum-jerk) descent takes ~1.4x as long
+    #    from half depth to the floor (97%) as from 10% to half depth; a drop covers the
+    #    second half in a rush (ratio ~0.3-0.5). Independent of where the start is seen.
+    def crossing(level: float) -> float:
+        above = np.flatnonzero(d5[:bottom + 1] >= level * top)
+        return float(t[above[0]]) if above.size else float("nan")
+
+    t10, t50, t97 = crossing(0.1), crossing(0.5), float(t[bottom])
+    half = (t97 - t50) / (t50 - t10) if t50 > t10 else float("nan")
+    out["second_half_time_ratio"] = half
+    if math.isfinite(half) and half <= cfg.sudden_half_ratio:
+        signs.append("drops onto the heel")
+        worst = bottom
+    # 2. pauses to rebalance: the descent stops between 15% and 85% of the depth
+    mid = (d[:bottom] >= 0.15 * peak) & (d[:bottom] <= 0.85 * peak)
+    slow = mid & (vd < cfg.pause_speed_fraction * vmax)
+    run, best_run, best_end = 0, 0, -1
+    for k, is_slow in enumerate(slow):
+        run = run + 1 if is_slow else 0
+        if run > best_run:
+            best_run, best_end = run, k
+    pause_s = best_run / fps
+    out["descent_pause_s"] = pause_s
+    if pause_s >= cfg.pause_min_s:
+        signs.append("pauses to rebalance")
+        worst = best_end if worst < 0 else worst
+    # 3. lateral knee wobble: detrended knee-over-ankle position, robust peak to peak
+    trend = _smooth1d(knee_lat, max(1, round(cfg.wobble_window_s * fps / 2)))
+    resid = np.where(depth >= 0.3 * peak, _smooth1d(knee_lat, 1) - trend, np.nan)
+    if np.isfinite(resid).any():
+        lo_q, hi_q = np.nanpercentile(resid, [5.0, 95.0])
+        wobble = float(hi_q - lo_q)  # robust to single-frame spikes; ~0.98 pp of a sine
+        w_i = int(np.nanargmax(np.abs(resid)))
+    else:
+        wobble, w_i = float("nan"), -1
+    out["knee_wobble"] = wobble
+    if math.isfinite(wobble) and wobble >= cfg.wobble_pp:
+        signs.append("knee wobbles")
+        worst = w_i if worst < 0 else worst
+    # 4. rests on the free foot: long near the lowest point (a touch-and-return stays
+    #    there only for the slow ends of the movement)
+    near = d5 >= top * (1.0 - cfg.bottom_depth_tol)
+    dwell = float(np.count_nonzero(near)) / fps
+    out["bottom_dwell_s"] = dwell
+    if dwell >= cfg.bottom_max_s:
+        signs.append("rests on the free foot")
+        worst = bottom if worst < 0 else worst
+    return signs, worst, out
+
+
+# --- view checks ----------------------------------------------------------------------
+
+def _view_problem(seq: PoseSequence, metrics: np.ndarray, config: Config) -> str | None:
+    """A plain message when the recording cannot show a step-down, else None."""
+    if len(seq) == 0:
+        return "the recording has no frames"
+    det = np.isfinite(metrics[:, Metric.BODY_SCALE])
+    if not det.any():
+        return "no person was found in the recording; film the whole body in good light"
+    cfg = config.stepdown
+    if det.mean() < cfg.min_detection_rate:
+        return (f"a person was found in only {det.mean():.0%} of the frames; film the whole "
+                "body, well lit, from 2-4 m")
+    width = float(np.nanmedian(metrics[det, Metric.SHOULDER_WIDTH]))
+    if width < config.framing.frontal_min_shoulder_width:
+        return (f"the person is not facing the camera (shoulder width {width:.2f} torso "
+                f"lengths, needs >= {config.framing.frontal_min_shoulder_width:.2f}); the "
+                "step-down test is filmed from the front")
+    feet = np.isfinite(seq.landmarks[:, [L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX,
+                                         L.RIGHT_FOOT_INDEX], 1]).all(axis=1)
+    if feet[det].mean() < cfg.min_feet_visible:
+        return (f"the feet are visible in only {feet[det].mean():.0%} of the frames with a "
+                "person; keep both feet and the step in view")
+    return None
+
+
+def _prepare(seq: PoseSequence, config: Config, meta: dict[str, Any]) -> PoseSequence:
+    from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
+
+    if not meta.get("masked"):
+        seq = mask_low_visibility(seq, config.pose.min_visibility)
+    if not meta.get("smoothed"):
+        seq = smooth_offline(seq, config.smoothing)
+    return seq
+
+
+# --- entry point ----------------------------------------------------------------------
+
+def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
+                   pain: bool | None = None,
+                   meta: dict[str, Any] | None = None) -> StepdownResult:
+    """Score a lateral step-down recording.
+
+    Args:
+        seq: landmarks of the recording (raw or already masked/smoothed; ``meta`` keys
+            ``masked`` / ``smoothed`` say which, as :func:`itbcoach.pose.extract_landmarks`
+            sets them).
+        config: the configuration (``[stepdown]``, ``[pose]``, ``[smoothing]``,
+            ``[framing]``).
+        side: ``"auto"`` (every stance leg with reps), ``"left"`` or ``"right"`` (only
+            that stance leg: the subject's own side, the leg on the step).
+        pain: the user's answer (True/False) or None when unknown.
+        meta: information about the input (kept in the JSON).
+
+    Returns:
+        :class:`StepdownResult`; ``ok`` is False (with ``message``) when no rep was found.
+    """
+    if side not in ("auto", "left", "right"):
+        raise ValueError(f"side must be auto, left or right, got {side!r}")
+    meta = dict(meta or {})
+    cfg = config.stepdown
+    confidence: list[str] = []
+    prepared = _prepare(seq, config, meta)
+    metrics = compute_metrics(prepared.landmarks, prepared.image_size)
+    problem = _view_problem(prepared, metrics, config)
+    if problem:
+        return StepdownResult(False, [], f"no step-down scored: {problem}", None, [],
+                              confidence, meta)
+    times = prepared.times_s
+    fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] \
+        else 30.0
+    n_smooth = round(cfg.metric_window_s * fps / 2)
+    smoothed = _smooth_columns(metrics, n_smooth)
+    px = prepared.pixels()
+    scale = float(np.nanmedian(metrics[:, Metric.BODY_SCALE]))
+    facing = float(np.nanmedian(metrics[:, Metric.FACING]))
+    facing = 1.0 if not math.isfinite(facing) or facing >= 0 else -1.0
+    if facing < 0:
+        confidence.append("the subject's left appears on the image left (seen from behind, "
+                          "or labels from a mirrored picture): sides follow the landmark "
+                          "labels")
+    yaw = float(np.nanmedian(metrics[:, Metric.BODY_YAW]))
+    if math.isfinite(yaw) and abs(yaw) > cfg.yaw_note_deg:
+        confidence.append(f"the body is turned about {abs(yaw):.0f} deg from the camera: "
+                          "trunk lean and FPPA mix in sagittal motion; face the camera")
+    rec = _Recording(prepared.landmarks, prepared.image_size, times, metrics, smoothed,
+                     n_smooth, facing)
+    params = segmenter_params(cfg)
+    wanted = (0, 1) if side == "auto" else (SIDES.index(side),)
+    sides: list[SideResult] = []
+    ignored: list[dict[str, Any]] = []
+    found: dict[int, int] = {}
+    for stance in (0, 1):
+        sig = side_signals(px, scale, stance, facing)
+        events = segment(sig, times, params)
+        reps_ev = [e for e in events if e.kind == "rep"]
+        found[stance] = len(reps_ev)
+        if stance not in wanted:
+            continue
+        for e in events:
+            if e.kind == "aborted" and e.depth >= cfg.enter_depth:
+                ignored.append({"side": SIDES[stance], "start_s": _r(e.start_s),
+                                "end_s": _r(e.end_s), "reason": e.reason})
+        result = _score_side(stance, events, rec, sig, cfg, pain)
+        if result is not None:
+            sides.append(result)
+    message = None
+    if not sides:
+        other = [SIDES[s] for s in (0, 1) if s not in wanted and found.get(s)]
+        if other:
+            message = (f"no step-down reps found standing on the {side} leg; "
+                       f"{found[SIDES.index(other[0])]} rep(s) were found standing on the "
+                       f"{other[0]} leg (use --side auto or --side {other[0]}; a mirrored "
+                       "video swaps the sides)")
+        else:
+            message = ("no step-down reps found: the free heel never went down well below "
+                       "the foot on the step and back; film the test from the front with "
+                       "the step and both feet in view")
+    comparison = _compare(sides, cfg.fppa_sdd_deg) if len(sides) == 2 else None
+    meta.setdefault("frames", len(seq))
+    return StepdownResult(bool(sides), sides, message, comparison, ignored, confidence, meta)
+
+
+@dataclass(frozen=True)
+class _Recording:
+    """What the per-rep measurement needs about the whole recording."""
+
+    landmarks: np.ndarray  # (T, 33, 3) prepared image landmarks
+    image_size: tuple[int, int]
+    times: np.ndarray
+    metrics: np.ndarray  # (T, K) raw kernel metrics
+    smoothed: np.ndarray  # (T, K) metrics averaged over metric_window_s
+    n_smooth: int  # half window of that average, frames
+    facing: float
+
+
+def rep_yaw(rec: _Recording, ev: RepEvent) -> float:
+    """Body yaw of a rep (median over its standing baseline), 0 = square-on, degrees."""
+    a, b = (ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
+        else (ev.start_index, ev.start_index + 1)
+    yaw = rec.metrics[a:b, Metric.BODY_YAW]
+    if rec.facing < 0:  # seen from behind: the hip line points the other way
+        yaw = (yaw + 360.0) % 360.0 - 180.0
+    return float(np.nanmedian(yaw)) if np.isfinite(yaw).any() else float("nan")
+
+
+def rep_metrics(rec: _Recording, ev: RepEvent, cfg: StepdownConfig) -> tuple[np.ndarray, float]:
+    """Smoothed metrics for measuring one rep, yaw-corrected when the body is turned.
+
+    Returns a full-length ``(T, K)`` array (only the rep's frames and its baseline differ
+    from the recording's smoothed metrics) and the yaw applied (0 when none).
+    """
+    yaw = rep_yaw(rec, ev)
+    if not math.isfinite(yaw) or abs(yaw) < cfg.yaw_correct_min_deg \
+            or abs(yaw) > cfg.yaw_correct_max_deg:
+        return rec.smoothed, 0.0
+    pad = rec.n_smooth
+    a = max(0, min(ev.baseline_start, ev.start_index) - pad)
+    b = min(len(rec.times), ev.end_index + 1 + pad)
+    lm = derotate(rec.landmarks[a:b], rec.image_size, yaw)
+    local = _smooth_columns(compute_metrics(lm, rec.image_size), rec.n_smooth)
+    out = rec.smoothed.copy()
+    out[a:b] = local
+    return out, yaw
+
+
+def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signals,
+                cfg: StepdownConfig, pain: bool | None) -> SideResult | None:
+    times = rec.times
+    candidates = [e for e in events if e.kind == "rep"]
+    if not candidates:
+        return None
+    # relative depth check: a rep well short of this side's usual depth is partial
+    typical = float(np.median([e.depth for e in candidates]))
+    reps: list[StepdownRep] = []
+    partial: list[StepdownRep] = []
+    ordered = sorted(events, key=lambda x: x.start_index)
+    refined: list[RepEvent] = []
+    for k, e in enumerate(ordered):
+        if e.kind == "aborted":
+            continue
+        lower = max([x.end_index + 1 for x in ordered[:k]] + [0])
+        upper = min([x.start_index for x in ordered[k + 1:]] + [len(times)])
+        refined.append(refine_bounds(e, sig.depth, times, lower, upper, cfg.start_tol))
+    for e in refined:
+        if e.kind == "rep" and e.depth >= cfg.partial_fraction * typical:
+            metrics, yaw = rep_metrics(rec, e, cfg)
+            rep = measure_rep(e, stance, metrics, sig, times, rec.landmarks, cfg, len(reps))
+            rep.metrics["yaw_corrected_deg"] = yaw
+            reps.append(rep)
+        else:
+            reason = e.reason or (f"the heel went down {e.depth:.2f} body scales, less than "
+                                  f"{cfg.partial_fraction:.0%} of this side's usual "
+                                  f"{typical:.2f}")
+            partial.append(StepdownRep(SIDES[stance], len(partial), e.start_s, e.bottom_s,
+                                       e.end_s, e.start_index, e.bottom_index, e.end_index,
+                                       False, e.depth, reason=reason))
+    if not reps:
+        return None
+    counts = {c: sum(r.faults[c] for r in reps) for c in CRITERIA}
+    need = cfg.rep_fraction * len(reps)
+    criteria = {c: counts[c] >= need - 1e-9 for c in CRITERIA}
+    score = piva_score(criteria, pain)
+    keys = ("pelvic_drop_deg", "trunk_lean_deg", "fppa_deg", "knee_offset_second_toe",
+            "knee_offset_foot", "wrist_rise", "knee_wobble", "bottom_dwell_s")
+    peaks = {}
+    for k in keys:
+        vals = np.array([r.metrics.get(k, np.nan) for r in reps], float)
+        peaks[k] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
+    return SideResult(SIDES[stance], reps, partial, criteria, counts, pain, score,
+                      category(score), peaks)
+
+
+def _compare(sides: list[SideResult], sdd: float) -> dict[str, Any]:
+    left, right = sides[0], sides[1]
+    notes = []
+    diff = {}
+    for k in ("pelvic_drop_deg", "trunk_lean_deg", "fppa_deg", "knee_offset_second_toe"):
+        a, b = left.peaks.get(k, np.nan), right.peaks.get(k, np.nan)
+        diff[k] = _r(a - b)
+    fd = left.peaks.get("fppa_deg", np.nan) - right.peaks.get("fppa_deg", np.nan)
+    if math.isfinite(fd):
+        notes.append(f"FPPA differs by {abs(fd):.1f} deg"
+                     + (f" (at least the ~{sdd:g} deg smallest detectable difference)"
+                        if abs(fd) >= sdd else " (within measurement error)"))
+    only = [c for c in CRITERIA if left.criteria[c] != right.criteria[c]]
+    if only:
+        notes.append("criteria on one side only: " + ", ".join(
+            f"{c.replace('_', ' ')} ({'left' if left.criteria[c] else 'right'})"
+            for c in only))
+    if left.score != right.score:
+        worse = "left" if left.score > right.score else "right"
+        notes.append(f"the {worse} leg scores worse")
+    else:
+        notes.append("same score")
+    return {"score_left": left.score, "score_right": right.score,
+            "category_left": left.category, "category_right": right.category,
+            "difference_left_minus_right": diff,
+            "criteria_one_side": only, "notes": notes}

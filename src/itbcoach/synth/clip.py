@@ -1,0 +1,354 @@
+"""Rendered synthetic clips: an mp4 of an anny body plus a ground-truth JSON.
+
+:func:`render_clip` takes any :class:`~itbcoach.synth.motion.Motion`;
+:func:`stepdown_clip` builds the step-down script (:mod:`itbcoach.synth.stepdown`) for
+an anny body and renders it with the step box under the stance foot.
+
+Ground-truth JSON (``<clip>.json``, schema ``itbcoach.synth/1``)::
+
+    {"schema": "itbcoach.synth/1", "kind": "stepdown" | "<exercise>",
+     "video": "<clip>.mp4", "fps": 30.0, "frames": T, "image_size": [w, h],
+     "camera": {...}, "body": {...}, "scene": {...}, "spec": {...},
+     "frames_truth": {
+        "t_ms": [...],                       # (T,) timestamps of the video frames
+        "landmarks": [[[x, y, z], ...]],     # (T, 33, 3) projected rig landmarks,
+                                             #   MediaPipe-normalised (x, y in 0..1)
+        "angles": {"pelvic_obliquity": [...], ...}   # 3D frontal-plane truth, degrees
+        "projected": {"pelvic_obliquity": [...], ...}  # the kernel's metrics on the
+                                             #   projected truth landmarks
+     },
+     "reps": [{"side", "index", "start_s", "bottom_s", "end_s", "counted", "faults",
+               "depth"}, ...],
+     "expected": {"left": {"count": n, "faults": {...}, "score": s}, ...}}
+
+Angles are degrees with the kernel's sign conventions (:mod:`itbcoach.kernel.table`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from itbcoach.errors import InputError
+from itbcoach.synth.anny_body import PARTS, AnnyBody
+from itbcoach.synth.kinematics import Camera, ground_truth
+from itbcoach.synth.motion import Motion
+from itbcoach.synth.render import Box, Lighting, Renderer, Scene
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "itbcoach.synth/1"
+
+#: Clothing palettes (RGB 0..1) picked by index.
+PALETTES: tuple[dict[str, tuple[float, float, float]], ...] = (
+    {"skin": (0.87, 0.68, 0.55), "shirt": (0.15, 0.35, 0.70), "shorts": (0.12, 0.12, 0.15),
+     "shoes": (0.90, 0.90, 0.92), "hair": (0.20, 0.13, 0.08)},
+    {"skin": (0.62, 0.44, 0.32), "shirt": (0.75, 0.20, 0.20), "shorts": (0.20, 0.25, 0.35),
+     "shoes": (0.15, 0.15, 0.15), "hair": (0.08, 0.06, 0.05)},
+    {"skin": (0.95, 0.78, 0.66), "shirt": (0.25, 0.60, 0.35), "shorts": (0.30, 0.30, 0.32),
+     "shoes": (0.85, 0.35, 0.20), "hair": (0.55, 0.40, 0.20)},
+    {"skin": (0.40, 0.27, 0.20), "shirt": (0.85, 0.85, 0.82), "shorts": (0.10, 0.10, 0.30),
+     "shoes": (0.30, 0.30, 0.60), "hair": (0.05, 0.04, 0.04)},
+)
+_FIXED = {"eyes": (0.10, 0.08, 0.06), "mouth": (0.55, 0.25, 0.25)}
+
+#: Kernel metrics copied into the JSON as projected truth.
+PROJECTED_METRICS = ("pelvic_obliquity", "trunk_lean", "fppa_left", "fppa_right",
+                     "knee_flexion_left", "knee_flexion_right")
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """How a clip looks (everything but the motion).
+
+    Attributes:
+        width, height: pixels.
+        camera_distance: horizontal distance camera -> subject, m.
+        camera_azimuth: degrees around the subject, + = toward the subject's left.
+        camera_height: m above the floor.
+        hfov_deg: horizontal field of view.
+        phenotype: anny phenotype values (gender, age, muscle, weight, height,
+            proportions; each 0..1).
+        palette: index into :data:`PALETTES`.
+        light_scale: multiplies key and fill light strengths.
+        noise_sd: pixel noise SD (8-bit levels).
+        seed: pixel noise seed.
+        crf_quality: mp4v quality 0..100 (OpenCV ``VIDEOWRITER_PROP_QUALITY``).
+    """
+
+    width: int = 640
+    height: int = 480
+    camera_distance: float = 2.7
+    camera_azimuth: float = 0.0
+    camera_height: float = 1.0
+    hfov_deg: float = 60.0
+    phenotype: tuple[tuple[str, float], ...] = ()
+    palette: int = 0
+    light_scale: float = 1.0
+    noise_sd: float = 2.0
+    seed: int = 0
+    crf_quality: float = 60.0
+
+    def camera(self, target_z: float = 0.95) -> Camera:
+        """The pinhole camera of these options."""
+        return Camera.orbit(distance=self.camera_distance, azimuth_deg=self.camera_azimuth,
+                            height=self.camera_height, target=(0.0, 0.0, target_z),
+                            width=self.width, height_px=self.height, hfov_deg=self.hfov_deg)
+
+
+_BODIES: dict[tuple[tuple[str, float], ...], AnnyBody] = {}
+
+
+def get_body(phenotype: tuple[tuple[str, float], ...] = ()) -> AnnyBody:
+    """A (cached) :class:`AnnyBody` of this phenotype."""
+    key = tuple(sorted(phenotype))
+    if key not in _BODIES:
+        _BODIES[key] = AnnyBody(dict(key))
+    return _BODIES[key]
+
+
+def _colors(body: AnnyBody, palette: int) -> np.ndarray:
+    pal = PALETTES[palette % len(PALETTES)] | _FIXED
+    table = np.array([pal[p] for p in PARTS], np.float32)
+    return table[body.vertex_part]
+
+
+def _writer(path: Path, fps: float, size: tuple[int, int], quality: float):
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not w.isOpened():
+        raise InputError(f"cannot write video {path}; check the folder is writable")
+    w.set(cv2.VIDEOWRITER_PROP_QUALITY, float(quality))
+    return w
+
+
+def _jsonable(x: object) -> object:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return np.round(x, 5).tolist() if x.dtype.kind == "f" else x.tolist()
+    if isinstance(x, (np.floating,)):
+        return round(float(x), 6)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    return x
+
+
+def _round(a: np.ndarray, nd: int = 3) -> list:
+    a = np.round(np.asarray(a, np.float64), nd)
+    return [None if not np.isfinite(v) else float(v) for v in a.ravel()] if a.ndim == 1 \
+        else np.where(np.isfinite(a), a, np.nan).tolist()
+
+
+def projected_truth(landmarks_lab: np.ndarray, camera: Camera) -> tuple[np.ndarray,
+                                                                       dict[str, np.ndarray]]:
+    """Project rig landmarks and run the kernel on them.
+
+    Returns:
+        ``(T, 33, 3)`` normalised image landmarks and the kernel metrics of
+        :data:`PROJECTED_METRICS` (degrees) computed from them.
+    """
+    from itbcoach.kernel import Metric, compute_metrics
+
+    image, world = camera.project(landmarks_lab)
+    met = compute_metrics(image.astype(np.float64), camera.image_size, world)
+    return image, {name: met[..., Metric[name.upper()]] for name in PROJECTED_METRICS
+                   if name.upper() in Metric.__members__}
+
+
+def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptions,
+                boxes: tuple[Box, ...] = (), kind: str = "custom",
+                extra: dict[str, object] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+    """Render ``motion`` on ``body`` to ``out`` (mp4) and ``out.with_suffix('.json')``.
+
+    Args:
+        motion: the motion; frame times must be uniform (the video's fps is taken from
+            them).
+        out: the mp4 path.
+        body: the posed body model (its :attr:`AnnyBody.dims` should be the dims the
+            motion was made for).
+        options: camera, look and noise.
+        boxes: scene boxes (the step).
+        kind: clip kind written to the JSON.
+        extra: merged into the JSON (script ground truth: reps, expected faults).
+        progress: called with ``(frames_done, frames_total)``.
+
+    Returns:
+        The ground-truth document (also written as JSON).
+    """
+    out = Path(out)
+    t = len(motion)
+    dt = np.diff(motion.t_s)
+    fps = float(round(1.0 / float(np.median(dt)), 3)) if t > 1 else 30.0
+    posed = body.pose(motion)
+    cam = options.camera()
+    lt = Lighting()
+    lt = dataclasses.replace(lt, key=lt.key * options.light_scale,
+                             fill=lt.fill * options.light_scale)
+    scene = Scene(boxes=boxes, lighting=lt, noise_sd=options.noise_sd)
+    image, projected = projected_truth(posed.landmarks, cam)
+    truth3d = ground_truth(motion, body.dims, posed.skeleton())
+    writer = _writer(out, fps, (options.width, options.height), options.crf_quality)
+    try:
+        with Renderer(cam, body.faces, _colors(body, options.palette), scene,
+                      seed=options.seed) as r:
+            for i in range(t):
+                writer.write(r.render(posed.vertices[i]))
+                if progress is not None:
+                    progress(i + 1, t)
+    finally:
+        writer.release()
+    doc: dict[str, object] = {
+        "schema": SCHEMA, "kind": kind, "video": out.name, "fps": fps, "frames": t,
+        "image_size": [options.width, options.height],
+        "camera": {"position": list(cam.position), "rotation": cam.rotation.tolist(),
+                   "focal_px": cam.focal_px},
+        "options": _jsonable(options),
+        "body": {"phenotype": dict(options.phenotype), "dims": _jsonable(body.dims)},
+        "scene": {"boxes": _jsonable(list(boxes))},
+        "frames_truth": {
+            "t_ms": np.round(motion.t_s * 1000.0).astype(int).tolist(),
+            "landmarks": np.round(image, 5).tolist(),
+            "angles": {k: _round(v) for k, v in truth3d.items()},
+            "projected": {k: _round(v) for k, v in projected.items()},
+            "motion": {k: _round(v if v.ndim == 1 else v.T) for k, v in
+                       motion.angles().items()},
+        },
+    }
+    doc.update(_jsonable(extra or {}))
+    out.with_suffix(".json").write_text(json.dumps(doc, separators=(",", ":")))
+    return doc
+
+
+def load_truth(path: Path | str) -> dict[str, object]:
+    """Read a ground-truth JSON (``clip.json`` or the clip's ``.mp4`` path)."""
+    p = Path(path)
+    if p.suffix != ".json":
+        p = p.with_suffix(".json")
+    try:
+        doc = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise InputError(f"no ground truth at {p}; render clips with 'itbcoach synth'") \
+            from None
+    if doc.get("schema") != SCHEMA:
+        raise InputError(f"{p} is not an itbcoach synth ground truth (schema "
+                         f"{doc.get('schema')!r}, expected {SCHEMA!r})")
+    return doc
+
+
+def step_boxes(spec, body: AnnyBody) -> tuple[Box, ...]:
+    """The step under the stance foot of a :class:`StepdownSpec`.
+
+    One-leg recordings get a wide step on the stance side; recordings of both legs a
+    narrow block centred under the body (its edges clear both free feet).
+    """
+    h = float(spec.step_height)
+    sides = {leg.side for leg in spec.legs}
+    half = 0.5 * body.dims.hip_width - 0.01
+    if sides == {"left"}:
+        y0, y1 = -0.02, 0.45
+    elif sides == {"right"}:
+        y0, y1 = -0.45, 0.02
+    else:
+        y0, y1 = -half, half
+    return (Box((0.0, 0.5 * (y0 + y1), h / 2), (0.42, y1 - y0, h)),)
+
+
+def stepdown_clip(spec, out: Path, *, options: ClipOptions,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+    """Render a step-down recording (:class:`itbcoach.synth.stepdown.StepdownSpec`).
+
+    The spec's stature is replaced by the anny body's so the script's feet land on the
+    step; a constant vertical correction puts the stance sole on the step top.
+    """
+    from itbcoach.synth.stepdown import stepdown_motion
+
+    body = get_body(options.phenotype)
+    spec = dataclasses.replace(spec, stature=round(body.dims.stature, 4))
+    motion, truth = stepdown_motion(spec)
+    motion = _settle_on_step(motion, truth, body, spec.step_height)
+    extra = {
+        "spec": spec,
+        "reps": [dataclasses.asdict(r) for r in truth.reps],
+        "depth": np.round(truth.depth, 4),
+        "stance": truth.stance,
+        "expected": {
+            side: {"count": len(truth.counted(side)), "faults": truth.test_faults(side),
+                   "score": truth.expected_score(side)}
+            for side in sorted({leg.side for leg in spec.legs})},
+    }
+    return render_clip(motion, out, body=body, options=options,
+                       boxes=step_boxes(spec, body), kind="stepdown", extra=extra,
+                       progress=progress)
+
+
+def _settle_on_step(motion: Motion, truth, body: AnnyBody, step_height: float) -> Motion:
+    """Shift the body vertically so the stance sole rests on the step (median over the
+    frames on the step)."""
+    on = np.flatnonzero(truth.stance >= 0)
+    if on.size == 0:
+        return motion
+    sel = on[:: max(1, on.size // 30)]
+    posed = body.pose(motion.slice(int(sel[0]), int(sel[-1]) + 1))
+    idx = sel - sel[0]
+    side_mask = _foot_vertices(body)
+    lows = []
+    for k, i in enumerate(idx):
+        st = int(truth.stance[sel[k]])
+        lows.append(posed.vertices[i][side_mask[st], 2].min())
+    dz = step_height - float(np.median(lows))
+    log.debug("settling on the step: dz = %.4f m", dz)
+    pos = motion.pelvis_pos.copy()
+    pos[:, 2] += dz
+    return motion.replace(pelvis_pos=pos)
+
+
+def _foot_vertices(body: AnnyBody) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex masks of the left and right shoe."""
+    shoe = body.vertex_part == PARTS.index("shoes")
+    x_lab_left = body.rest_vertices_anny[:, 0] > 0  # anny +x = body's left
+    return shoe & x_lab_left, shoe & ~x_lab_left
+
+
+#: Exercises whose body is not standing need props the renderer does not draw yet.
+_NOT_STANDING = ("asmr-itb", "psoas-activator", "tibial-rotation")
+
+
+def exercise_clip(task: str, out: Path, *, options: ClipOptions, reps: int = 3,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+    """Render one exercise of :data:`itbcoach.synth.exercises.SCRIPTS` (standing ones).
+
+    The view the exercise needs decides the camera azimuth (side views: the camera on
+    the subject's left) unless ``options.camera_azimuth`` is non-zero.
+    """
+    from itbcoach.synth.exercises import SCRIPTS, ExerciseScript
+
+    if task not in SCRIPTS or task in _NOT_STANDING:
+        standing = [k for k in SCRIPTS if k not in _NOT_STANDING]
+        raise InputError(f"no renderable script for {task!r}; use one of "
+                         f"{', '.join(standing)}")
+    body = get_body(options.phenotype)
+    script = ExerciseScript(reps=reps, stature=round(body.dims.stature, 4))
+    motion, truth = SCRIPTS[task](script)
+    if truth.view == "side" and options.camera_azimuth == 0.0:
+        options = dataclasses.replace(options, camera_azimuth=90.0)
+    extra = {"spec": script, "truth": truth, "expected_count": int(truth.reps["total"]),
+             "expected": {"reps": truth.reps, "steps": truth.steps,
+                          "cues": sorted(truth.cues)}}
+    return render_clip(motion, out, body=body, options=options, kind=task, extra=extra,
+                       progress=progress)

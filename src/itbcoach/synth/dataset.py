@@ -1,0 +1,158 @@
+"""Seeded sets of synthetic clips (for the accuracy report and the sample videos).
+
+A *case* is a name, a step-down spec (or an exercise id) and :class:`ClipOptions`. The
+set is a pure function of ``(n, seed)`` (:func:`stepdown_cases`), and
+:func:`generate` renders only clips whose JSON is missing or was made from another case
+(the case's hash is stored in the JSON), so re-running is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from itbcoach.synth.clip import PALETTES, ClipOptions, stepdown_clip
+from itbcoach.synth.stepdown import LegSpec, StepdownSpec
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the renderer or body mapping changes what a case renders.
+RENDER_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Case:
+    """One clip to render: ``kind`` is ``"stepdown"`` or an exercise id."""
+
+    name: str
+    kind: str
+    options: ClipOptions
+    spec: StepdownSpec | None = None
+    reps: int = 0
+
+    def digest(self) -> str:
+        """A short hash of everything that determines the clip."""
+        text = json.dumps([RENDER_VERSION, self.kind, repr(self.spec), repr(self.options),
+                           self.reps], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _leg(rng: np.random.Generator, side: str, reps: int) -> LegSpec:
+    """A leg block with 0-3 random faults, set clearly away from the thresholds."""
+    faults = rng.choice(6, size=int(rng.integers(0, 4)), replace=False).tolist()
+    kw: dict[str, object] = {}
+    if 0 in faults:
+        kw["pelvic_drop_deg"] = float(rng.uniform(7.0, 14.0))
+    if 1 in faults:
+        kw["trunk_lean_deg"] = float(rng.uniform(8.0, 15.0))
+    if 2 in faults:
+        kw["arm_abduction_deg"] = float(rng.uniform(25.0, 40.0))
+    if 3 in faults:  # medial to the second toe, or beyond the medial border of the foot
+        kw["knee_medial_m"] = float(rng.choice([rng.uniform(0.02, 0.035),
+                                                rng.uniform(0.07, 0.10)]))
+    if 4 in faults:
+        kw["wobble_m"] = float(rng.uniform(0.015, 0.03))
+    if 5 in faults:
+        kw["sudden_drop"] = True
+    return LegSpec(side, reps=reps, **kw)
+
+
+def stepdown_cases(n: int, seed: int = 0, *, width: int = 640,
+                   height: int = 480) -> list[Case]:
+    """``n`` step-down clips with varied faults, legs, bodies, cameras and light.
+
+    Deterministic for a given ``(n, seed)``: case ``i`` depends only on ``(seed, i)``.
+    """
+    cases = []
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        legs_kind = ("left", "right", "both")[i % 3]
+        reps = int(rng.integers(2, 4))
+        if legs_kind == "both":
+            legs = (_leg(rng, "left", 2), _leg(rng, "right", 2))
+        else:
+            legs = (_leg(rng, legs_kind, reps),)
+        spec = StepdownSpec(legs=legs, step_on_off=False, lead_s=1.0,
+                            rest_s=float(rng.uniform(0.6, 1.2)),
+                            descent_s=float(rng.uniform(1.2, 2.0)),
+                            ascent_s=float(rng.uniform(1.0, 1.6)), seed=int(seed * 1000 + i))
+        pheno = tuple((k, round(float(rng.uniform(lo, hi)), 3)) for k, lo, hi in (
+            ("gender", 0.0, 1.0), ("age", 0.35, 0.75), ("muscle", 0.3, 0.7),
+            ("weight", 0.3, 0.7), ("height", 0.3, 0.8)))
+        opts = ClipOptions(
+            width=width, height=height,
+            camera_distance=float(rng.uniform(2.5, 3.2)),
+            camera_azimuth=float(rng.uniform(-12.0, 12.0)),
+            camera_height=float(rng.uniform(0.8, 1.3)),
+            phenotype=pheno, palette=int(rng.integers(0, len(PALETTES))),
+            light_scale=float(rng.uniform(0.8, 1.15)),
+            noise_sd=float(rng.uniform(1.0, 3.0)), seed=int(seed * 1000 + i))
+        cases.append(Case(f"stepdown_{seed:03d}_{i:03d}_{legs_kind}", "stepdown", opts,
+                          spec=spec))
+    return cases
+
+
+def _cached(path: Path, digest: str) -> bool:
+    meta = path.with_suffix(".json")
+    if not (path.exists() and meta.exists()):
+        return False
+    try:
+        with meta.open() as f:
+            head = f.read(4096)
+        return f'"case_digest":"{digest}"' in head
+    except OSError:
+        return False
+
+
+def render_case(case: Case, out_dir: Path,
+                progress: Callable[[int, int], None] | None = None) -> Path:
+    """Render one case into ``out_dir`` (skipped when cached); returns the mp4 path."""
+    out = Path(out_dir) / f"{case.name}.mp4"
+    digest = case.digest()
+    if _cached(out, digest):
+        return out
+    if case.kind == "stepdown":
+        assert case.spec is not None
+        doc = stepdown_clip(case.spec, out, options=case.options, progress=progress)
+    else:
+        from itbcoach.synth.clip import exercise_clip
+
+        doc = exercise_clip(case.kind, out, options=case.options, reps=case.reps,
+                            progress=progress)
+    # rewrite with the digest first so the cache check reads it from the file head
+    doc = {"case_digest": digest, "case": case.name, **doc}
+    out.with_suffix(".json").write_text(json.dumps(doc, separators=(",", ":")))
+    return out
+
+
+def generate(cases: Iterable[Case], out_dir: Path, progress: bool = True) -> list[Path]:
+    """Render every case (cached) with one progress bar over all frames."""
+    from tqdm import tqdm
+
+    cases = list(cases)
+    paths = []
+    with tqdm(total=len(cases), unit="clip", disable=not progress, desc="rendering") as bar:
+        for case in cases:
+            paths.append(render_case(case, out_dir))
+            bar.update(1)
+    return paths
+
+
+def case_from_dict(d: dict) -> Case:
+    """Inverse of ``dataclasses.asdict`` for a step-down case (used by the CLI)."""
+    spec = d.get("spec")
+    if spec is not None:
+        legs = tuple(LegSpec(**leg) for leg in spec["legs"])
+        spec = StepdownSpec(**{**spec, "legs": legs})
+    opts = d["options"]
+    opts = ClipOptions(**{**opts, "phenotype": tuple(tuple(p) for p in opts["phenotype"])})
+    return Case(d["name"], d["kind"], opts, spec, d.get("reps", 0))
+
+
+__all__ = ["Case", "generate", "render_case", "stepdown_cases"]
