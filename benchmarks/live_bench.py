@@ -1,0 +1,116 @@
+"""Live loop benchmark: a 30 fps 640x480 file played as a camera through the full loop.
+
+Builds a test video of the requested length by looping a clip (default: the real
+``squat_front_01.mp4`` from ../shared, resized to 640x480 at 30 fps), then runs
+``itbcoach.live.loop.run_live`` on it at real-time pace with the full model, the
+overlay drawn on every shown frame and no window. Reports:
+
+* frames shown per second (target: the camera's 30 fps, or what this machine sustains);
+* capture-to-display latency p50 / p95 per frame;
+* lag growth: median latency of the last minute minus that of the first minute;
+* memory: RSS at the start and the end of the run (target: flat within 50 MB).
+
+Writes ``benchmarks/results/live.json``.
+
+    python benchmarks/live_bench.py [--minutes 5] [--clip PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from itbcoach.config import load_config
+from itbcoach.live.coach import ExerciseCoach
+from itbcoach.live.loop import LiveOptions, run_live
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_CLIP = ROOT.parent / "shared" / "sample_videos" / "squat_front_01.mp4"
+
+
+def make_video(clip: Path, out: Path, seconds: float, size: tuple[int, int] = (640, 480),
+               fps: float = 30.0) -> int:
+    """Loop ``clip`` (resized, letterboxed) into ``out`` for ``seconds``; returns frames."""
+    cap = cv2.VideoCapture(str(clip))
+    frames = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        h, w = img.shape[:2]
+        k = min(size[0] / w, size[1] / h)
+        small = cv2.resize(img, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((size[1], size[0], 3), np.uint8)
+        y, x = (size[1] - small.shape[0]) // 2, (size[0] - small.shape[1]) // 2
+        canvas[y:y + small.shape[0], x:x + small.shape[1]] = small
+        frames.append(canvas)
+    cap.release()
+    if not frames:
+        raise SystemExit(f"cannot read {clip}")
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    n = int(seconds * fps)
+    for i in range(n):
+        k = i % (2 * len(frames) - 2)  # ping-pong so the motion stays continuous
+        writer.write(frames[k if k < len(frames) else 2 * len(frames) - 2 - k])
+    writer.release()
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    ap.add_argument("--task", default="squat")
+    args = ap.parse_args()
+    config = load_config(use_user_file=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        video = Path(tmp) / "camera.mp4"
+        n = make_video(args.clip, video, args.minutes * 60)
+        print(f"test video: {n} frames, 640x480 @ 30 fps ({args.minutes:.1f} min)")
+        t0 = time.time()
+        stats = run_live(config, ExerciseCoach(config, args.task), LiveOptions(
+            source=str(video), realtime=True, window=False, mute=True,
+            history=Path(tmp) / "history.sqlite"))
+        wall = time.time() - t0
+    lat = np.asarray(stats.latency_ms)
+    # latency per minute of the run: lag must not grow
+    shown_t = np.linspace(0, stats.wall_s, len(lat)) if len(lat) else np.array([])
+    first = lat[shown_t < 60] if len(lat) else lat
+    last = lat[shown_t > stats.wall_s - 60] if len(lat) else lat
+    rss = stats.rss_mb
+    res = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "video": "640x480 @ 30 fps", "minutes": args.minutes, "wall_s": round(wall, 1),
+        "frames_captured": stats.captured, "results": stats.results,
+        "display_fps": round(stats.display_fps, 2),
+        "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
+        "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
+        "latency_first_min_p50": round(float(np.median(first)), 1),
+        "latency_last_min_p50": round(float(np.median(last)), 1),
+        "inference_ms_p50": round(float(np.median(stats.inference_ms)), 1),
+        "rss_mb_start": round(rss[min(5, len(rss) - 1)][1], 1) if rss else None,
+        "rss_mb_end": round(rss[-1][1], 1) if rss else None,
+    }
+    res["lag_growth_ms"] = round(res["latency_last_min_p50"] - res["latency_first_min_p50"], 1)
+    if rss:
+        res["rss_growth_mb"] = round(res["rss_mb_end"] - res["rss_mb_start"], 1)
+    res["targets"] = {"display_fps_ge_30": res["display_fps"] >= 30,
+                      "no_lag_growth": abs(res["lag_growth_ms"]) < 50,
+                      "rss_flat_50mb": abs(res.get("rss_growth_mb", 0)) <= 50}
+    for k, v in res.items():
+        print(f"{k:24s} {v}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "live.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'live.json'}")
+
+
+if __name__ == "__main__":
+    main()
