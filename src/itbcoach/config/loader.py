@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 import tomllib
 import types
@@ -126,11 +127,17 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, where: str) -> dict[s
     return merge(data, nested, where)
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` once per dataclass (it compiles every string annotation)."""
+    return typing.get_type_hints(cls)
+
+
 def build(cls: type[T], data: Any, path: str = "") -> T:
     """Build dataclass ``cls`` from a TOML table, checking each field's type."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"'{path or 'config'}' must be a table")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     kwargs = {}
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key in data:

@@ -108,6 +108,7 @@ class RepConfig:
     side_by: str
     side_pick: Literal["max", "min"]
     checks: tuple[RepCheckConfig, ...]
+    fast_s: float
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,19 @@ class StepConfig:
     min_duration_s: float
     max_duration_s: float
     max_gap_s: float
+    fast_s: float
+
+
+@dataclass(frozen=True)
+class StepdownRepConfig:
+    """``[exercises.<id>.stepdown]``: reps segmented by the step-down test's segmenter
+    (thresholds from ``[stepdown]``), one per stance leg; the expressions (with
+    ``{side}`` = the stance leg) give its inputs in torso lengths."""
+
+    depth: str
+    foot_x: str
+    foot_y: str
+    hip_y: str
 
 
 @dataclass(frozen=True)
@@ -199,24 +213,29 @@ class ExerciseConfig:
     instruction: str
     view: Literal["frontal", "side", "either"]
     posture: Literal["standing", "seated", "lying"]
-    primary: Literal["rep", "hold", "step", "timer"]
+    primary: Literal["rep", "hold", "step", "timer", "stepdown"]
     prescription: PrescriptionConfig
     cues: tuple[CueConfig, ...]
     rep: RepConfig | None = None
     hold: HoldConfig | None = None
     step: StepConfig | None = None
     timer: TimerConfig | None = None
+    stepdown: StepdownRepConfig | None = None
 
     def __post_init__(self) -> None:
         if getattr(self, self.primary) is None:
             raise ValueError(f"primary counter '{self.primary}' has no [{self.primary}] "
                              f"table")
+        from itbcoach.exercises.definitions import check_exercise_config
+
+        check_exercise_config(self)
 
 
 @dataclass(frozen=True)
 class StepdownConfig:
     """``[stepdown]``: the lateral step-down test (segmentation, view, Piva criteria)."""
 
+    reps_per_side: int
     enter_depth: float
     exit_depth: float
     start_tol: float
@@ -235,6 +254,7 @@ class StepdownConfig:
     yaw_note_deg: float
     yaw_correct_min_deg: float
     yaw_correct_max_deg: float
+    yaw_agree_deg: float
     metric_window_s: float
     rep_fraction: float
     pelvic_drop_deg: float
@@ -253,7 +273,7 @@ class StepdownConfig:
     wobble_pp: float
     wobble_window_s: float
     bottom_depth_tol: float
-    bottom_max_s: float
+    bottom_rest_s: float
 
     def __post_init__(self) -> None:
         if not 0 < self.exit_depth < self.enter_depth:
@@ -267,6 +287,20 @@ class StepdownConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """``[report]``: offline outputs (annotated video, HTML report)."""
+
+    video_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"]
+    video_crf: int
+    fault_window_s: float
+    rep_cue_s: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.video_crf <= 51:
+            raise ValueError("video_crf must be in 0..51")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -276,3 +310,4 @@ class Config:
     exercise_cues: ExerciseCueDefaults
     exercises: Mapping[str, ExerciseConfig]
     stepdown: StepdownConfig
+    report: ReportConfig

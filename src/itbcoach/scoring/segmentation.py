@@ -10,7 +10,8 @@ negative, so none of them can look like a rep.
 States::
 
     WAIT --(stable standing for settle_s)--> STANDING --(depth > base + enter)--> DOWN
-    DOWN --(depth back < base + exit)--> STANDING   (emits a "rep" or "partial" event)
+    DOWN --(depth back < base + exit)--> STANDING   (emits a "rep" or "partial" event,
+                                                     or nothing if it was no attempt)
     DOWN --(stance foot moved / pose lost > grace_s / too long)--> WAIT ("aborted")
     STANDING --(stance foot moved)--> WAIT
 
@@ -157,6 +158,7 @@ class StepdownSegmenter:
         self._base: tuple[float, float, float, float] | None = None  # depth, fx, fy, hip
         self._base_range = (0, 0)
         self._anchor = 0.0  # standing depth when armed: the baseline never creeps above it
+        self._rebase = False  # a rep just ended: the next stable window may re-set it
         self._rep: list[_Frame] = []
         self._lost_since: float | None = None
         self._last_t: float | None = None
@@ -238,9 +240,22 @@ class StepdownSegmenter:
                           f"(a rep needs {p.min_depth:.2f})" if peak < p.min_depth else
                           f"the hip went down only {hip:.2f} body scales "
                           f"(a rep needs {p.min_hip_descent:.2f})")
+        b0, b1 = self._base_range
+        b1 = min(b1, frames[0].index)
         return RepEvent(kind, frames[0].index, bottom.index, last.index, frames[0].t,
-                        bottom.t, last.t, peak, hip, self._base_range[0],
-                        self._base_range[1], reason)  # type: ignore[arg-type]
+                        bottom.t, last.t, peak, hip, min(b0, b1), b1,
+                        reason)  # type: ignore[arg-type]
+
+    def _attempted(self) -> bool:
+        """The movement looked like a step-down at all: the free heel went below the
+        stance foot (not just lower than it hung) and the hip went down by at least half
+        a rep's descent. Anything else (the free foot swinging, the other leg's reps seen
+        from this leg's side) is not reported."""
+        assert self._base is not None
+        p = self.params
+        deepest = max(f.depth for f in self._rep)
+        hip = max(f.hip_y for f in self._rep) - self._base[3]
+        return deepest >= p.enter_depth and hip >= 0.5 * p.min_hip_descent
 
     # -- public ------------------------------------------------------------------------
     def update(self, index: int, sample: StepSample) -> list[RepEvent]:
@@ -286,8 +301,10 @@ class StepdownSegmenter:
             peak = max(x.depth for x in self._rep) - self._base[0]
             if rel < p.exit_depth and peak >= p.enter_depth:
                 # back up: end where the depth is back near the baseline (or now)
-                events.append(self._finish("done", ""))
+                if self._attempted():
+                    events.append(self._finish("done", ""))
                 self._state = State.STANDING
+                self._rebase = True
                 self._recent.clear()
                 self._recent.append(f)
             return events
@@ -323,14 +340,16 @@ class StepdownSegmenter:
             self._state = State.DOWN
             return events
         if self._stable():
-            # refresh the baseline from stable standing, never more than start_tol above
-            # the level at arming: a very slow descent looks "stable" over settle_s and
-            # must not drag the baseline down with it
+            # Refresh the baseline from stable standing. While standing it may only go
+            # down (the free foot hanging higher); a slow descent looks "stable" over
+            # settle_s and must not drag it along. Once after each rep it may be re-set,
+            # up to start_tol above the level at arming.
             win = self._window(p.baseline_s)
             level = float(np.median([w.depth for w in win]))
-            if level <= self._anchor + p.start_tol:
+            if level < self._base[0] or (self._rebase and level <= self._anchor + p.start_tol):
                 self._set_baseline()
                 self._anchor = min(self._anchor, level)
+                self._rebase = False
         return events
 
     def flush(self) -> list[RepEvent]:

@@ -94,6 +94,7 @@ class StepdownRep:
     metrics: dict[str, float] = field(default_factory=dict)
     worst_frame: dict[str, int] = field(default_factory=dict)
     unsteady_signs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -103,10 +104,11 @@ class StepdownRep:
             "end_s": _r(self.end_s), "start_frame": self.start_frame,
             "bottom_frame": self.bottom_frame, "end_frame": self.end_frame,
             "counted": self.counted, "depth": _r(self.depth),
-            "faults": dict(self.faults),
+            "faults": {c: self.faults[c] for c in CRITERIA if c in self.faults},
             "metrics": {k: _r(v) for k, v in self.metrics.items()},
             "worst_frame": dict(self.worst_frame),
             "unsteady_signs": list(self.unsteady_signs),
+            "notes": list(self.notes),
         }
         if self.reason:
             out["reason"] = self.reason
@@ -126,6 +128,7 @@ class SideResult:
     score: int
     category: str
     peaks: dict[str, float]
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the issue's shape plus extras)."""
@@ -133,7 +136,8 @@ class SideResult:
                 "partial_reps": [r.to_json() for r in self.partial],
                 "criteria": dict(self.criteria), "criteria_rep_counts": dict(self.counts),
                 "pain": self.pain, "score": self.score, "category": self.category,
-                "median_metrics": {k: _r(v) for k, v in self.peaks.items()}}
+                "median_metrics": {k: _r(v) for k, v in self.peaks.items()},
+                "notes": list(self.notes)}
 
 
 @dataclass
@@ -193,6 +197,7 @@ class StepdownResult:
                 .format(*(pk.get(k, float("nan")) for k in (
                     "pelvic_drop_deg", "trunk_lean_deg", "fppa_deg",
                     "knee_offset_second_toe", "knee_offset_foot"))))
+            lines.extend(f"    {note}" for note in s.notes)
         if self.comparison:
             c = self.comparison
             lines.append(f"  Side to side: score left {c['score_left']} vs right "
@@ -531,12 +536,23 @@ def _descent_control(ev: RepEvent, depth: np.ndarray, knee_lat: np.ndarray, t: n
     if math.isfinite(wobble) and wobble >= cfg.wobble_pp:
         signs.append("knee wobbles")
         worst = w_i if worst < 0 else worst
-    # 4. rests on the free foot: long near the lowest point (a touch-and-return stays
-    #    there only for the slow ends of the movement)
+    # 4. rests on the free foot: longer near the lowest point than the movement's own
+    #    speed explains. A minimum-jerk movement spends as long within 10% of its end as
+    #    it takes from 10% to 50% of the way (0.245 vs 0.255 of its duration), so the
+    #    expected time near the bottom is the 10->50% time of the descent plus the 50->10%
+    #    time of the ascent; the excess is time spent resting there.
     near = d5 >= top * (1.0 - cfg.bottom_depth_tol)
     dwell = float(np.count_nonzero(near)) / fps
+    after = np.flatnonzero((np.arange(n) > bottom) & (d5 <= 0.5 * top))
+    a50 = int(after[0]) if after.size else -1
+    after10 = np.flatnonzero((np.arange(n) > max(a50, bottom)) & (d5 <= 0.1 * top))
+    a10 = int(after10[0]) if after10.size else -1
+    approach = (t50 - t10) + (float(t[a10] - t[a50]) if a50 >= 0 and a10 >= 0
+                              else t50 - t10)
+    rest = dwell - approach if math.isfinite(approach) else dwell
     out["bottom_dwell_s"] = dwell
-    if dwell >= cfg.bottom_max_s:
+    out["bottom_rest_s"] = rest
+    if rest >= cfg.bottom_rest_s:
         signs.append("rests on the free foot")
         worst = bottom if worst < 0 else worst
     return signs, worst, out
@@ -628,7 +644,7 @@ def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
         confidence.append(f"the body is turned about {abs(yaw):.0f} deg from the camera: "
                           "trunk lean and FPPA mix in sagittal motion; face the camera")
     rec = _Recording(prepared.landmarks, prepared.image_size, times, metrics, smoothed,
-                     n_smooth, facing)
+                     n_smooth, facing, prepared.world_landmarks)
     params = segmenter_params(cfg)
     wanted = (0, 1) if side == "auto" else (SIDES.index(side),)
     sides: list[SideResult] = []
@@ -657,9 +673,17 @@ def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
                        f"{other[0]} leg (use --side auto or --side {other[0]}; a mirrored "
                        "video swaps the sides)")
         else:
-            message = ("no step-down reps found: the free heel never went down well below "
-                       "the foot on the step and back; film the test from the front with "
-                       "the step and both feet in view")
+            message = ("no step-down reps found: no heel went down below a still foot on a "
+                       f"step (at least {cfg.min_depth:.2f} torso lengths, ~9 cm) and back up "
+                       "with the knee bending; film the test from the front with the step "
+                       "and both feet in view")
+    yaws = [abs(r.metrics.get("yaw_corrected_deg", 0.0)) for s in sides for r in s.reps]
+    if any(yaws):
+        confidence.append(f"{sum(1 for y in yaws if y)} rep(s) measured after turning the "
+                          f"body back to square-on by up to {max(yaws):.0f} deg (landmark "
+                          "depth; less reliable than filming square-on)")
+    for note in dict.fromkeys(n for s in sides for r in s.reps for n in r.notes):
+        confidence.append(note)
     comparison = _compare(sides, cfg.fppa_sdd_deg) if len(sides) == 2 else None
     meta.setdefault("frames", len(seq))
     return StepdownResult(bool(sides), sides, message, comparison, ignored, confidence, meta)
@@ -676,28 +700,55 @@ class _Recording:
     smoothed: np.ndarray  # (T, K) metrics averaged over metric_window_s
     n_smooth: int  # half window of that average, frames
     facing: float
+    world: np.ndarray | None  # (T, 33, 3) world landmarks, metres
 
 
-def rep_yaw(rec: _Recording, ev: RepEvent) -> float:
-    """Body yaw of a rep (median over its standing baseline), 0 = square-on, degrees."""
+def _wrap(deg: np.ndarray) -> np.ndarray:
+    return (deg + 180.0) % 360.0 - 180.0
+
+
+def rep_yaw(rec: _Recording, ev: RepEvent) -> tuple[float, float]:
+    """Body yaw of a rep, degrees, 0 = square-on (kernel ``body_yaw`` convention).
+
+    Medians over the rep's standing baseline of the hip line's yaw from the image
+    landmarks (x and the depth z) and, when present, from the world landmarks. Returns
+    ``(image_yaw, world_yaw)`` (NaN when unknown).
+    """
     a, b = (ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
         else (ev.start_index, ev.start_index + 1)
-    yaw = rec.metrics[a:b, Metric.BODY_YAW]
-    if rec.facing < 0:  # seen from behind: the hip line points the other way
-        yaw = (yaw + 360.0) % 360.0 - 180.0
-    return float(np.nanmedian(yaw)) if np.isfinite(yaw).any() else float("nan")
+    flip = 180.0 if rec.facing < 0 else 0.0  # seen from behind: the hip line is reversed
+    img = _wrap(rec.metrics[a:b, Metric.BODY_YAW] + flip)
+    out = [float(np.nanmedian(img)) if np.isfinite(img).any() else float("nan")]
+    world = float("nan")
+    if rec.world is not None:
+        d = rec.world[a:b, L.LEFT_HIP] - rec.world[a:b, L.RIGHT_HIP]
+        w = _wrap(np.degrees(np.arctan2(d[:, 2], d[:, 0])) + flip)
+        if np.isfinite(w).any():
+            world = float(np.nanmedian(w))
+    return out[0], world
 
 
-def rep_metrics(rec: _Recording, ev: RepEvent, cfg: StepdownConfig) -> tuple[np.ndarray, float]:
+def rep_metrics(rec: _Recording, ev: RepEvent,
+                cfg: StepdownConfig) -> tuple[np.ndarray, float, str]:
     """Smoothed metrics for measuring one rep, yaw-corrected when the body is turned.
 
+    The rep is turned back to square-on (:func:`derotate`) when the image-landmark yaw
+    is within ``[yaw_correct_min_deg, yaw_correct_max_deg]`` and, when world landmarks
+    exist, their yaw agrees within ``yaw_agree_deg`` (MediaPipe's depth is the weak
+    point of this correction: on a square-on render it read 6-8 deg).
+
     Returns a full-length ``(T, K)`` array (only the rep's frames and its baseline differ
-    from the recording's smoothed metrics) and the yaw applied (0 when none).
+    from the recording's smoothed metrics), the yaw applied (0 when none) and a note
+    ("" or why a large yaw was not corrected).
     """
-    yaw = rep_yaw(rec, ev)
-    if not math.isfinite(yaw) or abs(yaw) < cfg.yaw_correct_min_deg \
-            or abs(yaw) > cfg.yaw_correct_max_deg:
-        return rec.smoothed, 0.0
+    yaw, world = rep_yaw(rec, ev)
+    if not math.isfinite(yaw) or abs(yaw) < cfg.yaw_correct_min_deg:
+        return rec.smoothed, 0.0, ""
+    if abs(yaw) > cfg.yaw_correct_max_deg:
+        return rec.smoothed, 0.0, f"turned {abs(yaw):.0f} deg: too far to correct"
+    if math.isfinite(world) and abs(world - yaw) > cfg.yaw_agree_deg:
+        return rec.smoothed, 0.0, (f"turned {abs(yaw):.0f} deg by the image depth but "
+                                   f"{abs(world):.0f} by the 3D pose: not corrected")
     pad = rec.n_smooth
     a = max(0, min(ev.baseline_start, ev.start_index) - pad)
     b = min(len(rec.times), ev.end_index + 1 + pad)
@@ -705,7 +756,7 @@ def rep_metrics(rec: _Recording, ev: RepEvent, cfg: StepdownConfig) -> tuple[np.
     local = _smooth_columns(compute_metrics(lm, rec.image_size), rec.n_smooth)
     out = rec.smoothed.copy()
     out[a:b] = local
-    return out, yaw
+    return out, yaw, ""
 
 
 def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signals,
@@ -728,9 +779,11 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
         refined.append(refine_bounds(e, sig.depth, times, lower, upper, cfg.start_tol))
     for e in refined:
         if e.kind == "rep" and e.depth >= cfg.partial_fraction * typical:
-            metrics, yaw = rep_metrics(rec, e, cfg)
+            metrics, yaw, note = rep_metrics(rec, e, cfg)
             rep = measure_rep(e, stance, metrics, sig, times, rec.landmarks, cfg, len(reps))
             rep.metrics["yaw_corrected_deg"] = yaw
+            if note:
+                rep.notes.append(note)
             reps.append(rep)
         else:
             reason = e.reason or (f"the heel went down {e.depth:.2f} body scales, less than "
@@ -751,8 +804,13 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
     for k in keys:
         vals = np.array([r.metrics.get(k, np.nan) for r in reps], float)
         peaks[k] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
+    notes = []
+    if math.isfinite(peaks["fppa_deg"]) and peaks["fppa_deg"] > cfg.fppa_note_deg:
+        notes.append(f"knee FPPA {peaks['fppa_deg']:.0f} deg, above the controls' mean + 1 "
+                     f"SD ({cfg.fppa_note_deg:g} deg; single-leg squat norms, Herrington "
+                     "2014)")
     return SideResult(SIDES[stance], reps, partial, criteria, counts, pain, score,
-                      category(score), peaks)
+                      category(score), peaks, notes)
 
 
 def _compare(sides: list[SideResult], sdd: float) -> dict[str, Any]:

@@ -276,9 +276,9 @@ class Camera:
                 subject then appears turned toward their own right: the kernel's
                 ``body_yaw`` reads about ``-azimuth_deg``.
             height: camera height above the floor, m.
-            pan_deg, tilt_deg: extra camera yaw (+ = pointing further to the subject's
-                left... i.e. image content moves right) and pitch (+ = looking up) after
-                aiming at ``target``.
+            pan_deg, tilt_deg: extra camera rotation after aiming at ``target``: pan + =
+                the camera turns to its right (the subject moves left in the image), tilt
+                + = the camera pitches down (the subject moves up in the image).
         """
         az = math.radians(azimuth_deg)
         tx, ty, tz = target

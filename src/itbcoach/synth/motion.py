@@ -258,7 +258,9 @@ class Motion:
         dims = dims or BodyDims.from_stature()
         t = np.asarray(t_s, dtype=np.float64)
         n = t.shape[0]
-        leg_z = dims.leg_length * np.cos(np.radians(stance_width))
+        # the abducted leg is tilted; the ankle inversion keeps the sole flat
+        leg_z = (dims.thigh + dims.shank) * np.cos(np.radians(stance_width)) \
+            + dims.ankle_height
         pos = np.zeros((n, 3))
         pos[:, 2] = sole_height + leg_z
         arms = HANDS_ON_WAIST if hands_on_waist else ARMS_AT_SIDES

@@ -1,0 +1,106 @@
+"""The synthetic step-down script: its ground truth is exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from itbcoach.synth.stepdown import (
+    FAULTS,
+    LegSpec,
+    StepdownSpec,
+    render_stepdown,
+    stepdown_motion,
+)
+
+
+def _frames(times: np.ndarray, start: float, end: float) -> np.ndarray:
+    return np.flatnonzero((times >= start - 1e-6) & (times <= end + 1e-6))
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_stance_foot_planted_and_free_heel_touches_the_floor(side):
+    spec = StepdownSpec(legs=(LegSpec(side, reps=3),), step_on_off=False)
+    synth, truth = render_stepdown(spec)
+    other = "right" if side == "left" else "left"
+    tr = synth.truth
+    t = synth.motion.t_s
+    assert [r.side for r in truth.reps] == [side] * 3
+    for rep in truth.reps:
+        idx = _frames(t, rep.start_s, rep.end_s)
+        assert rep.start_s < rep.bottom_s < rep.end_s
+        # the stance foot stays on the step (20 cm), flat
+        assert np.abs(tr[f"heel_z_{side}"][idx] - 0.20).max() < 1e-6
+        assert np.abs(tr[f"toe_z_{side}"][idx] - 0.20).max() < 1e-6
+        # the free heel reaches the floor at the bottom and never goes through it
+        b = int(np.argmin(np.abs(t - rep.bottom_s)))
+        assert abs(tr[f"heel_z_{other}"][b]) < 1e-3
+        assert tr[f"heel_z_{other}"][idx].min() > -1e-3
+        # a real knee bend: 20 cm needs 60-90 deg of stance knee flexion
+        assert 60 < tr[f"knee_flexion_{side}"][b] < 95
+    # standing between reps the free heel hangs near step level
+    assert tr[f"heel_z_{other}"][0] > 0.15
+
+
+def test_faults_are_exact_at_the_bottom():
+    spec = StepdownSpec(legs=(
+        LegSpec("left", reps=2, pelvic_drop_deg=9.0, knee_medial_m=0.06, trunk_lean_deg=8.0),
+        LegSpec("right", reps=2, pelvic_drop_deg=-6.0, knee_medial_m=0.01,
+                trunk_lean_deg=-5.0, arm_abduction_deg=30.0, arm_side="stance")))
+    synth, truth = render_stepdown(spec)
+    tr = synth.truth
+    t = synth.motion.t_s
+    for rep in truth.reps:
+        b = int(np.argmin(np.abs(t - rep.bottom_s)))
+        s = rep.side
+        stance_sign = 1.0 if s == "left" else -1.0  # + obliquity / lean = toward the left
+        leg = spec.legs[0] if s == "left" else spec.legs[1]
+        # free side drop: left stance -> the right hip lower -> obliquity +
+        assert stance_sign * tr["pelvic_obliquity"][b] == pytest.approx(leg.pelvic_drop_deg,
+                                                                        abs=1e-6)
+        assert stance_sign * tr["trunk_lean"][b] == pytest.approx(leg.trunk_lean_deg, abs=1e-6)
+        assert tr[f"knee_offset_toe_{s}"][b] == pytest.approx(leg.knee_medial_m, abs=1e-4)
+        assert rep.faults["knee_medial_to_foot"] == (leg.knee_medial_m > 0.0467)
+    right = [r for r in truth.reps if r.side == "right"]
+    b = int(np.argmin(np.abs(t - right[0].bottom_s)))
+    a = int(np.argmin(np.abs(t - right[0].start_s)))
+    # the stance-side hand leaves the waist, the other stays
+    assert tr["wrist_hip_right"][b] - tr["wrist_hip_right"][a] > 0.15
+    assert abs(tr["wrist_hip_left"][b] - tr["wrist_hip_left"][a]) < 0.02
+
+
+def test_partial_reps_and_expected_scores():
+    spec = StepdownSpec(legs=(LegSpec("left", reps=5, partial_reps=(2,), pelvic_drop_deg=8.0,
+                                      knee_medial_m=0.08, faulty_reps=(0, 1, 2)),))
+    _, truth = stepdown_motion(spec)
+    assert len(truth.reps) == 5
+    assert [r.counted for r in truth.reps] == [True, True, False, True, True]
+    assert truth.reps[2].depth == pytest.approx(0.45)
+    counted = truth.counted("left")
+    assert len(counted) == 4
+    # faults in 2 of the 4 counted reps: present at "at least half"
+    crit = truth.test_faults("left")
+    assert crit["pelvis_not_level"] and crit["knee_medial_to_foot"]
+    assert truth.expected_score("left") == 3  # pelvis 1 + knee to foot 2
+    assert truth.expected_score("left", pain=True) == 4
+    assert not truth.test_faults("left", fraction=0.75)["pelvis_not_level"]
+    assert set(crit) == set(FAULTS)
+
+
+def test_both_legs_step_off_between_and_timeline_is_increasing():
+    spec = StepdownSpec(legs=(LegSpec("left", reps=3), LegSpec("right", reps=4)),
+                        rest_jitter_s=0.5, seed=3)
+    motion, truth = stepdown_motion(spec)
+    assert np.all(np.diff(motion.t_s) > 0)
+    assert [r.side for r in truth.reps] == ["left"] * 3 + ["right"] * 4
+    ends = [r.end_s for r in truth.reps]
+    starts = [r.start_s for r in truth.reps]
+    assert all(s > e for s, e in zip(starts[1:], ends[:-1], strict=True))
+    # both feet are on the floor at the start, between legs and at the end
+    synth, _ = render_stepdown(spec)
+    tr = synth.truth
+    on_floor = np.maximum(np.abs(tr["heel_z_left"]), np.abs(tr["heel_z_right"])) < 1e-6
+    between = _frames(motion.t_s, ends[2], starts[3])
+    assert on_floor[0] and on_floor[-1]
+    assert on_floor[between].sum() >= 30  # the 1 s stand on the floor between legs
+    assert not on_floor[_frames(motion.t_s, starts[0], ends[2])].any()
