@@ -12,33 +12,14 @@ task part of the overlay. It never reads a clock or touches the camera: the live
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
 from itbcoach.config import Config
 from itbcoach.exercises.events import Event, EventKind
-from itbcoach.feedback.overlay import GuideLine
-
-
-@dataclass
-class CoachView:
-    """The coach's part of the overlay (see :class:`itbcoach.feedback.overlay.OverlayState`)."""
-
-    title: str = ""
-    counter: str | None = None
-    counter_label: str = ""
-    progress: str | None = None
-    hold_fraction: float | None = None
-    hold_text: str | None = None
-    cue: str | None = None
-    cue_level: str = "info"
-    banner: str | None = None
-    faults: tuple[str, ...] = ()
-    metrics: tuple[tuple[str, str], ...] = ()
-    guides: tuple[GuideLine, ...] = ()
-    keys: str = "space pause · q quit"
+from itbcoach.feedback.overlay import OverlayState
 
 
 @dataclass
@@ -82,8 +63,8 @@ class Coach(Protocol):
         """A key press (``"space"``, ``"r"``, ``"n"``, ``"y"``, ...)."""
         ...
 
-    def view_state(self, t_s: float) -> CoachView:
-        """What to show now."""
+    def view_state(self, t_s: float) -> OverlayState:
+        """The task's part of the overlay (the loop adds skeleton, framing, FPS)."""
         ...
 
     @property
@@ -183,7 +164,7 @@ class ExerciseCoach:
             self.paused = not self.paused
         return []
 
-    def view_state(self, t_s: float) -> CoachView:
+    def view_state(self, t_s: float) -> OverlayState:
         """Counter = units done in this set on the current side; the progress line."""
         prog = self.session.progress()
         unit = prog.unit
@@ -198,7 +179,7 @@ class ExerciseCoach:
                 hold = min(1.0, seconds / target)
                 hold_text = f"{seconds:.0f} s"
         cue = self.session.cue_engine.current(t_s)
-        return CoachView(
+        return OverlayState(
             title=self.exercise.name, counter=counter, counter_label=unit,
             progress=("paused — space to resume" if self.paused else prog.text()),
             hold_fraction=hold, hold_text=hold_text, cue=cue,
@@ -288,14 +269,14 @@ class ProgramCoach:
             return self._next(t_s)
         return self.current.key(key, t_s)
 
-    def view_state(self, t_s: float) -> CoachView:
+    def view_state(self, t_s: float) -> OverlayState:
         """The current exercise's view, with the programme position."""
         view = self.current.view_state(t_s)
-        view.title = f"{self.index + 1}/{len(self.tasks)} · {view.title}"
+        view = replace(view, title=f"{self.index + 1}/{len(self.tasks)} · {view.title}",
+                       keys="space pause · n next exercise · q quit")
         if self._rest_until is not None:
-            view.banner = f"Rest {max(0.0, self._rest_until - t_s):.0f} s"
-            view.progress = f"next: {self.current.exercise.name}"
-        view.keys = "space pause · n next exercise · q quit"
+            view = replace(view, banner=f"Rest {max(0.0, self._rest_until - t_s):.0f} s",
+                           progress=f"next: {self.current.exercise.name}")
         return view
 
     @property

@@ -29,7 +29,7 @@ import numpy as np
 
 from itbcoach.config import Config
 from itbcoach.errors import InputError
-from itbcoach.feedback.overlay import GuideLine, OverlayState, draw_overlay
+from itbcoach.feedback.overlay import GuideLine, draw_overlay
 from itbcoach.feedback.voice import Voice
 from itbcoach.kernel import NUM_METRICS, compute_frame
 from itbcoach.live.coach import Coach, Frame, speech
@@ -325,16 +325,12 @@ def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
     img = image[:, ::-1].copy() if mirror else image.copy()
     view = coach.view_state(t_s)
     pts = None if px is None else (mirror_x(px, w) if mirror else px)
-    guides = mirror_guides(view.guides, w) if mirror else view.guides
     fps = None
     if len(fps_times) >= 2 and fps_times[-1] > fps_times[0]:
         fps = (len(fps_times) - 1) / (fps_times[-1] - fps_times[0])
-    lat = stats.latency_ms[-1] if stats.latency_ms else None
-    state = OverlayState(
-        landmarks_px=pts, guides=guides, title=view.title, counter=view.counter,
-        counter_label=view.counter_label, progress=view.progress,
-        hold_fraction=view.hold_fraction, hold_text=view.hold_text, cue=view.cue,
-        cue_level=view.cue_level, framing=instruction or None, faults=view.faults,
-        metrics=view.metrics, fps=fps, latency_ms=lat, stale=stale, keys=view.keys,
-        banner=view.banner)
+    state = replace(
+        view, landmarks_px=pts,
+        guides=mirror_guides(view.guides, w) if mirror else view.guides,
+        framing=instruction or None, fps=fps,
+        latency_ms=stats.latency_ms[-1] if stats.latency_ms else None, stale=stale)
     return draw_overlay(img, state)

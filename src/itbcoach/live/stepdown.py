@@ -27,11 +27,11 @@ import numpy as np
 
 from itbcoach.config import Config
 from itbcoach.exercises.events import Event, EventKind
-from itbcoach.feedback.overlay import BAD, GOOD, GuideLine
+from itbcoach.feedback.overlay import BAD, GOOD, GuideLine, OverlayState
 from itbcoach.kernel import Metric
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
-from itbcoach.live.coach import CoachView, Frame
+from itbcoach.live.coach import Frame
 
 SIDES = ("left", "right")
 FAULT_TEXT = {
@@ -278,7 +278,7 @@ class StepdownCoach:
                       {"bottom_s": rep.get("bottom_s"), "say": "redo that rep"}, ("redo",))]
 
     # -- view -------------------------------------------------------------------------
-    def view_state(self, t_s: float) -> CoachView:
+    def view_state(self, t_s: float) -> OverlayState:
         """Counter, phase banner, per-rep feedback, pelvic and knee-over-toe guides."""
         side = self.order[self.side_index]
         n = len(self.reps[side])
@@ -309,7 +309,7 @@ class StepdownCoach:
             faults = tuple(f"{s['side']}: {k.replace('_', ' ')}"
                            for s in self.final.get("sides", [])
                            for k, v in s["criteria"].items() if v)
-        return CoachView(
+        return OverlayState(
             title=f"Lateral step-down — {side} leg",
             counter=None if self.phase == "result" else f"{n}/{self.target}",
             counter_label="reps", progress=("paused — space to resume" if self.paused else
