@@ -26,3 +26,34 @@ def model_path() -> Path:
     from itbcoach.pose.models import resolve_model
 
     return resolve_model("full", progress=False)
+
+
+@pytest.fixture(scope="session")
+def video_landmarks(shared_videos, model_path):
+    """``get(name) -> (raw PoseSequence, meta)`` of a sample video, each run at most once.
+
+    The real model runs over every frame (``extract_landmarks`` with the shipped
+    defaults, no masking, no smoothing); results are cached for the whole session so
+    every test reuses one extraction per video.
+    """
+    from itbcoach.config import load_config
+    from itbcoach.pose import extract_landmarks
+
+    config = load_config(use_user_file=False)
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = extract_landmarks(shared_videos / name, config, model=model_path,
+                                            progress=False, mask=False, smooth=False)
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory, monkeypatch) -> Path:
+    """Every test writes history to its own temporary database, never the user's."""
+    path = tmp_path_factory.mktemp("history") / "history.sqlite"
+    monkeypatch.setenv("ITBCOACH_HISTORY", str(path))
+    return path

@@ -108,3 +108,68 @@ def test_history_cli_lists_and_plots(tmp_path, capsys: pytest.CaptureFixture[str
     assert main(["history", "--db", str(bad)]) == 3
     err = capsys.readouterr().err
     assert err.startswith("itbcoach: history database") and err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def stepdown_npz(tmp_path_factory):
+    """A synthetic step-down (left: pelvic drop, right: clean) saved as a landmark file."""
+    from itbcoach.landmarks import save_npz
+    from itbcoach.synth.stepdown import LegSpec, StepdownSpec, render_stepdown
+
+    spec = StepdownSpec(legs=(LegSpec("left", reps=2, pelvic_drop_deg=10.0),
+                              LegSpec("right", reps=2)), lead_s=1.0, rest_s=0.6,
+                        step_on_off=False)
+    synth, _ = render_stepdown(spec)
+    path = tmp_path_factory.mktemp("npz") / "stepdown.npz"
+    save_npz(path, synth.pose)
+    return path
+
+
+def test_offline_score_is_recorded_and_plotted(stepdown_npz, tmp_path, monkeypatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "h.sqlite"
+    monkeypatch.setenv("ITBCOACH_HISTORY", str(db))
+    for _ in range(2):
+        assert main(["score", str(stepdown_npz), "--task", "stepdown", "--pain", "no",
+                     "--report", str(tmp_path / "rep")]) == 0
+    assert "score 1 (good)" in capsys.readouterr().out  # the left leg: pelvis only
+    with History(db) as h:
+        sessions = h.sessions("stepdown")
+        assert [(s.kind, s.status, s.events) for s in sessions] == [
+            ("offline", "completed", 2 + 1 + 2 + 1)] * 2  # 2 reps + 1 side result per leg
+        sides = h.events(sessions[0].id, type="stepdown_side")
+        reps = h.events(sessions[0].id, type="stepdown_rep")
+    left = sides[0].data
+    assert (sides[0].side, left["score"], left["category"], left["reps"]) == (
+        "left", 1, "good", 2)
+    assert left["criteria"]["pelvis_not_level"] is True and left["pain"] is False
+    assert left["metrics"]["pelvic_drop_deg"] == pytest.approx(10.0, abs=1.5)
+    assert [r.side for r in reps] == ["left", "left", "right", "right"]
+    assert reps[0].t_s == reps[0].data["end_s"]
+    assert sessions[0].summary["sides"][0] == {"side": "left", "score": 1,
+                                               "category": "good"}
+    out = tmp_path / "trend.png"
+    assert main(["history", "--task", "stepdown", "--plot", str(out)]) == 0
+    assert "(16 points)" in capsys.readouterr().out  # 2 sessions x 2 sides x 4 panels
+    assert cv2.imread(str(out)) is not None
+    assert main(["score", str(stepdown_npz), "--task", "stepdown", "--no-history"]) == 0
+    with History(db) as h:
+        assert len(h.sessions()) == 2
+
+
+def test_corrupt_or_deleted_history_never_breaks_scoring(stepdown_npz, tmp_path, monkeypatch,
+                                                         capsys) -> None:
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not sqlite at all " * 300)
+    monkeypatch.setenv("ITBCOACH_HISTORY", str(bad))
+    assert main(["score", str(stepdown_npz), "--task", "stepdown"]) == 0
+    captured = capsys.readouterr()
+    assert "Lateral step-down test" in captured.out
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("itbcoach: history not recorded: history database")
+    assert "delete it to start a new history" in line and "Traceback" not in captured.err
+    # a deleted database is simply created again
+    monkeypatch.setenv("ITBCOACH_HISTORY", str(tmp_path / "gone" / "h.sqlite"))
+    assert main(["score", str(stepdown_npz), "--task", "stepdown"]) == 0
+    with History(tmp_path / "gone" / "h.sqlite") as h:
+        assert len(h.sessions("stepdown")) == 1

@@ -132,3 +132,20 @@ def test_time_must_increase():
     with pytest.raises(ValueError, match="increase"):
         seg.update(1, StepSample(1.0, 0.0, 0.0, 0.0, 0.0))
     assert not StepSample(0.0, math.nan, 0.0, 0.0, 0.0).valid
+
+
+def test_sparse_frames_never_arm_without_a_baseline() -> None:
+    """Live input at a few fps: a stable window with one frame in the baseline window
+    must not arm the segmenter (it used to reach STANDING with no baseline and crash)."""
+    from itbcoach.config import load_config
+    from itbcoach.scoring.segmentation import StepdownSegmenter, StepSample
+    from itbcoach.scoring.stepdown import segmenter_params
+
+    params = segmenter_params(load_config(use_user_file=False).stepdown)
+    seg = StepdownSegmenter(params)
+    gap = params.baseline_s + 0.05  # each frame alone in the baseline window
+    events = []
+    for i in range(12):
+        events += seg.update(i, StepSample(i * gap, 0.0, 1.0, 2.0, 1.5))
+    assert events == []
+    assert seg.baseline_depth is None or seg.state.name == "STANDING"

@@ -1,26 +1,36 @@
 """``itbcoach score``: score a step-down test or an exercise from videos or landmark files.
 
-The command only parses flags, loads inputs and writes outputs; the work is done by
-:func:`itbcoach.scoring.score_task` (library code, usable without the CLI).
+One input: the result is printed (and written with ``--json``, ``--report DIR``,
+``--annotate OUT.mp4``). Several inputs, or ``--report-dir OUT``: a batch, scored in
+``--jobs`` worker processes into ``OUT/<stem>/`` folders, resumable, past bad files.
+Every finished result goes into the history database unless ``--no-history``.
+
+The command only parses flags and prints; the work is done by library code:
+:func:`itbcoach.report.job.run_job` and :func:`itbcoach.report.batch.run_batch`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from itbcoach.cli.main import load_cli_config
-from itbcoach.errors import ExitCode, InputError
+from itbcoach.config import parse_override
+from itbcoach.errors import ExitCode, UserError
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``score`` subcommand."""
     p = sub.add_parser(
-        "score", help="score a step-down test or an exercise from a video or landmark file",
+        "score", help="score a step-down test or an exercise from videos or landmark files",
         description="Score the lateral step-down test (--task stepdown) or count an exercise "
-                    "from a video or a landmark .npz file.")
+                    "from a video or a landmark .npz file; several inputs (or --report-dir) "
+                    "run as a batch.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="video file(s) or landmark .npz file(s)")
     p.add_argument("--task", required=True,
@@ -30,9 +40,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pain", choices=("yes", "no"), default=None,
                    help="was the step-down painful? (asked when a terminal is attached)")
     p.add_argument("--json", metavar="OUT.json", type=Path, default=None,
-                   help="write the result as JSON")
+                   help="write the result as JSON (one input)")
+    p.add_argument("--report", metavar="DIR", type=Path, default=None,
+                   help="write report.html, result.json and metrics.csv into DIR (one input)")
+    p.add_argument("--annotate", metavar="OUT.mp4", nargs="?", const="", default=None,
+                   help="write the video with skeleton, metrics, rep counter, fault flags "
+                        "and cues burnt in (H.264 mp4). Without a path (put it after the "
+                        "inputs): annotated.mp4 in the --report / --report-dir folder")
+    p.add_argument("--report-dir", metavar="OUT", type=Path, default=None,
+                   help="batch: one folder per input in OUT/<stem>/ (report, result, "
+                        "metrics, annotated.mp4 with --annotate)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="batch: worker processes (default 1; each loads its own model)")
+    p.add_argument("--force", action="store_true",
+                   help="batch: rescore inputs whose output folder is already finished")
+    p.add_argument("--backend", choices=("process", "ray"), default="process",
+                   help="batch: local processes (default) or Ray tasks "
+                        "(pip install 'itbcoach[ray]'; RAY_ADDRESS joins a cluster)")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="explicit .task model bundle (default: from the cache)")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not record the result in the history database "
+                        "($ITBCOACH_HISTORY or the platform data dir)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -49,20 +78,98 @@ def _ask_pain(args: argparse.Namespace) -> bool | None:
     return True if answer.startswith("y") else False if answer.startswith("n") else None
 
 
+class _HistorySink:
+    """Records finished results; a broken database is reported once, never fatal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.history: Any = None
+        if not enabled:
+            return
+        from itbcoach.report.history import History
+
+        try:
+            self.history = History()
+        except UserError as exc:
+            print(f"itbcoach: history not recorded: {exc}", file=sys.stderr)
+
+    def record(self, result: dict[str, Any] | None, source: str) -> None:
+        if self.history is None or result is None:
+            return
+        from itbcoach.report.job import record_result
+
+        try:
+            record_result(self.history, result, source)
+        except UserError as exc:
+            print(f"itbcoach: history not recorded: {exc}", file=sys.stderr)
+        except Exception as exc:  # one bad file / a sqlite error must not stop the run
+            print(f"itbcoach: history not recorded: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach score``."""
-    from itbcoach.scoring import load_input, score_task
+    from itbcoach.report.job import ScoreJob, run_job
 
     config = load_cli_config(args)
-    if len(args.inputs) > 1:
-        raise InputError("scoring several inputs at once is not available yet; "
-                         "pass one INPUT")
-    path = Path(args.inputs[0])
-    seq, meta = load_input(path, config, model=args.model, progress=not args.no_progress)
-    result = score_task(seq, args.task, config, side=args.side, pain=_ask_pain(args),
-                        meta=meta)
-    print(result.summary())
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.to_json(), indent=2) + "\n")
-    return ExitCode.OK if result.ok else ExitCode.NO_RESULT
+    overrides = tuple(parse_override(o) for o in getattr(args, "overrides", []) or [])
+    batch = args.report_dir is not None or len(args.inputs) > 1
+    if args.jobs < 1:
+        raise UserError("--jobs must be at least 1", ExitCode.USAGE)
+    if batch:
+        if args.report_dir is None:
+            raise UserError("scoring several inputs needs --report-dir OUT (one folder per "
+                            "input)", ExitCode.USAGE)
+        if args.json is not None or args.report is not None or args.annotate:
+            raise UserError("in a batch (--report-dir) every output goes into OUT/<stem>/: "
+                            "drop --json/--report and give --annotate without a path",
+                            ExitCode.USAGE)
+    template = ScoreJob(
+        input=args.inputs[0], task=args.task, side=args.side,
+        pain=(args.pain == "yes") if args.pain is not None else None, model=args.model,
+        config_path=getattr(args, "config", None), overrides=overrides,
+        progress=not args.no_progress)
+    # fail early on an unknown task or a bad config, before any video is decoded
+    if args.task != "stepdown":
+        from itbcoach.exercises import get_exercise
+
+        get_exercise(config, args.task)
+    sink = _HistorySink(not args.no_history)
+    try:
+        if batch:
+            return _run_batch(args, template, sink)
+        annotate = args.annotate
+        if annotate == "":
+            if args.report is None:
+                raise UserError("--annotate needs a path (OUT.mp4) unless --report DIR is "
+                                "given", ExitCode.USAGE)
+            annotate = str(args.report / "annotated.mp4")
+        job = ScoreJob(**{**template.__dict__, "pain": _ask_pain(args),
+                          "report_dir": str(args.report) if args.report else None,
+                          "annotate": annotate,
+                          "json_path": str(args.json) if args.json else None})
+        outcome = run_job(job, config)
+        print(outcome.summary)
+        for path in outcome.outputs:
+            print(f"wrote {path}", file=sys.stderr)
+        sink.record(outcome.result, str(Path(job.input).resolve()))
+        return outcome.exit_code
+    finally:
+        sink.close()
+
+
+def _run_batch(args: argparse.Namespace, template: Any, sink: _HistorySink) -> int:
+    from itbcoach.report.batch import run_batch
+
+    def on_result(outcome: Any) -> None:
+        sink.record(outcome.result, str(Path(outcome.input).resolve()))
+
+    summary = run_batch(args.inputs, template, args.report_dir, jobs=args.jobs,
+                        force=args.force, annotate=args.annotate is not None,
+                        progress=not args.no_progress, backend=args.backend,
+                        on_result=on_result)
+    print(summary.text())
+    return summary.exit_code

@@ -28,17 +28,13 @@ import numpy as np
 
 from itbcoach.config import Config
 from itbcoach.errors import UserError
-from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR, WARN, GuideLine, OverlayState
+from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR, GuideLine, OverlayState
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 
 log = logging.getLogger(__name__)
 
-#: A fault is flagged from this long before to this long after its worst frame, s.
-FAULT_WINDOW_S = 0.5
-#: The end-of-rep summary cue stays on screen this long, s.
-REP_CUE_S = 1.5
 #: Piva's protocol: 5 reps per leg (shown as the counter's target).
 STEPDOWN_REPS = 5
 
@@ -92,7 +88,12 @@ class _Timed:
 
 
 def _fmt(value: float, fmt: str = "{:+.1f} deg") -> str:
-    return "–" if value is None or not math.isfinite(value) else fmt.format(value)
+    if value is None or not math.isfinite(value):
+        return "–"
+    text = fmt.format(value)
+    if text.startswith("-") and not text.strip("-+0. deg"):  # "-0.0": no sign of its own
+        text = ("+" if "{:+" in fmt else "") + text[1:]
+    return text
 
 
 def stepdown_guides(px: np.ndarray, stance: str | None,
@@ -157,6 +158,8 @@ class AnnotationPlan:
         self.fps = float(fps)
         self._flags: list[_Flag] = []
         self._cues: list[_Timed] = []
+        self._window = max(1, round(config.report.fault_window_s * self.fps))
+        self._rep_cue_s = config.report.rep_cue_s
         if self.task == "stepdown":
             self._plan_stepdown()
         else:
@@ -169,7 +172,7 @@ class AnnotationPlan:
                                                                           0)))
 
     def _plan_stepdown(self) -> None:
-        win = max(1, round(FAULT_WINDOW_S * self.fps))
+        win = self._window
         self._reps: list[dict[str, Any]] = []
         for side in self.result.get("sides", []) or []:
             for rep in side.get("reps", []) or []:
@@ -198,10 +201,10 @@ class AnnotationPlan:
             n = int(rep.get("index", 0)) + 1
             end = float(rep.get("end_s") or 0.0)
             if words:
-                self._cues.append(_Timed(end, end + REP_CUE_S,
+                self._cues.append(_Timed(end, end + self._rep_cue_s,
                                          f"Rep {n}: {', '.join(words)}", "bad"))
             else:
-                self._cues.append(_Timed(end, end + REP_CUE_S, f"Rep {n}: good control",
+                self._cues.append(_Timed(end, end + self._rep_cue_s, f"Rep {n}: good control",
                                          "good"))
         self._rep_starts = [float(r.get("start_s") or 0.0) for r in self._reps]
         self._title = "Lateral step-down test"
@@ -219,8 +222,8 @@ class AnnotationPlan:
             self._exercise = get_exercise(config, self.task)
         except UserError as exc:  # an unknown task only loses the signal and counter unit
             log.debug("no exercise definition for %s: %s", self.task, exc)
-        show_s = max(REP_CUE_S, float(config.exercise_cues.min_show_s))
-        win = max(1, round(FAULT_WINDOW_S * self.fps))
+        show_s = max(self._rep_cue_s, float(config.exercise_cues.min_show_s))
+        win = self._window
         for e in self._events:
             if e.get("kind") == "cue":
                 t = float(e["t_s"])
@@ -324,23 +327,31 @@ def exercise_signals(seq: PoseSequence, metrics: np.ndarray,
                      exercise: Any) -> dict[str, np.ndarray]:
     """The counted signal of an exercise per frame: ``{label: (T,) values}``.
 
-    The rep counter's metric expression (per side when it names ``{side}``), evaluated
-    over the whole recording the way the streaming counter sees it; empty for an
-    exercise without a rep counter (holds, steps and timers have no single signal).
+    The rep counter's metric expression (``"rep signal"``, per side when it names
+    ``{side}``) or the side-step counter's foot positions (``"left foot"``, ``"right
+    foot"``, torso lengths along the subject's left), evaluated over the whole recording
+    the way the streaming counters see them; empty for holds and timers (conditions, not
+    signals).
     """
-    if exercise is None or getattr(exercise.config, "rep", None) is None:
+    if exercise is None:
         return {}
     from itbcoach.exercises.expr import compile_expr, has_side
 
-    source = exercise.config.rep.metric
-    sides: tuple[str | None, ...] = ("left", "right") if has_side(source) else (None,)
+    cfg = exercise.config
+    sources: list[tuple[str, str, str | None]] = []
+    if getattr(cfg, "rep", None) is not None:
+        sided = has_side(cfg.rep.metric)
+        for side in ("left", "right") if sided else (None,):
+            sources.append(("rep signal" + (f" {side}" if side else ""), cfg.rep.metric, side))
+    elif getattr(cfg, "step", None) is not None:
+        sources += [("left foot", cfg.step.left_foot, "left"),
+                    ("right foot", cfg.step.right_foot, "right")]
     out: dict[str, np.ndarray] = {}
     times = seq.times_s
-    for side in sides:
-        expr = compile_expr(source, side, where=f"exercises.{exercise.task}.rep.metric")
-        values = np.array([expr(float(t), row) for t, row in zip(times, metrics, strict=True)],
-                          float)
-        out["rep signal" + (f" {side}" if side else "")] = values
+    for label, source, side in sources:
+        expr = compile_expr(source, side, where=f"exercises.{exercise.task}")
+        out[label] = np.array([expr(float(t), row) for t, row in zip(times, metrics,
+                                                                       strict=True)], float)
     return out
 
 

@@ -72,6 +72,7 @@ padding:1rem 1.3rem;min-width:260px;flex:1}.score{font-size:2.6rem;font-weight:7
 .good{color:#1a7f37}.medium{color:#b8860b}.poor{color:#c62828}
 table{border-collapse:collapse;width:100%;margin:.6rem 0 1.2rem}th,td{border-bottom:1px solid
 #e5e5e5;padding:.35rem .5rem;text-align:left;font-size:.92rem}th{background:#f6f6f6}
+table.reps th{text-align:right}table.reps th:first-child,table.reps th:last-child{text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.yes{color:#c62828;font-weight:600}
 .no{color:#999}.thumbs{display:flex;flex-wrap:wrap;gap:.8rem}.thumbs figure{margin:0;
 width:220px}.thumbs img{width:220px;border-radius:6px;border:1px solid #ddd}
@@ -92,7 +93,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return "–" if not np.isfinite(value) else f"{value:.{digits}f}"
+        if not np.isfinite(value):
+            return "–"
+        text = f"{value:.{digits}f}"
+        return text[1:] if text.startswith("-") and not text.strip("-0.") else text
     return _esc(value)
 
 
@@ -180,12 +184,13 @@ def rep_spans(result: Mapping[str, Any]) -> list[Span]:
             out.append(Span(_num(rep.get("start_s")), _num(rep.get("end_s")),
                             side.get("side"), rep.get("bottom_s"),
                             str(int(rep.get("index", 0)) + 1)))
-    k = 0
+    k = {"rep": 0, "step": 0}
     for ev in result.get("events", []) or []:
-        if ev.get("kind") == "rep" and "start_s" in ev and "end_s" in ev:
-            k += 1
+        kind = ev.get("kind")
+        if kind in k and "start_s" in ev and "end_s" in ev:
+            k[kind] += 1
             out.append(Span(_num(ev["start_s"]), _num(ev["end_s"]), ev.get("side"),
-                            ev.get("peak_s"), str(k)))
+                            ev.get("peak_s"), str(k[kind])))
     for hold in result.get("holds", []) or []:
         if "start_s" in hold:
             end = hold.get("end_s", _num(hold["start_s"]) + _num(hold.get("duration_s")))
@@ -260,14 +265,22 @@ def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str,
             exercise = None
     panels: list[Panel] = []
     signals = exercise_signals(seq, metrics, exercise)
-    if signals:
-        rep = exercise.config.rep  # type: ignore[union-attr]
-        colors = {"left": SIDE_COLORS["left"], "right": SIDE_COLORS["right"]}
-        lines = tuple(Line(k, v, colors.get(k.rsplit(" ", 1)[-1], "#333333"))
-                      for k, v in signals.items())
+    colors = {"left": SIDE_COLORS["left"], "right": SIDE_COLORS["right"]}
+
+    def side_color(label: str) -> str:
+        return next((c for s, c in colors.items() if s in label.split()), "#333333")
+
+    lines = tuple(Line(k, v, side_color(k)) for k, v in signals.items())
+    rep = getattr(exercise.config, "rep", None) if exercise is not None else None
+    step = getattr(exercise.config, "step", None) if exercise is not None else None
+    if signals and rep is not None:
         panels.append(Panel(f"Counted signal: {rep.metric}", "", lines, (
             Threshold(rep.enter, f"rep starts past {rep.enter:g}"),
             Threshold(rep.exit, f"ends back past {rep.exit:g}", ":", "#555555"))))
+    elif signals and step is not None:
+        panels.append(Panel(f"Foot positions along the subject's left (a step opens the "
+                            f"stance by {step.open:g} torso lengths)", "torso lengths",
+                            lines))
     panels.append(Panel("Knee flexion (0 = straight)", "deg", (
         Line("left", metrics[:, Metric.KNEE_FLEXION_LEFT], SIDE_COLORS["left"]),
         Line("right", metrics[:, Metric.KNEE_FLEXION_RIGHT], SIDE_COLORS["right"]))))
@@ -311,8 +324,8 @@ def plot_panels(times_s: np.ndarray, panels: Sequence[Panel], spans: Sequence[Sp
     top = axes[0, 0]
     for s in spans:
         if s.label:
-            top.annotate(s.label, ((s.start_s + s.end_s) / 2, 1.0),
-                         xycoords=("data", "axes fraction"), ha="center", va="bottom",
+            top.annotate(s.label, ((s.start_s + s.end_s) / 2, 0.97),
+                         xycoords=("data", "axes fraction"), ha="center", va="top",
                          fontsize=7, color=SIDE_COLORS.get(s.side, "#555555"))
     axes[-1, 0].set_xlabel("time (s)")
     fig.tight_layout()
@@ -398,10 +411,10 @@ def metrics_csv(seq: PoseSequence, metrics: np.ndarray) -> str:
 
 # --- HTML sections --------------------------------------------------------------------
 
-def _table(head: Iterable[str], rows: Iterable[Iterable[str]], cls: str = "") -> str:
-    h = "".join(f"<th>{c}</th>" for c in head)
+def _table(head: Iterable[str] | None, rows: Iterable[Iterable[str]], cls: str = "") -> str:
+    h = "" if head is None else "<tr>" + "".join(f"<th>{c}</th>" for c in head) + "</tr>"
     body = "".join("<tr>" + "".join(r) + "</tr>" for r in rows)
-    return f"<table{f' class={cls!r}' if cls else ''}><tr>{h}</tr>{body}</table>"
+    return f"<table{f' class={cls!r}' if cls else ''}>{h}{body}</table>"
 
 
 def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str]) -> list[str]:
@@ -505,15 +518,18 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
     target = presc.get("reps") or [0, 0]
     goal = (f"prescription: {presc.get('sets')} set(s) x {target[0]}-{target[1]}"
             + (" per side" if presc.get("per_side") else "")) if target and target[1] else ""
-    parts.append(f"<div class='card'><div>Reps</div><div class='score'>"
-                 f"{reps.get('total', 0)}</div><div class='muted'>left {reps.get('left', 0)}"
-                 f" · right {reps.get('right', 0)}{' · ' + _esc(goal) if goal else ''}</div>"
-                 "</div>")
+    show_reps = bool(reps.get("total")) or not (steps or holds)
+    if show_reps:
+        parts.append(f"<div class='card'><div>Reps</div><div class='score'>"
+                     f"{reps.get('total', 0)}</div><div class='muted'>left "
+                     f"{reps.get('left', 0)} · right {reps.get('right', 0)}"
+                     f"{' · ' + _esc(goal) if goal else ''}</div></div>")
     if steps:
         parts.append(f"<div class='card'><div>Side steps</div><div class='score'>"
                      f"{steps.get('left', 0) + steps.get('right', 0)}</div><div class='muted'>"
                      f"toward left {steps.get('left', 0)} · toward right "
-                     f"{steps.get('right', 0)}</div></div>")
+                     f"{steps.get('right', 0)}{' · ' + _esc(goal) if goal else ''}</div>"
+                     "</div>")
     if holds:
         good = sum(_num(h.get("duration_s")) for h in holds)
         parts.append(f"<div class='card'><div>Holds</div><div class='score'>{len(holds)}"
@@ -529,7 +545,18 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
                      "</div></div>")
     parts.append("</div>")
     rep_events = [e for e in result.get("events", []) or [] if e.get("kind") == "rep"]
-    parts.append("<h2>Reps</h2>")
+    step_events = [e for e in result.get("events", []) or [] if e.get("kind") == "step"]
+    if step_events:
+        rows = [[f"<td>{i}</td>", f"<td>{_esc(e.get('side') or '–')}</td>",
+                 *(f"<td class='num'>{_fmt(_num(e.get(k)), 2)}</td>"
+                   for k in ("start_s", "end_s", "duration_s", "opening")),
+                 f"<td>{_esc(', '.join(e.get('tags') or []) or '–')}</td>"]
+                for i, e in enumerate(step_events, 1)]
+        parts.append("<h2>Side steps</h2>" + _table(
+            ["#", "toward", "start s", "end s", "duration s", "opening", "tags"], rows,
+            "reps"))
+    if show_reps:
+        parts.append("<h2>Reps</h2>")
     if rep_events:
         rows = []
         for i, e in enumerate(rep_events, 1):
@@ -540,18 +567,23 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
                          f"<td>{_esc(', '.join(failed) or '–')}</td>"])
         parts.append(_table(["#", "side", "start s", "end s", "duration s", "peak",
                              "failed checks"], rows, "reps"))
-    else:
+    elif show_reps:
         parts.append("<p class='muted'>No reps counted.</p>")
     sets = result.get("sets", []) or []
     if sets:
-        rows = [[f"<td>{s.get('index', i)}</td>",
-                 f"<td class='num'>{_fmt(_num(s.get('start_s')), 1)}</td>",
-                 f"<td class='num'>{_fmt(_num(s.get('end_s')), 1)}</td>",
-                 f"<td>{_fmt(s.get('complete'))}</td>",
-                 f"<td class='num'>{(s.get('reps') or {}).get('total', 0)}</td>"]
-                for i, s in enumerate(sets, 1)]
-        parts.append("<h2>Sets</h2>" + _table(["set", "start s", "end s", "complete",
-                                                "reps"], rows))
+        def units(st: Mapping[str, Any]) -> int:
+            sp = st.get("steps") or {}
+            return int((st.get("reps") or {}).get("total", 0) + sp.get("left", 0)
+                       + sp.get("right", 0) + len(st.get("holds") or []))
+
+        rows = [[f"<td>{st.get('index', i)}</td>",
+                 f"<td class='num'>{_fmt(_num(st.get('start_s')), 1)}</td>",
+                 f"<td class='num'>{_fmt(_num(st.get('end_s')), 1)}</td>",
+                 f"<td>{_fmt(st.get('complete'))}</td>", f"<td class='num'>{units(st)}</td>"]
+                for i, st in enumerate(sets, 1)]
+        unit = "steps" if steps else "holds" if holds and not reps.get("total") else "reps"
+        parts.append("<h2>Sets</h2>" + _table(["set", "start s", "end s", "complete", unit],
+                                               rows))
     if holds:
         rows = [[f"<td>{_esc(h.get('side') or '–')}</td>",
                  f"<td>{_esc(h.get('phase') or '')}</td>",
@@ -560,7 +592,7 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
                  f"<td>{_fmt(h.get('good_form'))}</td>"] for h in holds]
         parts.append("<h2>Holds</h2>" + _table(["side", "position", "start s",
                                                  "good-form s", "good form"], rows))
-    sided = [("reps", reps.get("left", 0), reps.get("right", 0))]
+    sided = [("reps", reps.get("left", 0), reps.get("right", 0))] if show_reps else []
     if steps:
         sided.append(("side steps (direction of travel)", steps.get("left", 0),
                       steps.get("right", 0)))
@@ -608,7 +640,7 @@ def _quality_html(meta: Mapping[str, Any], result: Mapping[str, Any]) -> list[st
     if framing.get("instruction"):
         rows["advice"] = framing["instruction"]
     out = ["<h2>Recording quality</h2>",
-           _table(["", ""], ([f"<td>{_esc(k)}</td>", f"<td>{_fmt(v, 2)}</td>"]
+           _table(None, ([f"<td>{_esc(k)}</td>", f"<td>{_fmt(v, 2)}</td>"]
                              for k, v in rows.items() if v not in (None, "")))]
     for note in result.get("confidence", []) or []:
         out.append(f"<p class='warn'>{_esc(note)}</p>")
@@ -635,9 +667,10 @@ def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: st
     parts.extend(_stepdown_html(result, thumbs) if task == "stepdown"
                  else _exercise_html(result))
     if plot_png:
-        parts.append("<h2>Angles over time</h2><p class='muted'>Shaded: counted reps and "
-                     "holds (blue: left, orange: right, grey: both), numbered at the top; "
-                     "dotted: the bottom of each rep. Red dashed: fault thresholds.</p>"
+        parts.append("<h2>Angles over time</h2><p class='muted'>Shaded: counted reps, "
+                     "side steps and holds (blue: left, orange: right, grey: both; steps by "
+                     "direction), numbered at the top; dotted: the bottom or peak of each "
+                     "rep. Red dashed: thresholds.</p>"
                      f"<img class='plot' alt='metrics over time' "
                      f"src='data:image/png;base64,{plot_png}'>")
     parts.extend(_quality_html(meta, result))

@@ -316,9 +316,10 @@ class StepdownSegmenter:
 
         if self._state is State.WAIT:
             if self._stable():
-                self._state = State.STANDING
-                self._set_baseline()
-                self._anchor = self._base[0] if self._base is not None else 0.0
+                self._set_baseline()  # needs 2 frames in the window: sparse live input
+                if self._base is not None:
+                    self._state = State.STANDING
+                    self._anchor = self._base[0]
             return events
 
         # STANDING

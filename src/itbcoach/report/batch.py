@@ -1,0 +1,332 @@
+"""Batch scoring: many videos in parallel processes, resumable, past bad files.
+
+:func:`run_batch` scores every input with :func:`~itbcoach.report.job.run_job` in a pool
+of worker processes (``spawn`` context: each worker imports MediaPipe and creates its
+own landmarker; nothing is shared but the job description and the returned outcome).
+Each input gets its own folder ``OUT/<video stem>/`` with ``report.html``,
+``result.json``, ``metrics.csv`` and ``annotated.mp4`` when asked, every file written
+atomically; a marker file ``.done.json`` written last (atomically) says the folder is
+complete, so a rerun skips it unless ``force``. A failing input (unreadable, corrupt,
+no person) is listed with its one-line reason and the batch goes on; the parent process
+alone writes the history database, one finished input at a time.
+
+Backends: ``"process"`` (default, :class:`concurrent.futures.ProcessPoolExecutor`) and
+``"ray"`` (the same job as a Ray task, for a cluster; ``pip install 'itbcoach[ray]'``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from itbcoach.errors import ExitCode, UserError
+from itbcoach.report.html import atomic_write
+from itbcoach.report.job import JobOutcome, ScoreJob, run_job
+
+log = logging.getLogger(__name__)
+
+#: Name of the marker written last into a finished output folder.
+DONE_MARKER = ".done.json"
+#: A job in flight when a worker process died is retried this many times.
+CRASH_RETRIES = 1
+
+
+@dataclass
+class BatchItem:
+    """One input of a batch and where its outputs go."""
+
+    input: str
+    out_dir: Path
+    job: ScoreJob
+    attempts: int = 0
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did.
+
+    Attributes:
+        done: outcomes of the inputs scored in this run (in completion order).
+        skipped: inputs whose folder was already finished (with its marker).
+        failed: ``(input, one-line reason)`` of every input that failed or measured
+            nothing (including finished folders whose earlier run measured nothing).
+        elapsed_s: wall time of the run.
+    """
+
+    done: list[JobOutcome] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every input has a result, 1 when any failed."""
+        return ExitCode.FAILURE if self.failed else ExitCode.OK
+
+    def text(self) -> str:
+        """The summary printed at the end of a batch."""
+        ok = sum(1 for o in self.done if o.ok)
+        lines = [f"batch: {ok} scored, {len(self.skipped)} already done (skipped), "
+                 f"{len(self.failed)} failed, {self.elapsed_s:.1f} s"]
+        for path, reason in self.failed:
+            lines.append(f"  FAILED {path}: {reason}")
+        return "\n".join(lines)
+
+
+def output_dirs(inputs: Sequence[str | os.PathLike[str]], root: Path) -> list[Path]:
+    """``root/<stem>`` per input; stems that occur twice get a short hash of the path."""
+    stems = [Path(p).stem for p in inputs]
+    out = []
+    for p, stem in zip(inputs, stems, strict=True):
+        name = stem
+        if stems.count(stem) > 1:
+            digest = hashlib.sha1(str(Path(p).resolve()).encode()).hexdigest()[:8]
+            name = f"{stem}-{digest}"
+        out.append(root / name)
+    return out
+
+
+def read_marker(out_dir: Path) -> dict[str, Any] | None:
+    """The finished marker of an output folder, or None (absent or unreadable)."""
+    try:
+        data = json.loads((out_dir / DONE_MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _finished(item: BatchItem, annotate: bool) -> dict[str, Any] | None:
+    marker = read_marker(item.out_dir)
+    if marker is None or marker.get("task") != item.job.task:
+        return None
+    if annotate and not (item.out_dir / "annotated.mp4").is_file() and marker.get("ok"):
+        return None
+    return marker
+
+
+def _write_marker(item: BatchItem, outcome: JobOutcome) -> None:
+    data = {"input": str(item.input), "task": item.job.task, "ok": outcome.ok,
+            "exit_code": int(outcome.exit_code),
+            "message": (outcome.result or {}).get("message"),
+            "outputs": [Path(p).name for p in outcome.outputs],
+            "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    atomic_write(item.out_dir / DONE_MARKER, json.dumps(data, indent=2) + "\n")
+
+
+def safe_job(job: ScoreJob) -> JobOutcome:
+    """Run one job and turn any error into an outcome (for worker processes).
+
+    A :class:`~itbcoach.errors.UserError` keeps its message and exit code; anything else
+    (a bug, a library failing on a strange file) becomes a one-line reason with the
+    exception type, logged with its traceback in the worker.
+    """
+    try:
+        return run_job(job)
+    except UserError as exc:
+        return JobOutcome(job.input, exc.exit_code, str(exc))
+    except Exception as exc:  # one bad file / a sqlite error must not stop the run
+        log.exception("scoring %s failed", job.input)
+        return JobOutcome(job.input, ExitCode.FAILURE, f"{type(exc).__name__}: {exc}")
+
+
+def _worker_init(level: int) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _process_backend(items: list[BatchItem], jobs: int) -> Iterator[tuple[BatchItem,
+                                                                          JobOutcome]]:
+    """Run ``items`` in a spawn-context process pool; yield outcomes as they finish.
+
+    When a worker dies (a crash in native code) the pool is rebuilt and the jobs that
+    were in flight are retried up to :data:`CRASH_RETRIES` times before failing.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    pending = list(items)
+    while pending:
+        workers = max(1, min(jobs, len(pending)))
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(logging.getLogger().level,)) as pool:
+            futures: dict[Future[JobOutcome], BatchItem] = {
+                pool.submit(safe_job, it.job): it for it in pending}
+            pending = []
+            broken = False
+            try:
+                remaining = set(futures)
+                while remaining:
+                    finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        item = futures[fut]
+                        try:
+                            yield item, fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            item.attempts += 1
+                            if item.attempts > CRASH_RETRIES:
+                                yield item, JobOutcome(item.input, ExitCode.FAILURE,
+                                                       "the worker process crashed while "
+                                                       "scoring this file")
+                            else:
+                                pending.append(item)
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+            if broken:
+                log.warning("a worker process died; retrying %d input(s)", len(pending))
+
+
+def _ray_backend(items: list[BatchItem], jobs: int,
+                 address: str | None = None) -> Iterator[tuple[BatchItem, JobOutcome]]:
+    """Run ``items`` as Ray tasks (one CPU each); yield outcomes as they finish.
+
+    Connects to ``address`` (e.g. ``"auto"`` for an existing cluster, or
+    ``$RAY_ADDRESS``), else starts a local Ray with ``jobs`` CPUs. Outputs are written by
+    the tasks themselves, so on a cluster ``OUT`` must be a shared filesystem.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise UserError("the ray backend needs Ray: pip install 'itbcoach[ray]'",
+                        ExitCode.USAGE) from None
+    started = False
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS")
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False,
+                     object_store_memory=100 * 1024 * 1024)
+        started = True
+    try:
+        task = ray.remote(num_cpus=1, max_retries=CRASH_RETRIES)(safe_job)
+        refs = {task.remote(it.job): it for it in items}
+        remaining = list(refs)
+        while remaining:
+            ready, remaining = ray.wait(remaining, num_returns=1)
+            for ref in ready:
+                item = refs[ref]
+                try:
+                    outcome = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    outcome = JobOutcome(item.input, ExitCode.FAILURE,
+                                         f"ray task failed: {str(exc).splitlines()[0]}")
+                yield item, outcome
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_root: Path,
+              *, jobs: int = 1, force: bool = False, annotate: bool = False,
+              progress: bool = True, backend: str = "process",
+              on_result: Callable[[JobOutcome], None] | None = None) -> BatchSummary:
+    """Score ``inputs`` into ``out_root/<stem>/`` folders.
+
+    Args:
+        inputs: videos or landmark files.
+        template: the job settings shared by every input (task, side, pain, model,
+            config); its ``input`` and output paths are filled per input.
+        out_root: the output root (created).
+        jobs: worker processes (1 = score in this process, one after another).
+        force: rescore inputs whose folder is already finished.
+        annotate: also write ``annotated.mp4`` (video inputs).
+        progress: overall progress bar on stderr.
+        backend: ``"process"`` or ``"ray"``.
+        on_result: called in this process with every finished outcome that has a result
+            (the CLI records it in the history database).
+
+    Returns:
+        The :class:`BatchSummary`.
+    """
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    summary = BatchSummary()
+    seen: set[str] = set()
+    unique = []
+    for p in inputs:  # the same file given twice is scored once
+        key = str(Path(p).resolve())
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    items: list[BatchItem] = []
+    for path, out_dir in zip(unique, output_dirs(unique, out_root), strict=True):
+        job = replace(template, input=str(path), report_dir=str(out_dir),
+                      annotate=str(out_dir / "annotated.mp4") if annotate and
+                      Path(path).suffix.lower() != ".npz" else None,
+                      json_path=None, progress=False)
+        items.append(BatchItem(str(path), out_dir, job))
+    todo: list[BatchItem] = []
+    for item in items:
+        marker = None if force else _finished(item, annotate)
+        if marker is None:
+            (item.out_dir / DONE_MARKER).unlink(missing_ok=True)
+            todo.append(item)
+            continue
+        summary.skipped.append(marker)
+        if not marker.get("ok"):
+            summary.failed.append((item.input, "no result (earlier run): "
+                                   f"{marker.get('message') or 'nothing measurable'}"))
+    if not Path(out_root).exists():
+        Path(out_root).mkdir(parents=True)
+    todo.sort(key=_size, reverse=True)  # longest first: the last job to start is short
+    bar = tqdm(total=len(todo), disable=not progress, unit="video", desc="scoring",
+               dynamic_ncols=True)
+    try:
+        if backend == "ray":
+            stream = _ray_backend(todo, jobs)
+        elif jobs <= 1:
+            stream = ((it, _in_process(it)) for it in todo)
+        else:
+            stream = _process_backend(todo, jobs)
+        for item, outcome in stream:
+            _finish(item, outcome, summary, on_result)
+            bar.set_postfix_str(Path(item.input).name, refresh=False)
+            bar.update(1)
+    finally:
+        bar.close()
+    summary.elapsed_s = time.perf_counter() - t0
+    return summary
+
+
+def _size(item: BatchItem) -> int:
+    try:
+        return Path(item.input).stat().st_size
+    except OSError:
+        return 0
+
+
+def _in_process(item: BatchItem) -> JobOutcome:
+    return safe_job(item.job)
+
+
+def _finish(item: BatchItem, outcome: JobOutcome, summary: BatchSummary,
+            on_result: Callable[[JobOutcome], None] | None) -> None:
+    summary.done.append(outcome)
+    if outcome.result is None:  # failed before scoring: no marker, retried next run
+        summary.failed.append((item.input, outcome.error or "failed"))
+        if item.out_dir.is_dir() and not any(item.out_dir.iterdir()):
+            shutil.rmtree(item.out_dir, ignore_errors=True)
+        return
+    if not outcome.ok:
+        summary.failed.append((item.input, outcome.error or "no result: " + str(
+            outcome.result.get("message") or "nothing measurable")))
+    if on_result is not None:
+        on_result(outcome)
+    _write_marker(item, outcome)
+
+
+__all__ = ["DONE_MARKER", "BatchSummary", "output_dirs", "read_marker",
+           "run_batch", "safe_job"]

@@ -1,0 +1,253 @@
+"""One offline scoring job: an input file -> result, report folder, annotated video.
+
+:func:`run_job` is what ``itbcoach score`` does for one input, as a library function that
+a process pool, a Ray task or a test can call: it loads the landmarks (running the pose
+model on a video, with its own landmarker), scores the task, then writes the outputs
+asked for, each atomically. :func:`record_result` stores a finished result in the
+history database. Everything a job needs travels in a picklable :class:`ScoreJob`
+(the configuration as its file and overrides, reloaded in the worker).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from itbcoach.config import Config, load_config
+from itbcoach.errors import ExitCode, InputError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """Everything one job needs (picklable).
+
+    Attributes:
+        input: a video file or a landmark ``.npz``.
+        task: ``"stepdown"`` or an exercise id.
+        report_dir: write ``report.html``, ``result.json``, ``metrics.csv`` here (None:
+            no report).
+        annotate: write the annotated H.264 mp4 here (None: none; needs a video input).
+        json_path: write the result JSON here (None: none).
+        side: step-down stance leg (``auto``/``left``/``right``).
+        pain: step-down pain answer (None = not asked).
+        model: explicit ``.task`` model bundle.
+        config_path: user config file (None = shipped defaults).
+        overrides: ``--set`` overrides as ``(key, value)`` pairs.
+        progress: show the per-frame progress bar.
+    """
+
+    input: str
+    task: str
+    report_dir: str | None = None
+    annotate: str | None = None
+    json_path: str | None = None
+    side: str = "auto"
+    pain: bool | None = None
+    model: str | None = None
+    config_path: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+    progress: bool = False
+
+
+@dataclass
+class JobOutcome:
+    """What a job produced.
+
+    Attributes:
+        input: the job's input.
+        exit_code: 0 measured, 4 nothing measurable (see :class:`~itbcoach.errors.ExitCode`),
+            or the code of the error that stopped it.
+        error: one line saying why the job failed (None when it ran to the end).
+        result: the result's JSON (None when it failed before scoring).
+        summary: the human-readable result.
+        outputs: files written.
+        timings: wall seconds per stage (``landmarks``, ``score``, ``annotate``,
+            ``report``, ``total``) and this process's CPU seconds (``<stage>_cpu``; the
+            stages run one after another, so these are per stage).
+    """
+
+    input: str
+    exit_code: int = ExitCode.OK
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    summary: str = ""
+    outputs: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Something was measured and every output was written."""
+        return self.exit_code == ExitCode.OK
+
+
+@lru_cache(maxsize=4)
+def _config(path: str | None, overrides_json: str) -> Config:
+    return load_config(path, dict(json.loads(overrides_json)))
+
+
+def job_config(job: ScoreJob) -> Config:
+    """The job's configuration (loaded once per process)."""
+    return _config(job.config_path, json.dumps([list(kv) for kv in job.overrides]))
+
+
+def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
+    """Score one input and write its outputs.
+
+    Args:
+        job: what to do.
+        config: the configuration (default: loaded from the job's file and overrides).
+
+    Returns:
+        The outcome; ``exit_code`` 4 when nothing could be measured (the report is still
+        written, saying why).
+
+    Raises:
+        UserError: unreadable input, bad config, model problems (one-line message).
+    """
+    from itbcoach.scoring import VIDEO_SUFFIXES, load_input, score_task
+
+    config = config or job_config(job)
+    path = Path(job.input)
+    is_video = path.suffix.lower() in VIDEO_SUFFIXES
+    if job.annotate and not is_video:
+        raise InputError(f"--annotate needs a video input, not {path.name}")
+    times: dict[str, float] = {}
+    t0, c0 = time.perf_counter(), time.process_time()
+    clock = _StageClock(times)
+    with clock("landmarks"):
+        seq, meta = load_input(path, config, model=job.model, progress=job.progress)
+    with clock("score"):
+        result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
+        data = result.to_json()
+    outcome = JobOutcome(str(job.input), ExitCode.OK if result.ok else ExitCode.NO_RESULT,
+                         None, data, result.summary())
+    metrics = None
+    if job.annotate or job.report_dir:
+        from itbcoach.kernel import compute_metrics
+
+        metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
+    if job.annotate:
+        from itbcoach.report.annotate import AnnotationPlan, write_annotated
+
+        with clock("annotate"):
+            plan = AnnotationPlan(seq, data, config, metrics)
+            write_annotated(path, job.annotate, plan, crf=config.report.video_crf,
+                            preset=config.report.video_preset)
+        outcome.outputs.append(str(job.annotate))
+    if job.report_dir:
+        from itbcoach.report.html import write_report
+
+        with clock("report"):
+            page = write_report(job.report_dir, seq, data, meta,
+                                video=path if is_video else None, config=config,
+                                metrics=metrics)
+        outcome.outputs.extend(str(page.parent / n) for n in ("report.html", "result.json",
+                                                              "metrics.csv"))
+    if job.json_path:
+        from itbcoach.report.html import atomic_write
+
+        atomic_write(Path(job.json_path), json.dumps(data, indent=2,
+                                                     default=_json_default) + "\n")
+        outcome.outputs.append(str(job.json_path))
+    times["total"] = time.perf_counter() - t0
+    times["total_cpu"] = time.process_time() - c0
+    outcome.timings = times
+    return outcome
+
+
+class _StageClock:
+    """``with clock("stage"):`` adds the stage's wall and CPU seconds to ``times``."""
+
+    def __init__(self, times: dict[str, float]) -> None:
+        self.times = times
+        self._stage = ""
+
+    def __call__(self, stage: str) -> _StageClock:
+        self._stage = stage
+        return self
+
+    def __enter__(self) -> None:
+        self._t, self._c = time.perf_counter(), time.process_time()
+
+    def __exit__(self, *exc: object) -> None:
+        self.times[self._stage] = time.perf_counter() - self._t
+        self.times[f"{self._stage}_cpu"] = time.process_time() - self._c
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+# --- history --------------------------------------------------------------------------
+
+def _side_payload(side: Mapping[str, Any]) -> dict[str, Any]:
+    return {"side": side.get("side"), "score": side.get("score"),
+            "category": side.get("category"), "criteria": side.get("criteria"),
+            "pain": side.get("pain"), "reps": len(side.get("reps", []) or []),
+            "metrics": dict(side.get("median_metrics") or {})}
+
+
+def history_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The short summary stored with a session (what ``itbcoach history`` lists)."""
+    out: dict[str, Any] = {"ok": bool(result.get("ok", True))}
+    if result.get("message"):
+        out["message"] = result["message"]
+    if result.get("task") == "stepdown":
+        out["sides"] = [{"side": s.get("side"), "score": s.get("score"),
+                         "category": s.get("category")} for s in result.get("sides", [])]
+    else:
+        for key in ("reps", "steps"):
+            if result.get(key):
+                out[key] = result[key]
+        holds = result.get("holds") or []
+        if holds:
+            out["holds"] = {"count": len(holds),
+                            "seconds": round(sum(float(h.get("duration_s", 0.0))
+                                                 for h in holds), 1)}
+    return out
+
+
+def record_result(history: Any, result: Mapping[str, Any], source: str,
+                  kind: str = "offline") -> int:
+    """Store a finished result in the history database; returns the session id.
+
+    One transaction per event: the session row, then for the step-down one
+    ``stepdown_rep`` event per counted rep (``t_s`` = its end) and one ``stepdown_side``
+    event per side (``{side, score, category, criteria, pain, reps, metrics}``, metrics =
+    the side's median per-rep ``pelvic_drop_deg``, ``trunk_lean_deg``, ``fppa_deg``,
+    knee offsets...), for an exercise every engine event (``rep``, ``hold``, ``step``,
+    ``set_complete``, ``cue``...), then the session is closed with
+    :func:`history_summary`. A crash in between leaves a ``running`` session holding
+    the events written so far.
+    """
+    task = str(result.get("task", "?"))
+    sid = history.start_session(kind, task, source)
+    if task == "stepdown":
+        for side in result.get("sides", []) or []:
+            for rep in side.get("reps", []) or []:
+                history.add_event(sid, "stepdown_rep", rep, t_s=rep.get("end_s"),
+                                  side=side.get("side"))
+            history.add_event(sid, "stepdown_side", _side_payload(side),
+                              t_s=max([r.get("end_s") or 0.0 for r in side.get("reps", [])]
+                                      or [0.0]), side=side.get("side"))
+    else:
+        for ev in result.get("events", []) or []:
+            data = {k: v for k, v in ev.items() if k not in ("kind", "t_s", "side")}
+            history.add_event(sid, str(ev.get("kind")), data, t_s=ev.get("t_s"),
+                              side=ev.get("side"))
+    history.end_session(sid, "completed", history_summary(result))
+    return sid
+
+
+__all__ = ["JobOutcome", "ScoreJob", "history_summary", "job_config", "record_result",
+           "run_job"]

@@ -1,0 +1,137 @@
+"""Batch scoring: parallel worker processes, a corrupt file, resuming, history, CLI rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from itbcoach.cli.main import main
+from itbcoach.report.batch import DONE_MARKER, output_dirs
+from itbcoach.report.history import History
+
+GOOD = ("sidetap_front_small_01.mp4", "sidestep_front_small_01.mp4")  # 4.2 s and 4.1 s
+
+
+@pytest.fixture(scope="module")
+def batch_run(shared_videos, model_path, tmp_path_factory):
+    """Two real clips and one corrupt copy, scored with --jobs 2 through the CLI."""
+    root = tmp_path_factory.mktemp("batch")
+    broken = root / "broken_copy.mp4"
+    data = (shared_videos / GOOD[1]).read_bytes()
+    broken.write_bytes(data[: len(data) // 5])  # truncated: decoding stops early
+    inputs = [str(shared_videos / GOOD[0]), str(broken), str(shared_videos / GOOD[1])]
+    out = root / "out"
+    db = root / "history.sqlite"
+    return inputs, out, db, broken, root
+
+
+def run_cli(args, db, monkeypatch, capsys):
+    monkeypatch.setenv("ITBCOACH_HISTORY", str(db))
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_batch_finishes_good_files_and_reports_the_bad_one(batch_run, model_path,
+                                                           monkeypatch, capsys) -> None:
+    inputs, out, db, broken, _root = batch_run
+    code, stdout, _ = run_cli(["score", *inputs, "--task", "monster-walk", "--report-dir",
+                               str(out), "--jobs", "2", "--model", str(model_path),
+                               "--no-progress"], db, monkeypatch, capsys)
+    assert code == 1
+    assert "batch: 2 scored, 0 already done (skipped), 1 failed" in stdout
+    (line,) = [ln for ln in stdout.splitlines() if "FAILED" in ln]
+    assert str(broken) in line and "is truncated or corrupt" in line
+    for name in GOOD:
+        folder = out / name.removesuffix(".mp4")
+        marker = json.loads((folder / DONE_MARKER).read_text())
+        assert marker["ok"] is True and marker["task"] == "monster-walk"
+        assert {"report.html", "result.json", "metrics.csv"} <= {p.name for p in
+                                                                 folder.iterdir()}
+        result = json.loads((folder / "result.json").read_text())
+        assert result["task"] == "monster-walk" and result["frames"] > 100
+        assert not list(folder.glob(".*.part*")) and not list(folder.glob(".report*"))
+    assert not (out / "broken_copy").exists()
+    with History(db) as h:
+        sessions = h.sessions("monster-walk")
+    assert sorted(s.source.rsplit("/", 1)[-1] for s in sessions) == sorted(GOOD)
+    assert {s.kind for s in sessions} == {"offline"} and {s.status for s in sessions} == {
+        "completed"}
+
+
+def test_batch_rerun_skips_finished_and_force_is_per_folder(batch_run, model_path,
+                                                           monkeypatch, capsys) -> None:
+    inputs, out, db, _broken, _root = batch_run
+    if not (out / GOOD[0].removesuffix(".mp4") / DONE_MARKER).exists():
+        pytest.skip("needs the batch of the previous test")
+    before = (out / GOOD[0].removesuffix(".mp4") / DONE_MARKER).read_text()
+    code, stdout, _ = run_cli(["score", *inputs, "--task", "monster-walk", "--report-dir",
+                               str(out), "--jobs", "2", "--model", str(model_path),
+                               "--no-progress"], db, monkeypatch, capsys)
+    assert code == 1  # the corrupt file is tried again and fails again
+    assert "batch: 0 scored, 2 already done (skipped), 1 failed" in stdout
+    assert (out / GOOD[0].removesuffix(".mp4") / DONE_MARKER).read_text() == before
+    with History(db) as h:
+        assert len(h.sessions("monster-walk")) == 2  # nothing recorded twice
+    # an unfinished folder (marker gone, e.g. killed mid-job) is scored again
+    (out / GOOD[1].removesuffix(".mp4") / DONE_MARKER).unlink()
+    code, stdout, _ = run_cli(["score", inputs[2], "--task", "monster-walk", "--report-dir",
+                               str(out), "--model", str(model_path), "--no-progress"],
+                              db, monkeypatch, capsys)
+    assert code == 0 and "batch: 1 scored, 0 already done" in stdout
+    assert (out / GOOD[1].removesuffix(".mp4") / DONE_MARKER).exists()
+
+
+def test_output_dirs_disambiguate_equal_stems(tmp_path) -> None:
+    dirs = output_dirs(["a/clip.mp4", "b/clip.mp4", "c/other.mp4"], tmp_path)
+    assert dirs[2] == tmp_path / "other"
+    assert dirs[0] != dirs[1] and dirs[0].name.startswith("clip-")
+    assert len(dirs[0].name) == len("clip-") + 8
+
+
+def test_cli_rules_for_several_inputs(tmp_path, capsys) -> None:
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert main(["score", str(a), str(b), "--task", "squat"]) == 2
+    assert "needs --report-dir OUT" in capsys.readouterr().err
+    assert main(["score", str(a), str(b), "--task", "squat", "--report-dir",
+                 str(tmp_path / "o"), "--json", str(tmp_path / "x.json")]) == 2
+    assert "drop --json/--report" in capsys.readouterr().err
+    assert main(["score", str(a), "--task", "no-such-exercise"]) == 2
+    assert "unknown task 'no-such-exercise'" in capsys.readouterr().err
+    assert main(["score", str(a), "--task", "squat", "--jobs", "0", "--report-dir",
+                 str(tmp_path)]) == 2
+
+
+def test_annotate_needs_a_video(tmp_path, capsys) -> None:
+    from itbcoach.landmarks import PoseSequence, save_npz
+
+    path = tmp_path / "lm.npz"
+    save_npz(path, PoseSequence.empty((640, 480)))
+    code = main(["score", str(path), "--task", "squat", "--annotate", str(tmp_path / "a.mp4"),
+                 "--no-history"])
+    assert code == 3
+    assert "--annotate needs a video input, not lm.npz" in capsys.readouterr().err
+
+
+def test_ray_backend_runs_the_same_job(tmp_path) -> None:
+    """The optional Ray backend: same outputs, same failure reporting (local Ray)."""
+    pytest.importorskip("ray", reason="optional backend: pip install 'itbcoach[ray]'")
+    from itbcoach.landmarks import save_npz
+    from itbcoach.report.batch import run_batch
+    from itbcoach.report.job import ScoreJob
+    from itbcoach.synth.stepdown import LegSpec, StepdownSpec, render_stepdown
+
+    spec = StepdownSpec(legs=(LegSpec("left", reps=2, pelvic_drop_deg=10.0),
+                              LegSpec("right", reps=2)), lead_s=1.0, rest_s=0.6,
+                        step_on_off=False)
+    synth, _ = render_stepdown(spec)
+    save_npz(tmp_path / "a.npz", synth.pose)
+    (tmp_path / "bad.npz").write_bytes(b"junk")
+    summary = run_batch([tmp_path / "a.npz", tmp_path / "bad.npz"], ScoreJob("", "stepdown"),
+                        tmp_path / "out", jobs=2, progress=False, backend="ray")
+    assert summary.exit_code == 1 and len(summary.failed) == 1
+    assert "bad.npz" in summary.failed[0][0] and "cannot read as .npz" in summary.failed[0][1]
+    result = json.loads((tmp_path / "out" / "a" / "result.json").read_text())
+    assert [s["score"] for s in result["sides"]] == [1, 0]
+    assert (tmp_path / "out" / "a" / DONE_MARKER).is_file()
