@@ -41,6 +41,9 @@ def test_container_properties() -> None:
     assert px[0, 0, 0] == pytest.approx(seq.landmarks[0, 0, 0] * 1280, rel=1e-6)
     assert len(seq.slice(1, 3)) == 2 and seq.slice(1, 3).world_landmarks.shape == (2, 33, 3)
     assert len(PoseSequence.empty((640, 480))) == 0
+    seq.landmarks[3, Landmark.LEFT_WRIST] = np.nan  # a masked arm keeps the frame
+    seq.landmarks[4, Landmark.RIGHT_HIP, 0] = np.nan  # a torso point loses it
+    assert seq.detected.tolist() == [True, True, False, True, False]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

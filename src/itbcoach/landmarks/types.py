@@ -139,8 +139,14 @@ class PoseSequence:
 
     @property
     def detected(self) -> np.ndarray:
-        """``(T,)`` bool: a pose was found in the frame."""
-        return np.isfinite(self.landmarks).all(axis=(1, 2))
+        """``(T,)`` bool: a pose was found in the frame.
+
+        A frame counts when both shoulders and both hips are known, so masking a few
+        low-visibility points (a side view hides one arm) does not lose the frame.
+        """
+        torso = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP,
+                 Landmark.RIGHT_HIP]
+        return np.isfinite(self.landmarks[:, torso, :2]).all(axis=(1, 2))
 
     @property
     def detection_rate(self) -> float:

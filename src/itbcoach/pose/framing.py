@@ -14,9 +14,11 @@ where the points are (inside the frame, with a margin), and whether limb lengths
 plausible relative to the torso, in the image (pixels) and in MediaPipe's world
 landmarks (metres).
 
-Run it on **raw** landmarks (before visibility masking): points MediaPipe places outside
-the picture are exactly what tells that the feet are cut off. A NaN point counts as not
-in the frame.
+Best run on **raw** landmarks (before visibility masking): points MediaPipe places
+outside the picture are exactly what tells that the feet are cut off. Masked input works
+too: a NaN point is ignored, but a foot (ankle, heel and toe) or the head (nose and ears)
+with no point left counts as out of view, and a frame has a person when both shoulders
+and both hips are given.
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ BODY = np.array([L.NOSE, L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOUL
                  L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE,
                  L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX,
                  L.RIGHT_FOOT_INDEX])
+#: Feet points, left and right alternating (``FEET[0::2]`` left, ``FEET[1::2]`` right).
 FEET = np.array([L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL,
                  L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX])
+#: Shoulders and hips: a frame has a person when these four are given.
+TORSO = np.array([L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP])
 HEAD = np.array([L.NOSE, L.LEFT_EAR, L.RIGHT_EAR])
 #: (hip, knee), (knee, ankle) for each leg: the limb segments checked for plausibility.
 SEGMENTS = np.array([[L.LEFT_HIP, L.LEFT_KNEE], [L.RIGHT_HIP, L.RIGHT_KNEE],
@@ -180,10 +185,16 @@ class FramingResult:
 
 
 def _inside(xy: np.ndarray, margin: float) -> np.ndarray:
-    """``(..., N, 2)`` normalised points -> ``(...,)`` all inside ``[m, 1 - m]``."""
+    """``(..., N, 2)`` normalised points -> ``(...,)``: every point given (not NaN) lies
+    inside ``[m, 1 - m]``."""
     with np.errstate(invalid="ignore"):
-        ok = (xy >= margin) & (xy <= 1.0 - margin)
-    return ok.all(axis=(-1, -2))
+        out = (xy < margin) | (xy > 1.0 - margin)
+    return ~out.any(axis=(-1, -2))
+
+
+def _seen(xy: np.ndarray) -> np.ndarray:
+    """``(T, N, 2)`` -> ``(T,)``: at least one of the points is given."""
+    return np.isfinite(xy).all(axis=-1).any(axis=-1)
 
 
 def _seg_ratio(points: np.ndarray, torso: np.ndarray) -> np.ndarray:
@@ -273,11 +284,15 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
     xy = lm[..., :2]
     px = xy * np.array([w, h])
 
-    detected = np.isfinite(lm[:, BODY, :2]).all(axis=(1, 2))
+    detected = np.isfinite(lm[:, TORSO, :2]).all(axis=(1, 2))
     m = config.edge_margin
-    body_in = _inside(xy[:, BODY], m)
-    feet_in = _inside(xy[:, FEET], m)
-    head_in = _inside(xy[:, HEAD], m)
+    # A masked (NaN) point is ignored, but a foot or the head with no point left counts
+    # as not in view.
+    feet_seen = _seen(xy[:, FEET[0::2]]) & _seen(xy[:, FEET[1::2]])
+    head_seen = _seen(xy[:, HEAD])
+    body_in = _inside(xy[:, BODY], m) & feet_seen & head_seen
+    feet_in = _inside(xy[:, FEET], m) & feet_seen
+    head_in = _inside(xy[:, HEAD], m) & head_seen
 
     torso_px = _torso(px)
     with np.errstate(all="ignore"):
@@ -323,8 +338,8 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
 
     # Which edge a frame violates, for the instruction.
     with np.errstate(invalid="ignore"):
-        feet_out = ~feet_in | (xy[:, FEET, 1] > 1.0 - m).any(axis=1)
-        head_out = ~head_in
+        feet_out = (xy[:, FEET, 1] > 1.0 - m).any(axis=1) | ~feet_seen  # below the bottom
+        head_out = (xy[:, HEAD, 1] < m).any(axis=1) | ~head_seen  # above the top edge
     problem = np.zeros(t_len, dtype=np.int8)
     checks = [  # reversed priority: later assignments win
         (detected & ~view_ok & (view == "side"), Problem.TURN_SIDE),

@@ -75,6 +75,37 @@ def _quiet_native_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+class _StderrSilencer:
+    """Start/stop version of :func:`_quiet_native_stderr` for LIVE_STREAM mode, where
+    MediaPipe logs from its own thread (idempotent, thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._saved: int | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._saved is not None or log.isEnabledFor(logging.DEBUG):
+                return
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+            except (OSError, ValueError):
+                return
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+            self._saved = saved
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._saved is None:
+                return
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            self._saved = None
+
+
 # ---------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class PoseCandidates:
@@ -230,6 +261,23 @@ def _as_mp_image(image: Any) -> mp.Image:
     return image if isinstance(image, mp.Image) else to_mp_image(np.asarray(image))
 
 
+#: MediaPipe logs a calculator warning ("Using NORM_RECT without IMAGE_DIMENSIONS") to
+#: stderr the first time in a process that it projects a pose; until then synchronous
+#: detections run with the native stderr silenced.
+_pose_seen_in_process = False
+
+
+def _detect_quietly(detect: Any, *args: Any) -> PoseCandidates:
+    global _pose_seen_in_process
+    if _pose_seen_in_process:
+        return PoseCandidates.from_result(detect(*args))
+    with _quiet_native_stderr():
+        result = detect(*args)
+    if result.pose_landmarks:
+        _pose_seen_in_process = True
+    return PoseCandidates.from_result(result)
+
+
 class _Task:
     """Creates and owns one MediaPipe PoseLandmarker; a context manager."""
 
@@ -307,17 +355,11 @@ class VideoLandmarker(_Task):
             All poses found (``len == 0`` when none).
         """
         ts = int(timestamp_ms)
-        first = self._last_ts is None
-        if not first and ts <= self._last_ts:  # type: ignore[operator]
-            ts = self._last_ts + 1  # type: ignore[operator]
+        if self._last_ts is not None and ts <= self._last_ts:
+            ts = self._last_ts + 1
             self.bumped_timestamps += 1
         self._last_ts = ts
-        if first:  # MediaPipe logs a calculator warning on its first frame
-            with _quiet_native_stderr():
-                result = self._task.detect_for_video(_as_mp_image(image), ts)
-        else:
-            result = self._task.detect_for_video(_as_mp_image(image), ts)
-        return PoseCandidates.from_result(result)
+        return _detect_quietly(self._task.detect_for_video, _as_mp_image(image), ts)
 
 
 class ImageLandmarker(_Task):
@@ -325,15 +367,9 @@ class ImageLandmarker(_Task):
 
     mode = _RunningMode.IMAGE
 
-    _first = True
-
     def detect(self, image: Any) -> PoseCandidates:
         """Poses in ``image`` (BGR array or a prepared MediaPipe image)."""
-        if self._first:  # MediaPipe logs a calculator warning on its first image
-            self._first = False
-            with _quiet_native_stderr():
-                return PoseCandidates.from_result(self._task.detect(_as_mp_image(image)))
-        return PoseCandidates.from_result(self._task.detect(_as_mp_image(image)))
+        return _detect_quietly(self._task.detect, _as_mp_image(image))
 
 
 @dataclass(frozen=True)
@@ -353,6 +389,11 @@ class LiveResult:
     pose: PoseSequence
     num_people: int
     latency_s: float
+
+
+#: MediaPipe timestamp of the blank warm-up frame of :class:`LiveLandmarker` (the first
+#: real frame then gets at least 0).
+_WARMUP_TS = -1
 
 
 class LiveLandmarker(_Task):
@@ -399,9 +440,24 @@ class LiveLandmarker(_Task):
         self.dropped_busy = 0
         self.dropped_by_model = 0
         self.submitted = 0
+        #: Results discarded because the consumer did not poll (oldest first).
+        self.dropped_results = 0
         self.errors = 0
+        self._warm = threading.Event()
+        self._silencer = _StderrSilencer()
         super().__init__(model_path, config, num_poses=num_poses,
                          result_callback=self._on_result)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Run one blank frame through the graph before the camera's first frame (the
+        first inference of a graph is the slowest)."""
+        with _quiet_native_stderr():
+            self._task.detect_async(to_mp_image(np.zeros((64, 64, 3), np.uint8)),
+                                    _WARMUP_TS)
+            if not self._warm.wait(self.stale_after_s * 5):
+                log.debug("live landmarker warm-up got no result")
+        self._last_ts = _WARMUP_TS
 
     def _expire(self, now: float) -> None:
         for key in [k for k, (_, _, t0) in self._pending.items()
@@ -431,6 +487,8 @@ class LiveLandmarker(_Task):
             self._last_ts = mp_ts
             self._pending[mp_ts] = (int(frame_id), ts, now)
             self.submitted += 1
+        if not _pose_seen_in_process:  # see _detect_quietly; restored on the first pose
+            self._silencer.start()
         try:
             self._task.detect_async(to_mp_image(frame_bgr), mp_ts)
         except BaseException:
@@ -440,6 +498,14 @@ class LiveLandmarker(_Task):
         return True
 
     def _on_result(self, result: Any, _image: Any, mp_ts: int) -> None:
+        global _pose_seen_in_process
+        if not self._warm.is_set():
+            if int(mp_ts) == _WARMUP_TS:
+                self._warm.set()
+                return
+        if result.pose_landmarks:
+            _pose_seen_in_process = True  # MediaPipe's one-time log line is out
+            self._silencer.stop()
         now = time.monotonic()
         with self._lock:
             info = self._pending.pop(int(mp_ts), None)
@@ -466,6 +532,7 @@ class LiveLandmarker(_Task):
             except queue.Full:
                 with contextlib.suppress(queue.Empty):
                     self.results.get_nowait()
+                    self.dropped_results += 1
 
     def poll(self) -> list[LiveResult]:
         """All results available now (oldest first), without waiting."""
@@ -482,6 +549,13 @@ class LiveLandmarker(_Task):
             return self.results.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def close(self) -> None:
+        """Release the MediaPipe task and restore stderr (safe to call twice)."""
+        try:
+            super().close()
+        finally:
+            self._silencer.stop()
 
     @property
     def in_flight(self) -> int:

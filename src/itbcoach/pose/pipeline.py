@@ -186,7 +186,7 @@ def _finish(raw: PoseSequence, path: Path, kind: str, config: Config, model_path
     return {
         "source": str(path),
         "kind": kind,
-        "model_variant": config.pose.model_variant if not config.pose.model_path else "custom",
+        "model_variant": config.pose.model_variant,
         "model_path": str(model_path),
         "num_poses": config.pose.num_poses,
         "fps": float(fps),

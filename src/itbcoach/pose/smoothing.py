@@ -268,38 +268,72 @@ def _interpolate_gaps(data: np.ndarray, t: np.ndarray,
 
 
 @numba.njit(cache=True)
-def _running_median(data: np.ndarray, half: int) -> np.ndarray:  # pragma: no cover
-    """Median of the finite samples within ``i-half .. i+half`` (NaN if none)."""
-    t_len, n_col = data.shape
-    out = np.full(data.shape, np.nan)
-    buf = np.empty(2 * half + 1)
-    for c in range(n_col):
+def _hampel_2d(pts: np.ndarray, half: int, threshold: float,
+               floor: float) -> np.ndarray:  # pragma: no cover
+    """Hampel test on 2D points ``pts[T, N, 2]`` (padded by ``half`` at both ends).
+
+    For each inner sample: the window median point (x and y medians of the finite
+    samples within ``+-half``), the robust SD ``1.4826 * median distance`` of the window's
+    samples to it (at least ``floor``), and the flag ``distance > threshold * SD``.
+    Returns ``(T - 2 * half, N)`` flags.
+    """
+    t_pad, n = pts.shape[0], pts.shape[1]
+    t_len = t_pad - 2 * half
+    flags = np.zeros((t_len, n), dtype=np.bool_)
+    bx = np.empty(2 * half + 1)
+    by = np.empty(2 * half + 1)
+    bd = np.empty(2 * half + 1)
+    for j in range(n):
         for i in range(t_len):
+            c = i + half
+            if not (np.isfinite(pts[c, j, 0]) and np.isfinite(pts[c, j, 1])):
+                continue
             m = 0
-            for k in range(max(0, i - half), min(t_len, i + half + 1)):
-                v = data[k, c]
-                if np.isfinite(v):
-                    buf[m] = v
+            for k in range(c - half, c + half + 1):
+                if np.isfinite(pts[k, j, 0]) and np.isfinite(pts[k, j, 1]):
+                    bx[m] = pts[k, j, 0]
+                    by[m] = pts[k, j, 1]
                     m += 1
-            if m > 0:
-                out[i, c] = np.median(buf[:m])
-    return out
+            if m < 3:
+                continue
+            mx = np.median(bx[:m])
+            my = np.median(by[:m])
+            for k in range(m):
+                bd[k] = np.hypot(bx[k] - mx, by[k] - my)
+            sd = max(floor, 1.4826 * np.median(bd[:m]))
+            if np.hypot(pts[c, j, 0] - mx, pts[c, j, 1] - my) > threshold * sd:
+                flags[i, j] = True
+    return flags
+
+
+def sample_rate(times_s: np.ndarray) -> float:
+    """Frames per second from timestamps: the mean step over the steps within 0.5-1.5x
+    the median step (so whole-millisecond rounding averages out and a pause in the
+    recording does not count)."""
+    steps = np.diff(np.asarray(times_s, dtype=np.float64))
+    if steps.size == 0:
+        return 30.0
+    med = float(np.median(steps))
+    regular = steps[(steps >= 0.5 * med) & (steps <= 1.5 * med)]
+    return 1.0 / float(regular.mean() if regular.size else med)
 
 
 def reject_outliers(points_px: np.ndarray, times_s: np.ndarray, threshold: float,
                     window_s: float, min_sd_px: float) -> np.ndarray:
-    """Flag samples far from a running median.
+    """Flag samples far from their neighbours (a Hampel filter on 2D points).
 
-    The residual of a landmark is its 2D distance (pixels) from the running median of x
-    and y over ``window_s``. Its robust SD is ``1.4826 * median(|residual|)`` over the
-    whole sequence, per landmark, floored at ``min_sd_px``. A sample whose residual
-    exceeds ``threshold`` robust SDs is an outlier.
+    Within a window of ``window_s`` around each sample: the median point (x and y
+    medians) and the robust SD of the window's distances to it (``1.4826 * MAD``,
+    floored at ``min_sd_px``). A sample further than ``threshold`` robust SDs from the
+    median point is an outlier. Steady motion widens the window's spread, so only jumps
+    that stand out from their neighbourhood are flagged. The ends are padded by odd
+    reflection, so a trend at the start or end is not an outlier.
 
     Args:
         points_px: ``(T, N, 2)`` pixel coordinates, NaN = missing.
-        times_s: ``(T,)`` seconds (the median sample step sets the window length).
+        times_s: ``(T,)`` seconds (the frame rate sets the window length in samples).
         threshold: in robust SDs.
-        window_s: running-median window, seconds.
+        window_s: window length, seconds.
         min_sd_px: floor of the robust SD, pixels.
 
     Returns:
@@ -308,19 +342,16 @@ def reject_outliers(points_px: np.ndarray, times_s: np.ndarray, threshold: float
     t_len, n = points_px.shape[:2]
     if t_len < 3:
         return np.zeros((t_len, n), dtype=bool)
-    step = float(np.median(np.diff(times_s))) if t_len > 1 else 1.0 / 30.0
-    half = max(1, round(window_s / max(step, 1e-6) / 2))
-    flat = np.ascontiguousarray(points_px.reshape(t_len, n * 2), dtype=np.float64)
-    med = _running_median(flat, half).reshape(t_len, n, 2)
-    resid = np.linalg.norm(points_px - med, axis=-1)
-    with np.errstate(all="ignore"):
-        finite = np.isfinite(resid)
-        scale = np.full(n, min_sd_px)
-        for j in range(n):
-            r = resid[finite[:, j], j]
-            if r.size:
-                scale[j] = max(min_sd_px, 1.4826 * float(np.median(r)))
-        return finite & (resid > threshold * scale[None, :])
+    half = max(1, round(window_s * sample_rate(times_s) / 2))
+    pts = np.asarray(points_px, dtype=np.float64)
+    p = min(half, t_len - 1)
+    padded = np.concatenate([2 * pts[:1] - pts[p:0:-1], pts,
+                             2 * pts[-1:] - pts[-2:-p - 2:-1]])
+    if p < half:  # sequence shorter than the window: pad the rest with NaN
+        fill = np.full((half - p, n, 2), np.nan)
+        padded = np.concatenate([fill, padded, fill])
+    return _hampel_2d(np.ascontiguousarray(padded), half, float(threshold),
+                      float(min_sd_px))
 
 
 def _filter_columns(data: np.ndarray, times_s: np.ndarray,
@@ -331,7 +362,7 @@ def _filter_columns(data: np.ndarray, times_s: np.ndarray,
                              times_s.astype(np.float64), float(config.max_gap_s) + 1e-9)
     if t_len < 2:
         return data
-    fs = 1.0 / float(np.median(np.diff(times_s)))
+    fs = sample_rate(times_s)
     if not config.offline_cutoff_hz < 0.5 * fs * 0.95:
         log.info("offline smoothing skipped: cut-off %.1f Hz is not below the Nyquist "
                  "frequency of %.1f fps", config.offline_cutoff_hz, fs)

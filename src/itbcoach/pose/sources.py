@@ -46,7 +46,7 @@ from itbcoach.errors import InputError
 os.environ.setdefault("OPENCV_FFMPEG_DEBUG", "1")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-import cv2  # noqa: E402  (after the environment above)
+import cv2  # after the environment above
 
 log = logging.getLogger(__name__)
 
