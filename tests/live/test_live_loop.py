@@ -90,46 +90,68 @@ needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("im
                                        "(apt-get install xvfb imagemagick)")
 
 
+REPO = Path(__file__).resolve().parents[2]
+BOTH_LEGS = REPO / "sample_videos" / "stepdown_both_legs.mp4"
+
+
 @needs_xvfb
-def test_window_under_xvfb_shows_skeleton_and_counter(shared_videos: Path, model_path: Path,
-                                                      tmp_path: Path) -> None:
-    display = ":93"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(1.0)
-        env = {**os.environ, "DISPLAY": display, "ITBCOACH_HISTORY": str(tmp_path / "h.db")}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "itbcoach", "live", "--task", "squat", "--source",
-             str(shared_videos / "squat_front_01.mp4"), "--realtime", "--mute",
-             "--model", str(model_path)], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
-        shots = []
-        for i in range(3):
-            time.sleep(3.5)
-            shot = tmp_path / f"screen{i}.png"
-            subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
-                           check=True, timeout=20)
-            shots.append(shot)
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-    finally:
-        xvfb.terminate()
-        xvfb.wait()
+def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path) -> None:
+    """The acceptance run: `itbcoach live --task stepdown --source <render> --realtime`."""
+    import json
+
     import cv2
 
     from itbcoach.feedback.overlay import LEFT_COLOR, RIGHT_COLOR
 
-    img = cv2.imread(str(shots[-1]))
-    assert img is not None
+    truth = json.loads(BOTH_LEGS.with_suffix(".json").read_text())
+    display = ":93"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = tmp_path / "h.db"
+    try:
+        time.sleep(1.0)
+        env = {**os.environ, "DISPLAY": display, "ITBCOACH_HISTORY": str(db)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "itbcoach", "live", "--task", "stepdown", "--source",
+             str(BOTH_LEGS), "--realtime", "--mute", "--model", str(model_path)], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        shots = []
+        started = time.time()
+        for i, at in enumerate((9.0, 24.0, 36.0)):  # seconds into the clip
+            time.sleep(max(0.0, started + at - time.time()))
+            shot = tmp_path / f"screen{i}.png"
+            subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
+                           check=True, timeout=20)
+            shots.append(shot)
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
     keep = Path(os.environ.get("ITBCOACH_SCREENSHOTS", tmp_path))
     keep.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(keep / "live_window.png"), img)
+    images = [cv2.imread(str(s)) for s in shots]
+    for i, img in enumerate(images):
+        assert img is not None
+        cv2.imwrite(str(keep / f"live_stepdown_{i}.png"), img)
 
-    def near(color: tuple[int, int, int]) -> int:
+    def near(img: np.ndarray, color: tuple[int, int, int]) -> int:
         return int((np.abs(img.astype(int) - color).sum(axis=2) < 40).sum())
 
-    assert near(LEFT_COLOR) > 300 and near(RIGHT_COLOR) > 300  # the skeleton
-    top_right = img[:200, -400:]
-    assert (top_right.min(axis=2) > 240).sum() > 500  # the big white counter digits
+    for img in images:
+        assert near(img, LEFT_COLOR) > 200 and near(img, RIGHT_COLOR) > 200  # skeleton
+        rows, cols = np.nonzero(img.max(axis=2) > 0)  # the window on the black screen
+        window = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        h, w = window.shape[:2]
+        corner = window[: h // 4, w - w // 3:]
+        assert (corner.min(axis=2) > 250).sum() > 300  # the big white rep counter
     assert "session" in out and "saved" in out
+    with History(db) as h:
+        (session,) = h.sessions()
+        reps = h.events(session.id, type="stepdown_rep")
+        sides = {e.side: e.data for e in h.events(session.id, type="stepdown_side")}
+    want = {side: truth["expected"][side]["count"] for side in ("left", "right")}
+    assert {side: sum(e.side == side for e in reps) for side in want} == want
+    assert set(sides) == {"left", "right"}  # each side's test result, saved at the end
+    assert all(d["category"] in ("good", "medium", "poor") for d in sides.values())
+    assert session.summary["task"] == "stepdown"

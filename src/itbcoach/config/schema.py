@@ -23,10 +23,16 @@ class PoseConfig:
     min_tracking_confidence: float
     min_visibility: float
     image_folder_fps: float
+    people_check_interval_s: float
+    people_check_min_share: float
 
     def __post_init__(self) -> None:
         if self.num_poses < 1:
             raise ValueError("num_poses must be at least 1")
+        if self.people_check_interval_s < 0:
+            raise ValueError("people_check_interval_s must be >= 0 (0 turns the check off)")
+        if not 0.0 < self.people_check_min_share <= 1.0:
+            raise ValueError("people_check_min_share must be in (0, 1]")
 
 
 @dataclass(frozen=True)

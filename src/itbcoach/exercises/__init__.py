@@ -200,9 +200,11 @@ class ExerciseResult:
             if part["left"] + part["right"]:
                 lines.append(f"  half steps cut by the start/end of the recording: "
                              f"{part['left'] + part['right']} (not counted)")
-        if ex.primary in ("rep", "hold") or r["total"]:
+        if ex.primary in ("rep", "hold", "stepdown") or r["total"]:
             what = "reps" if ex.primary != "timer" else "cycles"
-            lines.append(f"  {what}: {r['total']} (left {r['left']}, right {r['right']})")
+            sides = f" (left {r['left']}, right {r['right']})" \
+                if r["left"] + r["right"] or ex.per_side else ""
+            lines.append(f"  {what}: {r['total']}{sides}")
         for h in self.holds:
             side = f" {h['side']}" if h["side"] else ""
             phase = f" {h['phase']}" if h.get("phase") else ""
@@ -212,14 +214,14 @@ class ExerciseResult:
         for tm in self.timers:
             lines.append(f"  {tm['side']} side: {tm['duration_s']:.0f} s")
         p = ex.config.prescription
+        unit = {"rep": "reps", "hold": "holds", "step": "steps", "timer": "timed sides",
+                "stepdown": "reps"}[ex.primary]
         for st in self.sets:
             state = "complete" if st.complete else "short of the prescription"
-            counts = st.counts()
-            lines.append(f"  set {st.index}: {counts['total']} "
-                         f"{'step' if ex.primary == 'step' else 'unit'}(s), {state}")
+            lines.append(f"  set {st.index}: {st.counts()['total']} {unit}, {state}")
         lines.append(f"  prescription: {p.sets} set(s)" + (
             f" x {p.reps[0]}-{p.reps[1]}" if p.reps[1] else "") +
-            (" per side" if p.per_side else "") +
+            (" per side" if p.per_side and p.reps[1] else "") +
             (f", holds {p.hold_s[0]:.0f}-{p.hold_s[1]:.0f} s" if p.hold_s[1] else "") +
             (f", {p.time_per_side_s[0]:.0f}-{p.time_per_side_s[1]:.0f} s per side"
              if p.time_per_side_s[1] else ""))

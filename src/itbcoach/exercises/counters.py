@@ -85,15 +85,20 @@ class RepCounter:
     it (``exit > enter``). Each crossing must persist ``debounce_s``. The rep runs from
     the last sample at rest (beyond ``exit``) before the rise to the first sample back at
     rest; reps shorter than ``min_duration_s`` or longer than ``max_duration_s`` are
-    rejected (event ``rep_rejected``, tag ``too_fast``/``too_slow``). A rep needs a rest
+    rejected (event ``rep_rejected``, tag ``too_fast``/``too_slow``): the minimum is a
+    noise filter, a rep that is merely rushed is counted with the tag ``fast``
+    (shorter than ``fast_s``). A rep needs a rest
     sample first, so a recording that starts mid-rep does not count the half rep.
     Missing samples (NaN) are skipped; a gap longer than ``max_gap_s`` abandons the rep
     in progress.
 
     Sides: a ``metric`` with ``{side}`` needs ``side`` (one counter per side, see
     :func:`itbcoach.exercises.definitions.build_counters`); otherwise ``side_by``
-    (an expression with ``{side}``) attributes each rep to the side whose mean value over
-    the rep's frames beyond ``enter`` is the largest (``side_pick="max"``) or smallest.
+    (an expression with ``{side}``) attributes each rep to the side that is the largest
+    (``side_pick="max"``) or smallest in most of the rep's frames beyond ``enter`` until
+    the signal first nears its peak: a vote taken on the way into the movement, so frames
+    where the pose model swapped left and right (common side-on at the end of range) do
+    not flip the side.
 
     Args:
         metric: signal expression.
@@ -105,6 +110,8 @@ class RepCounter:
         side: fixed side of this counter (``"left"``/``"right"``) or ``None``.
         side_by, side_pick: side attribution for a side-free metric.
         checks: per-rep checks.
+        fast_s: counted reps shorter than this carry the tag ``fast`` (for a "slow
+            down" cue; 0 = never).
         name: counter name put on its events.
     """
 
@@ -112,7 +119,8 @@ class RepCounter:
                  min_duration_s: float = 0.0, max_duration_s: float = INF,
                  debounce_s: float = 0.0, max_gap_s: float = 0.5,
                  side: str | None = None, side_by: str = "", side_pick: str = "max",
-                 checks: Sequence[RepCheck] = (), name: str = "rep") -> None:
+                 checks: Sequence[RepCheck] = (), fast_s: float = 0.0,
+                 name: str = "rep") -> None:
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
         self._s = 1.0 if direction == "up" else -1.0
@@ -130,6 +138,7 @@ class RepCounter:
         self.min_duration_s, self.max_duration_s = min_duration_s, max_duration_s
         self.debounce_s, self.max_gap_s = debounce_s, max_gap_s
         self.side_pick = side_pick
+        self.fast_s = fast_s
         self._metric = compile_expr(metric, side, f"{name}.metric")
         self._side_by = {} if (side is not None or not side_by) else \
             {s: compile_expr(side_by, s, f"{name}.side_by") for s in SIDES}
@@ -172,9 +181,22 @@ class RepCounter:
         if self.fixed_side is not None:
             return self.fixed_side
         if self._active and self._side_by:
-            return _pick({s: (self._side_sum[s] / self._side_n[s]) if self._side_n[s]
-                          else math.nan for s in SIDES}, self.side_pick)
+            return self._voted_side()
         return None
+
+    def _voted_side(self) -> str | None:
+        """The side most frames voted for until the signal first came within 10 % of its
+        peak (all frames when those tie; then the better mean value)."""
+        near = self._peak - 0.1 * (self._peak - self._s * self.enter)
+        reached = next((t for t, v, _ in self._vote_log if v >= near), INF)
+        before = [side for t, _, side in self._vote_log if t <= reached]
+        lv, rv = before.count("left"), before.count("right")
+        if lv == rv:
+            lv, rv = self._votes["left"], self._votes["right"]
+        if lv != rv:
+            return "left" if lv > rv else "right"
+        return _pick({s: (self._side_sum[s] / self._side_n[s]) if self._side_n[s]
+                      else math.nan for s in SIDES}, self.side_pick)
 
     @property
     def signal(self) -> float:
@@ -200,6 +222,8 @@ class RepCounter:
         self._peak, self._peak_t = -INF, math.nan
         self._side_sum = dict.fromkeys(SIDES, 0.0)
         self._side_n = dict.fromkeys(SIDES, 0)
+        self._votes = dict.fromkeys(SIDES, 0)
+        self._vote_log: list[tuple[float, float, str]] = []
         self._check_any = [dict.fromkeys(d, False) for d in self._check_exprs]
         self._check_all = [dict.fromkeys(d, True) for d in self._check_exprs]
         self._check_peak: list[dict[str | None, bool | None]] = \
@@ -246,6 +270,11 @@ class RepCounter:
                     if val == val:
                         self._side_sum[s] += val
                         self._side_n[s] += 1
+                if len(side_vals) == 2 and all(x == x for x in side_vals.values()):
+                    voted = _pick(side_vals, self.side_pick)
+                    if voted is not None:
+                        self._votes[voted] += 1
+                        self._vote_log.append((t_s, v, voted))
             for i, vals in enumerate(check_vals):
                 for s, ok in vals.items():
                     if ok is True:
@@ -285,8 +314,7 @@ class RepCounter:
         self._above_since = None
         side = self.fixed_side
         if side is None and self._side_by:
-            side = _pick({s: (self._side_sum[s] / self._side_n[s]) if self._side_n[s]
-                          else math.nan for s in SIDES}, self.side_pick)
+            side = self._voted_side()
         duration = t_end - self._rep_start
         checks: dict[str, bool | None] = {}
         for i, c in enumerate(self.checks):
@@ -310,6 +338,8 @@ class RepCounter:
         if checks:
             data["checks"] = checks
         tags = tuple(f"no-{k}" for k, ok in checks.items() if ok is False)
+        if duration < self.fast_s:
+            tags += ("fast",)
         ev = Event(EventKind.REP, t_s, side, self.name, data, tags)
         self._reps.append(ev)
         return ev
@@ -322,7 +352,8 @@ class HoldTimer:
     sample) and ends when ``stay`` (default: ``enter``) has been false or unknown for
     longer than ``grace_s`` (at the first such sample). Its ``duration_s`` counts only
     the time when ``stay`` **and** ``form`` were true (left Riemann sum over frame
-    intervals, each capped at ``max_dt_s`` so dropped frames do not count as held).
+    intervals, each capped at ``max_dt_s``); a stretch where they are unknown (pose lost,
+    shorter than ``grace_s``) counts only if the hold then resumes in good form.
     ``good_form`` is false when the form condition failed for longer than ``grace_s``
     at some point of the hold. A hold shorter than ``min_hold_s`` is rejected; one whose
     duration reaches ``target_s`` (> 0) emits ``hold_target`` once.
@@ -363,8 +394,8 @@ class HoldTimer:
 
     @property
     def active(self) -> bool:
-        """A hold is in progress."""
-        return self._holding
+        """A hold is in progress and the position is held (not in a lapse)."""
+        return self._holding and self._lapse is None
 
     @property
     def side(self) -> str | None:
@@ -387,13 +418,38 @@ class HoldTimer:
         self._good = 0.0
         self._bad_form_s = 0.0
         self._prev_t: float | None = None
-        self._prev_good = False
-        self._prev_pos = False
+        self._prev_cls = "out"
+        self._unknown = 0.0
         self._lapse: float | None = None
         self._bad_since: float | None = None
         self._good_form = True
         self._target_sent = False
         self._start = math.nan
+
+    @staticmethod
+    def _classify(pos: bool | None, form: bool | None) -> str:
+        if pos is False:
+            return "out"
+        if pos is None or form is None:
+            return "unknown"
+        return "good" if form else "bad"
+
+    def _account(self, dt: float, now: str) -> None:
+        """Credit the interval since the previous sample to the previous sample's class;
+        time of an unknown stretch (pose lost) is credited once the hold resumes in good
+        form, and dropped otherwise."""
+        prev = self._prev_cls
+        if prev == "good":
+            self._good += dt
+        elif prev == "bad":
+            self._bad_form_s += dt
+        elif prev == "unknown":
+            self._unknown += dt
+        if now == "good":
+            self._good += self._unknown
+            self._unknown = 0.0
+        elif now in ("bad", "out"):
+            self._unknown = 0.0
 
     def update(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one frame; returns the events it completed."""
@@ -407,25 +463,25 @@ class HoldTimer:
             if e is True:
                 if self._pending is None:
                     self._pending, self._good, self._bad_form_s = t_s, 0.0, 0.0
-                elif self._prev_good:
-                    self._good += dt
+                    self._unknown = 0.0
+                    self._prev_cls = "out"
+                self._account(dt, self._classify(e, f))
                 if t_s - self._pending >= self.debounce_s:
                     self._holding = True
                     self._start = self._pending
                     self._lapse = self._bad_since = None
                     self._good_form, self._target_sent = True, False
+            elif e is None and self._pending is not None and \
+                    t_s - self._pending < self.debounce_s + self.grace_s:
+                self._account(dt, "unknown")  # pose lost while settling in: keep waiting
             else:
                 self._pending = None
-            self._prev_good = e is True and f is True
-            self._prev_pos = e is True
+            self._prev_cls = self._classify(e, f)
             if not self._holding:
                 return events
             p = e  # the entering frame: stay == enter
         else:
-            if self._prev_good:
-                self._good += dt
-            elif self._prev_pos:
-                self._bad_form_s += dt
+            self._account(dt, self._classify(p, f))
         if p is True:
             self._lapse = None
         else:
@@ -433,7 +489,7 @@ class HoldTimer:
                 self._lapse = t_s
             if t_s - self._lapse > self.grace_s:
                 events.append(self._finish(t_s, self._lapse))
-                self._prev_good = self._prev_pos = False
+                self._prev_cls = "out"
                 return events
         if f is False and p is True:
             if self._bad_since is None:
@@ -447,8 +503,7 @@ class HoldTimer:
             events.append(Event(EventKind.HOLD_TARGET, t_s, self.fixed_side, self.name,
                                 {"start_s": self._start, "duration_s": self._good,
                                  "phase": self.phase}))
-        self._prev_good = p is True and f is True
-        self._prev_pos = p is True
+        self._prev_cls = self._classify(p, f)
         return events
 
     def finish(self, t_s: float) -> list[Event]:
@@ -489,7 +544,8 @@ class SideStepCounter:
       It is a step when the trailing foot moved toward the travel direction by at least
       ``follow_fraction`` of the lead foot's displacement (otherwise the lead foot came
       back: a tap, not a step). Steps outside ``min_duration_s..max_duration_s`` (lead
-      out to trail in) are rejected (``too_fast``/``too_slow``).
+      out to trail in) are rejected (``too_fast``/``too_slow``); counted steps shorter
+      than ``fast_s`` carry the tag ``fast``.
 
     Events ``step`` carry ``side`` = the direction of travel (the subject's own).
     """
@@ -498,7 +554,7 @@ class SideStepCounter:
                  close_fraction: float = 0.5, follow_fraction: float = 0.5,
                  debounce_s: float = 0.0, min_duration_s: float = 0.0,
                  max_duration_s: float = INF, max_gap_s: float = 0.5,
-                 name: str = "step") -> None:
+                 fast_s: float = 0.0, name: str = "step") -> None:
         if open <= 0:
             raise ValueError(f"open must be positive, got {open}")
         if not 0 < close_fraction <= 1 or not 0 < follow_fraction <= 1:
@@ -508,6 +564,7 @@ class SideStepCounter:
             follow_fraction
         self.debounce_s, self.max_gap_s = debounce_s, max_gap_s
         self.min_duration_s, self.max_duration_s = min_duration_s, max_duration_s
+        self.fast_s = fast_s
         self._left = compile_expr(left_foot, None, f"{name}.left_foot")
         self._right = compile_expr(right_foot, None, f"{name}.right_foot")
         self.reset()
@@ -651,7 +708,8 @@ class SideStepCounter:
             reason = "too_fast" if duration < self.min_duration_s else "too_slow"
             return [Event(EventKind.REP_REJECTED, t_s, self._dir, self.name,
                           {**data, "reason": reason}, (reason,))]
-        ev = Event(EventKind.STEP, t_s, self._dir, self.name, data)
+        ev = Event(EventKind.STEP, t_s, self._dir, self.name, data,
+                   ("fast",) if duration < self.fast_s else ())
         self._steps.append(ev)
         return [ev]
 
@@ -664,7 +722,8 @@ class SideTimer:
     (``side_pick="max"``) or smallest. A bout on one side ends when the other side has
     led for ``debounce_s`` or the position has been left for longer than ``grace_s``;
     it emits ``side_time`` when it lasted at least ``min_s``, and ``timer_target`` once
-    when its time reaches ``target_s`` (> 0).
+    when its time reaches ``target_s`` (> 0). Frames without a pose inside a bout count
+    for the bout when it resumes on the same side.
     """
 
     def __init__(self, active: str, side_by: str, *, side_pick: str = "max",
@@ -720,6 +779,8 @@ class SideTimer:
         self._time = 0.0
         self._prev_t: float | None = None
         self._prev_ok = False
+        self._prev_unknown = False
+        self._unknown = 0.0
         self._other_since: float | None = None
         self._off_since: float | None = None
         self._target_sent = False
@@ -731,9 +792,20 @@ class SideTimer:
         dt = 0.0 if self._prev_t is None else min(t_s - self._prev_t, self.max_dt_s)
         self._prev_t = t_s
         events: list[Event] = []
-        if self._side is not None and self._prev_ok:
-            self._time += dt
         ok = on is True and side is not None
+        if self._side is not None:
+            # the interval since the last frame goes to the last frame's state; an unknown
+            # stretch (pose lost) is credited when the same side resumes
+            if self._prev_ok:
+                self._time += dt
+            elif self._prev_unknown:
+                self._unknown += dt
+            if ok and side == self._side:
+                self._time += self._unknown
+                self._unknown = 0.0
+            elif on is not None and side is not None:
+                self._unknown = 0.0
+        self._prev_unknown = on is None or side is None
         if self._side is None:
             if ok:
                 self._side, self._start, self._time = side, t_s, 0.0
@@ -783,3 +855,109 @@ class SideTimer:
                    {"start_s": self._start, "end_s": t_end, "duration_s": self._time})
         self._bouts.append(ev)
         return [ev]
+
+
+class StepdownRepCounter:
+    """Reps of the step-down movement (heel taps), segmented by the step-down test's own
+    streaming segmenter (:class:`itbcoach.scoring.segmentation.StepdownSegmenter`), one
+    per stance leg.
+
+    The segmenter arms on stable standing, follows the free heel's depth below the stance
+    foot, and disarms when the stance foot moves (stepping on or off the step), so
+    stepping up and down is never a rep. Its ``"rep"`` events become ``rep`` (side = the
+    stance leg), ``"partial"`` ones ``rep_rejected`` with the tag ``partial``.
+
+    Args:
+        depth, foot_x, foot_y, hip_y: expressions with ``{side}`` = the stance leg giving
+            the segmenter's inputs in torso lengths (image axes, y down).
+        params: the segmenter's thresholds
+            (:func:`itbcoach.scoring.stepdown.segmenter_params`).
+    """
+
+    def __init__(self, depth: str, foot_x: str, foot_y: str, hip_y: str, params: object,
+                 name: str = "stepdown") -> None:
+        from itbcoach.scoring.segmentation import StepdownSegmenter
+
+        self.name = name
+        self._exprs = {s: tuple(compile_expr(src, s if has_side(src) else None,
+                                             f"{name}.{key}")
+                                for key, src in (("depth", depth), ("foot_x", foot_x),
+                                                 ("foot_y", foot_y), ("hip_y", hip_y)))
+                       for s in SIDES}
+        self._seg = {s: StepdownSegmenter(params) for s in SIDES}  # type: ignore[arg-type]
+        self.reset()
+
+    @property
+    def count(self) -> int:
+        """Reps counted."""
+        return len(self._reps)
+
+    @property
+    def reps(self) -> tuple[Event, ...]:
+        """The counted reps' events."""
+        return tuple(self._reps)
+
+    @property
+    def active(self) -> bool:
+        """A rep is under way on either leg."""
+        return self.side is not None
+
+    @property
+    def side(self) -> str | None:
+        """Stance leg of the rep under way: one that has gone at least ``min_depth``
+        down (a shallow dip of the wrong stance hypothesis, e.g. the free foot lifted at
+        the top, is not a rep under way)."""
+        for s in SIDES:
+            if self._deep[s]:
+                return s
+        return None
+
+    def reset(self) -> None:
+        """Back to the initial state."""
+        for exprs in self._exprs.values():
+            for e in exprs:
+                e.reset()
+        for seg in self._seg.values():
+            seg.reset()
+        self._reps: list[Event] = []
+        self._index = 0
+        self._deep = dict.fromkeys(SIDES, False)
+
+    def update(self, t_s: float, row: np.ndarray) -> list[Event]:
+        """Feed one frame; returns the events it completed."""
+        from itbcoach.scoring.segmentation import State, StepSample
+
+        events: list[Event] = []
+        for s, seg in self._seg.items():
+            d, fx, fy, hy = (e(t_s, row) for e in self._exprs[s])
+            events.extend(self._convert(s, t_s, seg.update(self._index,
+                                                           StepSample(t_s, d, fx, fy, hy))))
+            base = seg.baseline_depth
+            if seg.state is not State.DOWN or base is None:
+                self._deep[s] = False
+            elif d - base >= seg.params.min_depth:
+                self._deep[s] = True
+        self._index += 1
+        return events
+
+    def finish(self, t_s: float) -> list[Event]:
+        """End of input (a rep cut by the end is not counted)."""
+        out: list[Event] = []
+        for s, seg in self._seg.items():
+            out.extend(self._convert(s, t_s, seg.flush()))
+        return out
+
+    def _convert(self, side: str, t_s: float, raw: list) -> list[Event]:
+        out = []
+        for ev in raw:
+            data = {"start_s": ev.start_s, "end_s": ev.end_s, "bottom_s": ev.bottom_s,
+                    "duration_s": ev.end_s - ev.start_s, "peak": ev.depth,
+                    "hip_descent": ev.hip_descent}
+            if ev.kind == "rep":
+                e = Event(EventKind.REP, t_s, side, self.name, data)
+                self._reps.append(e)
+            else:
+                e = Event(EventKind.REP_REJECTED, t_s, side, self.name,
+                          {**data, "reason": ev.reason}, (ev.kind,))
+            out.append(e)
+        return out

@@ -18,9 +18,11 @@ Side handling, decided by the data:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +35,7 @@ from itbcoach.exercises.counters import (
     RepCounter,
     SideStepCounter,
     SideTimer,
+    StepdownRepCounter,
 )
 from itbcoach.exercises.cues import CueRule
 from itbcoach.exercises.events import Event, EventKind
@@ -55,6 +58,7 @@ class ExerciseDef:
     task: str
     config: ExerciseConfig
     cues: tuple[CueRule, ...]
+    stepdown_params: Any = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -111,7 +115,12 @@ def _cue_rules(task: str, ex: ExerciseConfig, config: Config) -> tuple[CueRule, 
 
 def build_exercise(task: str, ex: ExerciseConfig, config: Config) -> ExerciseDef:
     """Validate ``ex`` (compile every expression once) into an :class:`ExerciseDef`."""
-    d = ExerciseDef(task, ex, _cue_rules(task, ex, config))
+    params = None
+    if ex.stepdown is not None:
+        from itbcoach.scoring.stepdown import segmenter_params
+
+        params = segmenter_params(config.stepdown)
+    d = ExerciseDef(task, ex, _cue_rules(task, ex, config), params)
     try:
         build_counters(d)
         from itbcoach.exercises.cues import CueEngine
@@ -246,6 +255,12 @@ class StepGroup(CounterGroup):
         return ev.kind == EventKind.STEP
 
 
+class StepdownGroup(CounterGroup):
+    """Step-down reps (heel taps)."""
+
+    kind = "stepdown"
+
+
 class TimerGroup(CounterGroup):
     """The per-side timer."""
 
@@ -267,7 +282,8 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
         kw = dict(enter=r.enter, exit=r.exit, direction=r.direction,
                   min_duration_s=r.min_duration_s,
                   max_duration_s=r.max_duration_s if r.max_duration_s > 0 else math.inf,
-                  debounce_s=r.debounce_s, max_gap_s=r.max_gap_s, checks=checks)
+                  debounce_s=r.debounce_s, max_gap_s=r.max_gap_s, checks=checks,
+                  fast_s=r.fast_s)
         if has_side(r.metric):
             members = [RepCounter(r.metric, side=s, **kw) for s in SIDES]
         else:
@@ -292,21 +308,74 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
             follow_fraction=st.follow_fraction, debounce_s=st.debounce_s,
             min_duration_s=st.min_duration_s,
             max_duration_s=st.max_duration_s if st.max_duration_s > 0 else math.inf,
-            max_gap_s=st.max_gap_s)])
+            max_gap_s=st.max_gap_s, fast_s=st.fast_s)])
     if ex.timer is not None:
         tm = ex.timer
         target = p.time_per_side_s[0] if ex.primary == "timer" else 0.0
         groups["timer"] = TimerGroup([SideTimer(
             tm.active, tm.side_by, side_pick=tm.side_pick, debounce_s=tm.debounce_s,
             grace_s=tm.grace_s, min_s=tm.min_s, target_s=target)])
+    if ex.stepdown is not None:
+        sd = ex.stepdown
+        groups["stepdown"] = StepdownGroup([StepdownRepCounter(
+            sd.depth, sd.foot_x, sd.foot_y, sd.hip_y, d.stepdown_params)])
     primary = groups.pop(ex.primary)
     return {ex.primary: primary, **groups}
 
 
 def check_expression(source: str, where: str) -> None:
-    """Compile ``source`` for both sides (or none) to validate it; ConfigError if bad."""
-    try:
-        for s in (SIDES if has_side(source) else (None,)):
-            compile_expr(source, s, where)
-    except ExprError as exc:
-        raise ConfigError(str(exc)) from None
+    """Compile ``source`` for both sides (or none) to validate it.
+
+    Raises:
+        ExprError: the expression is invalid (the message names ``where``).
+    """
+    for s in (SIDES if has_side(source) else (None,)):
+        compile_expr(source, s, where)
+
+
+@functools.lru_cache(maxsize=512)
+def check_exercise_config(ex: ExerciseConfig) -> None:
+    """Validate every expression and threshold of one ``[exercises.<id>]`` table.
+
+    Called when the configuration is loaded, so a typo in a user's TOML is reported by
+    ``itbcoach config check`` (as a :class:`~itbcoach.errors.ConfigError` naming the
+    exercise) before anything runs. Results are cached per (immutable) table.
+
+    Raises:
+        ValueError: the first problem found, naming the key.
+    """
+    exprs: list[tuple[str, str]] = []
+    if ex.rep is not None:
+        r = ex.rep
+        exprs += [("rep.metric", r.metric)]
+        if r.side_by:
+            if not has_side(r.side_by):
+                raise ValueError(f"rep.side_by {r.side_by!r} must use {{side}}")
+            exprs.append(("rep.side_by", r.side_by))
+        exprs += [(f"rep.checks.{c.name}", c.when) for c in r.checks]
+        up = r.direction == "up"
+        if (r.exit >= r.enter) if up else (r.exit <= r.enter):
+            raise ValueError(f"rep.exit ({r.exit}) must be {'below' if up else 'above'} "
+                             f"rep.enter ({r.enter}) for direction '{r.direction}'")
+    if ex.hold is not None:
+        exprs += [(f"hold.phases.{ph.name}.{k}", v) for ph in ex.hold.phases
+                  for k, v in (("enter", ph.enter), ("stay", ph.stay)) if v]
+        if ex.hold.form:
+            exprs.append(("hold.form", ex.hold.form))
+    if ex.step is not None:
+        exprs += [("step.left_foot", ex.step.left_foot), ("step.right_foot", ex.step.right_foot)]
+    if ex.timer is not None:
+        if not has_side(ex.timer.side_by):
+            raise ValueError(f"timer.side_by {ex.timer.side_by!r} must use {{side}}")
+        exprs += [("timer.active", ex.timer.active), ("timer.side_by", ex.timer.side_by)]
+    if ex.stepdown is not None:
+        sd = ex.stepdown
+        exprs += [(f"stepdown.{k}", getattr(sd, k)) for k in ("depth", "foot_x", "foot_y",
+                                                              "hip_y")]
+    for i, c in enumerate(ex.cues):
+        CueRule(c.name or f"cue{i + 1}", c.text, when=c.when, on=c.on,
+                during=c.during or "set")
+        if c.when:
+            exprs.append((f"cues[{i}].when", c.when))
+    for where, src in exprs:
+        check_expression(src, where)

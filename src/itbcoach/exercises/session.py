@@ -205,7 +205,8 @@ class Session:
             counts = cur.counts() if cur else {"left": 0, "right": 0, "none": 0, "total": 0}
             key = (side or "none") if self.exercise.per_side else "total"
             done = counts.get(key, 0)
-            unit = {"rep": "reps", "hold": "holds", "step": "steps"}[kind]
+            unit = {"rep": "reps", "hold": "holds", "step": "steps",
+                    "stepdown": "reps"}[kind]
             target = p.reps[1]
             if kind == "hold" and self.primary.active and p.hold_s[1] > 0:
                 held = max(m.elapsed_s for m in self.primary.members)
@@ -280,7 +281,8 @@ class Session:
                                      {"from": self._side, "set": cur.index}))
                 self._side = ev.side
         if cur is not None and units and self._prescription_met(cur):
-            out.extend(self._close_set(t_s, t_s, complete=True))
+            end = max(float(ev.data.get("end_s", t_s)) for ev in units)
+            out.extend(self._close_set(t_s, end, complete=True))
         elif cur is not None and not self.primary.active and \
                 t_s - self._last_activity >= self.exercise.config.prescription.set_gap_s:
             out.extend(self._close_set(t_s, self._last_activity))

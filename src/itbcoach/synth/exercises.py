@@ -27,6 +27,7 @@ Ground truth conventions (the ones the engine reports):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -106,7 +107,7 @@ class Keys:
         out = {}
         for name, keys in self._keys.items():
             v = np.full(t.shape, keys[0][1])
-            for (t0, v0), (t1, v1) in zip(keys[:-1], keys[1:], strict=True):
+            for (t0, v0), (t1, v1) in itertools.pairwise(keys):
                 inside = (t >= t0) & (t <= t1)
                 v[inside] = v0 + (v1 - v0) * smoothstep((t[inside] - t0) / (t1 - t0))
             v[t > keys[-1][0]] = keys[-1][1]
@@ -197,20 +198,36 @@ def standing_motion(t: np.ndarray, ch: dict[str, np.ndarray], dims: BodyDims, *,
     ``{l,r}toe`` is 1), ``{l,r}lift`` (m above the floor), ``{l,r}yaw`` (foot yaw vs
     the pelvis yaw, + = toe out), ``{l,r}pitch`` (+ = heel up), ``{l,r}knee`` (knee
     direction turned out from forward, deg, + = lateral).
+
+    The pelvis is lowered wherever a planted flat foot (lift 0) would be out of reach,
+    so planted feet never float (the knees bend instead).
     """
     n = t.shape[0]
     rp = pelvis_frame(ch["yaw"], ch["obliq"], ch["tilt"])
     pos = np.stack([ch["px"], ch["py"], ch["pz"]], axis=1)
-    legs: dict[str, np.ndarray] = {}
+    reach = (dims.thigh + dims.shank) * 0.998
+    targets = {}
     for side, tag in (("left", "l"), ("right", "r")):
         sg = _SG[side]
-        hip = pos + np.einsum("tij,j->ti", rp, np.array([0.0, sg * dims.hip_width / 2, 0.0]))
         r_ft = foot_frame(ch["yaw"] + sg * ch[f"{tag}yaw"], ch[f"{tag}pitch"])
         point = np.stack([ch[f"{tag}x"], ch[f"{tag}y"], ch[f"{tag}lift"]], axis=1)
         toe = ch.get(f"{tag}toe", np.zeros(n)) > 0.5
         ankle = ankle_for_contact(point, r_ft, dims, "sole")
         if toe.any():
             ankle[toe] = ankle_for_contact(point[toe], r_ft[toe], dims, "toe")
+        offset = np.einsum("tij,j->ti", rp, np.array([0.0, sg * dims.hip_width / 2, 0.0]))
+        targets[side] = (r_ft, ankle, offset)
+        # a planted flat foot must stay reachable: lower the pelvis where it is not (a
+        # foot on its toes, e.g. stepping back into a lunge, may float instead)
+        planted = (ch[f"{tag}lift"] < 1e-3) & ~toe
+        horiz = np.linalg.norm(pos[:, :2] + offset[:, :2] - ankle[:, :2], axis=1)
+        top = ankle[:, 2] + np.sqrt(np.clip(reach ** 2 - horiz ** 2, 0.0, None)) - offset[:, 2]
+        pos[:, 2] = np.where(planted, np.minimum(pos[:, 2], top), pos[:, 2])
+    legs: dict[str, np.ndarray] = {}
+    for side, tag in (("left", "l"), ("right", "r")):
+        sg = _SG[side]
+        r_ft, ankle, offset = targets[side]
+        hip = pos + offset
         kdir_yaw = np.radians(ch["yaw"] + sg * ch[f"{tag}yaw"] + sg * ch[f"{tag}knee"])
         kdir = np.stack([np.cos(kdir_yaw), np.sin(kdir_yaw), np.zeros(n)], axis=1)
         if f"{tag}kdown" in ch:  # knee pointing down (a leg reaching back, horizontal)
@@ -501,7 +518,7 @@ def _side_steps(s: ExerciseScript, task: str, crouch: float, step: float,
                 k.move(0.4, pz=dims.leg_length, px=0.0, tflex=0.0)
             # lead foot out, the pelvis shifts half way
             k.move(dur, **{f"{lead}y": y + sg * (half + step)}, py=y + sg * step / 2)
-            k.wait(s.pause_s)
+            k.wait(0.0 if s.faulty(i, "fast") else s.pause_s)
             y += sg * step
             # the trailing foot follows
             k.move(dur, **{f"{trail}y": y - sg * half}, py=y)
@@ -533,8 +550,9 @@ def side_step_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
 
 
 def side_tap_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
-    """Alternating side toe-taps: one foot slides 0.45 m out, taps, and returns while the
-    pelvis shifts a little over the stance foot. Side = the tapping foot."""
+    """Alternating side toe-taps: one foot slides 0.35 m out, taps, and returns while the
+    pelvis shifts a little over the stance foot (and lowers as far as the reach needs).
+    Side = the tapping foot."""
     dims = BodyDims.from_stature(s.stature)
     k = standing_keys(dims, stance=0.05)
     half = dims.hip_width / 2 + 0.025
@@ -544,7 +562,7 @@ def side_tap_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
         side = s.sides[i % len(s.sides)]
         sg = _SG[side]
         tag = "l" if side == "left" else "r"
-        k.move(0.5 * s.tempo, **{f"{tag}y": sg * (half + 0.45), f"lift_{tag}": 0.0,
+        k.move(0.5 * s.tempo, **{f"{tag}y": sg * (half + 0.35), f"lift_{tag}": 0.0,
                                  f"{tag}pitch": 15.0}, py=-sg * 0.04)
         k.wait(s.pause_s)
         k.move(0.5 * s.tempo, **{f"{tag}y": sg * half, f"{tag}pitch": 0.0}, py=0.0)
@@ -646,8 +664,8 @@ def glute_iso_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
             k.move(0.3, lknee=-30.0, rknee=-30.0)
             k.wait(third - 0.3)
             k.move(0.3, lknee=12.0, rknee=12.0)
-            k.wait(s.hold_s - 2 * third - 0.3 + 0.3)
-            bad = third  # half of each 0.3 s transition counts as bad
+            k.wait(s.hold_s - 2 * third - 0.3)
+            bad = third  # from half way into the fault to half way out of it
         else:
             k.wait(s.hold_s)
         end = k.t + ramp / 2
@@ -698,7 +716,7 @@ def psoas_activator_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
     Side = the lifted knee.
 
     Faults: ``"stay_slumped"`` (never sits tall: no hold is counted), ``"internal_rotation"``
-    (hip 25 deg internally rotated while lifted), ``"drop"`` (the knee drops in 0.25 s).
+    (hip 25 deg internally rotated while lifted), ``"drop"`` (the knee drops in 0.2 s).
     """
     dims = BodyDims.from_stature(s.stature)
     k = _seated_keys()
@@ -719,7 +737,7 @@ def psoas_activator_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
                 k.move(ramp, tflex=0.0, tilt=0.0)
                 start = k.t - ramp / 2
                 k.wait(s.hold_s)
-            drop = 0.25 if s.faulty(i, "drop") else 1.0 * s.tempo
+            drop = 0.2 if s.faulty(i, "drop") else 1.0 * s.tempo
             k.move(drop, **{f"hip_flexion_{tag}": 90.0, f"hip_rotation_{tag}": 0.0,
                             f"ankle_dorsiflexion_{tag}": 0.0})
             if not slumped:
@@ -919,6 +937,7 @@ def _render_heel_taps(s: ExerciseScript, camera: Camera | None,
     if "arms" in s.faults:
         fault_args["arm_abduction_deg"] = 45.0
         cues.add("arms")
+
     legs = tuple(LegSpec(side, reps=s.reps, **fault_args) for side in s.sides)  # type: ignore[arg-type]
     spec = StepdownSpec(legs=legs, fps=s.fps, step_height=0.15,
                         descent_s=1.6 * s.tempo, ascent_s=1.4 * s.tempo,

@@ -1,0 +1,50 @@
+"""Rendered synthetic clips counted end to end: video -> real MediaPipe -> engine.
+
+The clips are rendered by ``itbcoach synth exercise TASK DIR/TASK.mp4`` (an anny body,
+needs ``itbcoach[synth]``; 1-5 min per clip on 2 cores), which also writes the
+ground-truth ``TASK.json``. Rendering is far too slow for every test run, so this test
+runs on the renders shipped in ``sample_videos/exercise_*.mp4`` (or a folder named by
+``$ITBCOACH_EXERCISE_RENDERS``). Every clip found must be counted exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from itbcoach.config import load_config
+from itbcoach.exercises import score_exercise
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+RENDERS = os.environ.get("ITBCOACH_EXERCISE_RENDERS", "")
+
+
+def _clips() -> list[Path]:
+    root, pattern = (Path(RENDERS), "*.mp4") if RENDERS else (REPO / "sample_videos",
+                                                              "exercise_*.mp4")
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob(pattern) if p.with_suffix(".json").is_file())
+
+
+@pytest.mark.skipif(not _clips(), reason="no rendered exercise clips: set "
+                    "ITBCOACH_EXERCISE_RENDERS to a folder of `itbcoach synth exercise` "
+                    "outputs")
+@pytest.mark.parametrize("clip", _clips(), ids=lambda p: p.stem)
+def test_rendered_clip_is_counted_exactly(clip: Path, model_path) -> None:
+    from itbcoach.pose import extract_landmarks
+
+    truth = json.loads(clip.with_suffix(".json").read_text())
+    task = truth["kind"]
+    config = load_config(use_user_file=False)
+    seq, meta = extract_landmarks(clip, config, model=model_path, progress=False)
+    result = score_exercise(seq, task, config, meta=meta)
+    expected = truth["expected"]
+    assert result.reps == expected["reps"]
+    if result.exercise.config.step is not None:
+        assert result.steps == expected["steps"]
