@@ -90,3 +90,13 @@ def test_nothing_counts_while_paused_or_badly_framed(config) -> None:
     events = replay(coach, seq, config)
     assert not [e for e in events if e.kind == EventKind.REP]
     assert coach.result()["sides"] == []
+
+
+def test_coach_follows_an_early_switch_of_legs(config) -> None:
+    """Three reps per leg (fewer than the five asked): the title follows the stance."""
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=3),
+                                                  LegSpec("right", reps=3))))
+    coach = StepdownCoach(config)
+    replay(coach, synth.pose, config)
+    assert {k: len(v) for k, v in coach.reps.items()} == {"left": 3, "right": 3}
+    assert coach.order[coach.side_index] == "right"

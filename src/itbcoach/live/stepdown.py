@@ -178,10 +178,11 @@ class StepdownCoach:
         faults = [k for k, v in rep.get("faults", {}).items() if v]
         text = FAULT_TEXT.get(faults[0], "") if faults else "good rep"
         self._feedback = (f"{n}: {text}", "warn" if faults else "good", t_s + 2.5)
-        if self.phase in ("setup", "instructions", "countdown", "switch"):
+        if self.phase in ("setup", "instructions", "countdown", "switch") or \
+                side != self.order[self.side_index]:
+            # the person started (or switched legs) without waiting for the guide
             self.phase, self.phase_t = "reps", t_s
-            if side in self.order:
-                self.side_index = self.order.index(side)
+            self.side_index = self.order.index(side)
         say = f"{n}" + (f", {text}" if faults else "")
         return [Event(EventKind.REP, t_s, side, "stepdown",
                       {**rep, "count": n, "say": say, "record_as": "stepdown_rep"},
