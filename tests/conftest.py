@@ -57,3 +57,42 @@ def _private_history(tmp_path_factory, monkeypatch) -> Path:
     path = tmp_path_factory.mktemp("history") / "history.sqlite"
     monkeypatch.setenv("ITBCOACH_HISTORY", str(path))
     return path
+
+
+#: The two-person test video: two real people side by side on one 640x360 canvas.
+TWO_PEOPLE_FPS = 10.0
+
+
+def write_two_people_video(shared_videos: Path, path: Path) -> Path:
+    """Two real people side by side (``squat_front_01`` left, ``kneelift_front_small_01``
+    right, each cropped around the person to 640x720 and the pair halved to 640x360),
+    every 3rd frame at 10 fps: 52 frames, 5.2 s. Both are ~0.65-0.7 of the frame height,
+    as two adults side by side in front of a laptop camera; MediaPipe's detector finds
+    both (a person much smaller in a wide frame can go unseen)."""
+    import cv2
+    import numpy as np
+
+    from itbcoach.pose.sources import VideoFileSource
+
+    def every_third(name: str) -> list[np.ndarray]:
+        with VideoFileSource(shared_videos / name) as src:
+            return [f.image for f in src if f.frame_id % 3 == 0]
+
+    left, right = every_third("squat_front_01.mp4"), every_third("kneelift_front_small_01.mp4")
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), TWO_PEOPLE_FPS,
+                             (640, 360))
+    try:
+        for a, b in zip(left, right, strict=False):  # squat 12 s, knee lifts 5.2 s
+            pair = np.hstack([a[:, 330:970], cv2.resize(b[50:490, 293:683], (640, 720))])
+            writer.write(cv2.resize(pair, (640, 360), interpolation=cv2.INTER_AREA))
+    finally:
+        writer.release()
+    return path
+
+
+@pytest.fixture(scope="session")
+def two_people_video(shared_videos, tmp_path_factory) -> Path:
+    """Path of the two-person test video (written once per session, see
+    :func:`write_two_people_video`)."""
+    return write_two_people_video(shared_videos,
+                                  tmp_path_factory.mktemp("two_people") / "two_people.mp4")

@@ -85,9 +85,10 @@ def test_sigint_mid_run_keeps_finished_reps(shared_videos: Path, model_path: Pat
     assert reps_after >= reps_before  # nothing finished was lost
 
 
-needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("import") is None,
-                                reason="Xvfb and ImageMagick's import are needed "
-                                       "(apt-get install xvfb imagemagick)")
+needs_xvfb = pytest.mark.skipif(
+    any(shutil.which(p) is None for p in ("Xvfb", "import", "xdotool")),
+    reason="Xvfb, xdotool and ImageMagick's import are needed "
+           "(apt-get install xvfb xdotool imagemagick)")
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,9 +116,15 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
             [sys.executable, "-m", "itbcoach", "live", "--task", "stepdown", "--source",
              str(BOTH_LEGS), "--realtime", "--mute", "--model", str(model_path)], env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # wait for the window (a fresh install compiles the kernel first), then shoot
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and subprocess.run(
+                ["xdotool", "search", "--name", "itbcoach"], env=env,
+                capture_output=True, check=False).returncode != 0:
+            time.sleep(0.5)
         shots = []
         started = time.time()
-        for i, at in enumerate((9.0, 24.0, 36.0)):  # seconds into the clip
+        for i, at in enumerate((7.0, 22.0, 34.0)):  # seconds into the clip
             time.sleep(max(0.0, started + at - time.time()))
             shot = tmp_path / f"screen{i}.png"
             subprocess.run(["import", "-display", display, "-window", "root", str(shot)],

@@ -34,8 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="PATH", default=None,
                    help="explicit .task model bundle (overrides --model-variant)")
     p.add_argument("--num-poses", type=int, default=None, metavar="N",
-                   help="people the model looks for; >1 keeps the target person and "
-                        "warns about others (default: pose.num_poses)")
+                   help="people the model looks for in every frame; >1 keeps the target "
+                        "person and warns about others (default: pose.num_poses)")
+    p.add_argument("--allow-multiple", action="store_true",
+                   help="accept a video with several people in view (otherwise refused, "
+                        "exit 4): follow the person largest and most central at the "
+                        "start (the model then looks for 2 poses in every frame: slower)")
     p.add_argument("--smooth", action="store_true",
                    help="mask low-visibility points and smooth (outlier rejection, gap "
                         "filling, zero-phase low-pass) before saving")
@@ -65,9 +69,11 @@ def run(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
     seq, meta = extract_landmarks(args.input, config, model=args.model,
                                   progress=not args.no_progress, mask=args.smooth,
-                                  smooth=args.smooth, view=args.view)
+                                  smooth=args.smooth, view=args.view,
+                                  allow_multiple=args.allow_multiple)
     try:
-        save_npz(args.output, seq)
+        save_npz(args.output, seq, masked=bool(meta["masked"]),
+                 smoothed=bool(meta["smoothed"]))
     except OSError as exc:
         raise InputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     if args.json is not None:
@@ -101,6 +107,10 @@ def summary(meta: dict, output: Path) -> str:
         f"({meta['elapsed_s']:.1f} s, model {meta['model_variant']})",
         f"  smoothed:        {'yes' if meta.get('smoothed') else 'no (raw model output)'}",
     ]
+    people = meta.get("people_check")
+    if people and people.get("checked"):
+        lines.append(f"  people check:    2+ people in {people['multi_person']} of "
+                     f"{people['checked']} checked frames")
     if framing and meta["detection_rate"] > 0:
         facing = ", ".join(f"{k} {100 * v:.0f}%" for k, v in framing["facing"].items() if v)
         lines.append(f"  framing ok:      {100 * framing['ok_share']:.0f}% of frames"

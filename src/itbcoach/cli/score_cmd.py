@@ -59,6 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(pip install 'itbcoach[ray]'; RAY_ADDRESS joins a cluster)")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="explicit .task model bundle (default: from the cache)")
+    p.add_argument("--allow-multiple", action="store_true",
+                   help="accept videos with several people in view (otherwise refused, "
+                        "exit 4; a batch lists them as failures): follow the person "
+                        "largest and most central at the start (slower)")
     p.add_argument("--no-history", action="store_true",
                    help="do not record the result in the history database "
                         "($ITBCOACH_HISTORY or the platform data dir)")
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         input=args.inputs[0], task=args.task, side=args.side,
         pain=(args.pain == "yes") if args.pain is not None else None, model=args.model,
         config_path=getattr(args, "config", None), overrides=overrides,
-        progress=not args.no_progress)
+        progress=not args.no_progress, allow_multiple=args.allow_multiple)
     # fail early on an unknown task or a bad config, before any video is decoded
     if args.task != "stepdown":
         from itbcoach.exercises import get_exercise

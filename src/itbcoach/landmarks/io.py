@@ -7,6 +7,8 @@ Keys (see README, "Landmark file format"):
 * ``image_size``: int64 ``(2,)`` = width, height in pixels.
 * ``world_landmarks`` (optional): float32 ``(T, 33, 3)`` metres.
 * ``presence`` (optional): float32 ``(T, 33)``.
+* ``masked``, ``smoothed`` (optional): bool scalars, how the landmarks were processed
+  (:func:`load_npz_processing`); absent = raw model output.
 
 Frames without a pose are NaN.
 """
@@ -23,14 +25,26 @@ import numpy as np
 from itbcoach.landmarks.types import NUM_LANDMARKS, PoseSequence
 
 REQUIRED_KEYS = ("landmarks", "timestamps_ms", "image_size")
+#: Optional bool scalars saying how the landmarks were processed.
+PROCESSING_KEYS = ("masked", "smoothed")
 
 
 class LandmarkFileError(ValueError):
     """A landmark file is missing, unreadable or has the wrong content."""
 
 
-def save_npz(path: str | os.PathLike[str], seq: PoseSequence) -> Path:
-    """Write ``seq`` to ``path`` atomically (temp file + rename). Returns the path."""
+def save_npz(path: str | os.PathLike[str], seq: PoseSequence, *, masked: bool | None = None,
+             smoothed: bool | None = None) -> Path:
+    """Write ``seq`` to ``path`` atomically (temp file + rename). Returns the path.
+
+    Args:
+        path: the ``.npz`` to write.
+        seq: the landmarks.
+        masked: store the ``masked`` key (low-visibility points already NaN); None = no
+            key (a reader treats the file as raw).
+        smoothed: store the ``smoothed`` key (already outlier-filtered and low-passed as
+            :func:`itbcoach.pose.smooth_offline` does); None = no key.
+    """
     path = Path(path)
     arrays: dict[str, np.ndarray] = {
         "landmarks": np.concatenate([seq.landmarks, seq.visibility[..., None]], axis=-1)
@@ -41,6 +55,9 @@ def save_npz(path: str | os.PathLike[str], seq: PoseSequence) -> Path:
     }
     if seq.world_landmarks is not None:
         arrays["world_landmarks"] = seq.world_landmarks.astype(np.float32)
+    for key, flag in (("masked", masked), ("smoothed", smoothed)):
+        if flag is not None:
+            arrays[key] = np.asarray(bool(flag))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
@@ -99,3 +116,27 @@ def load_npz(path: str | os.PathLike[str]) -> PoseSequence:
         )
     except ValueError as exc:
         raise LandmarkFileError(f"{path}: {exc}") from None
+
+
+def load_npz_processing(path: str | os.PathLike[str]) -> dict[str, bool]:
+    """How a landmark file's landmarks were processed: ``{"masked": bool, "smoothed":
+    bool}``, False for a key the file lacks (files written before the keys existed,
+    or by other tools, count as raw model output).
+
+    Raises:
+        LandmarkFileError: the file cannot be read or a key is not a bool scalar.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            found = {k: data[k] for k in PROCESSING_KEYS if k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise LandmarkFileError(f"{path}: cannot read as .npz ({exc}); "
+                                "re-create it with 'itbcoach landmarks'") from None
+    out = {k: False for k in PROCESSING_KEYS}
+    for key, value in found.items():
+        if value.shape != () or value.dtype.kind not in "bi":
+            raise LandmarkFileError(f"{path}: {key!r} must be a true/false scalar, got "
+                                    f"{value.dtype} {tuple(value.shape)}")
+        out[key] = bool(value)
+    return out

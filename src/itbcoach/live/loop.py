@@ -6,7 +6,10 @@ inference in its own thread and calls back; this loop submits frames without wai
 (dropped while the model is busy, never queued, so lag cannot build up), processes each
 result in order and draws it **on the frame it belongs to** (kept in a small ring
 buffer). When no result arrives for a while (nobody in view, model stalled), the newest
-frame is shown with the last result and the corner says "last result".
+frame is shown with the last result and the corner says "last result". About once a
+second the newest frame also goes to the second-person check
+(:class:`~itbcoach.pose.people.PeopleMonitor`, its own worker thread); while it sees two
+people the coach is told the framing is not ok ("Only one person in view, please").
 
 Inference always runs on the un-mirrored frame, so MediaPipe's left/right are the
 subject's own; only the picture on screen is mirrored (like a mirror), coordinates
@@ -76,6 +79,8 @@ class LiveStats:
     latency_ms: list[float] = field(default_factory=list)  # capture -> display, per frame
     inference_ms: list[float] = field(default_factory=list)
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (t, RSS MB)
+    people_check_ms: list[float] = field(default_factory=list)  # per second-person check
+    multi_person_results: int = 0  # results gated because 2+ people were in view
     status: str = "completed"
     session_id: int | None = None
 
@@ -96,6 +101,10 @@ class LiveStats:
             "latency_ms_p50": float(np.nanpercentile(lat, 50)),
             "latency_ms_p95": float(np.nanpercentile(lat, 95)),
             "inference_ms_p50": float(np.nanpercentile(inf, 50)),
+            "people_checks": len(self.people_check_ms),
+            "people_check_ms_p50": (float(np.percentile(self.people_check_ms, 50))
+                                    if self.people_check_ms else None),
+            "multi_person_results": self.multi_person_results,
             "status": self.status,
         }
 
@@ -150,36 +159,58 @@ class Recorder:
 
 
 def run_live(config: Config, coach: Coach, options: LiveOptions,
-             window: Window | None = None) -> LiveStats:
+             window: Window | None = None, source: Any = None) -> LiveStats:
     """Run the live coach until it is done, the source ends, ``q``, or Ctrl-C.
 
     Every finished event is saved the moment it happens; on any ending (also
     KeyboardInterrupt or the camera vanishing) the session is closed with its status.
     KeyboardInterrupt is re-raised after saving.
 
+    Args:
+        config: the configuration.
+        coach: what to coach (:class:`~itbcoach.live.coach.Coach`).
+        options: how to run (source spec, window, history...).
+        window: a window to draw into (default: a new one when ``options.window``).
+        source: an already opened frame source (anything with ``size``, ``fps``,
+            iteration over :class:`~itbcoach.pose.sources.Frame` and ``close()``) used
+            instead of opening ``options.source``; the loop closes it. This is the seam
+            for tests and embedding (e.g. a source that fails mid-run).
+
     Returns:
         The run's :class:`LiveStats` (status ``completed`` | ``quit`` | ``source ended`` |
-        ``camera lost`` | ``interrupted``).
+        ``time limit`` | ``interrupted``).
+
+    Raises:
+        InputError: the source failed mid-run (camera unplugged, file truncated): the
+            session is saved first with status ``camera lost`` and the message says
+            so (``"<what happened> — session N saved (K events)"``).
+        KeyboardInterrupt: after saving, status ``interrupted``.
     """
     from itbcoach.pose.framing import assess_framing
     from itbcoach.pose.landmarker import LiveLandmarker
     from itbcoach.pose.models import resolve_model
+    from itbcoach.pose.people import ONE_PERSON_INSTRUCTION, PeopleMonitor
     from itbcoach.pose.smoothing import OneEuroFilter
     from itbcoach.pose.sources import open_source
 
     stats = LiveStats()
-    source = open_source(options.source, realtime=options.realtime, width=options.width,
-                         height=options.height, fps=options.fps)
+    if source is None:
+        source = open_source(options.source, realtime=options.realtime, width=options.width,
+                             height=options.height, fps=options.fps)
     recorder: Recorder | None = None
     voice: Voice | None = None
     writer = None
     landmarker = None
+    monitor: PeopleMonitor | None = None
+    lost: InputError | None = None
     t_end = 0.0
     try:
         size = source.size
         model = resolve_model(config.pose.model_variant,
                               explicit=options.model or config.pose.model_path or None)
         landmarker = LiveLandmarker(model, config.pose, size)
+        if config.pose.people_check_interval_s > 0 and config.pose.num_poses < 2:
+            monitor = PeopleMonitor(model, config.pose, size)
         recorder = Recorder(options.history, coach.task, str(options.source))
         stats.session_id = recorder.session_id
         voice = Voice(enabled=not options.mute)
@@ -207,6 +238,8 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
             ring.append((frame, now))
             if landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
                 stats.submitted += 1
+            if monitor is not None:
+                monitor.offer(frame.image, frame.timestamp_ms)
             to_show: list[tuple[Any, float, bool]] = []
             for res in landmarker.poll():
                 stats.results += 1
@@ -226,8 +259,13 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     world = world_smoother(t_s, w_raw)
                 compute_frame(smooth, size, world, out=metrics)
                 last_instruction = framing.instruction(0)
+                framing_ok = bool(framing.ok[0])
+                people = max(res.num_people, monitor.people if monitor is not None else 0)
+                if people >= 2:  # nothing counts while someone else is in view
+                    last_instruction, framing_ok = ONE_PERSON_INSTRUCTION, False
+                    stats.multi_person_results += 1
                 cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
-                           bool(framing.ok[0]), last_instruction, res.num_people)
+                           framing_ok, last_instruction, people)
                 for ev in coach.update(cf):
                     recorder.add(ev)
                     stats.events += 1
@@ -283,10 +321,12 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         stats.status = "camera lost"
         if recorder is None:
             raise
-        raise InputError(f"{exc} — session {recorder.session_id} saved "
-                         f"({recorder.events} events)") from None
+        lost = exc  # re-raised below, once the session is saved
     finally:
         stats.wall_s = time.monotonic() - (t0 if "t0" in locals() else time.monotonic())
+        if monitor is not None:
+            monitor.close()
+            stats.people_check_ms = list(monitor.check_ms)
         if landmarker is not None:
             stats.dropped_busy = landmarker.dropped_busy
             landmarker.close()
@@ -306,6 +346,9 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
             writer.close()
         if window is not None:
             window.close()
+    if lost is not None and recorder is not None:
+        raise InputError(f"{lost} — session {recorder.session_id} saved "
+                         f"({recorder.events} events)") from None
     return stats
 
 

@@ -4,7 +4,9 @@ Re-exported flat; names are imported lazily so that ``import itbcoach.pose`` sta
 and only code that runs the model loads mediapipe
 (:mod:`itbcoach.pose.landmarker` is the one module importing it).
 
-* :func:`extract_landmarks` -- a video / image folder / image -> ``(PoseSequence, meta)``.
+* :func:`extract_landmarks` -- a video / image folder / image -> ``(PoseSequence, meta)``;
+  :func:`postprocess` -- its masking and offline smoothing.
+* :class:`PeopleCheck`, :class:`PeopleMonitor` -- the sparse second-person check.
 * :class:`VideoLandmarker`, :class:`LiveLandmarker`, :class:`ImageLandmarker`,
   :class:`PoseCandidates`, :class:`TargetSelector`, :class:`LiveResult` -- the adapter.
 * :class:`VideoFileSource`, :class:`CameraSource`, :class:`ImageFolderSource`,
@@ -23,6 +25,9 @@ from typing import Any
 _EXPORTS = {
     "extract_landmarks": "pipeline",
     "frame_brightness": "pipeline",
+    "postprocess": "pipeline",
+    "PeopleCheck": "people",
+    "PeopleMonitor": "people",
     "VideoLandmarker": "landmarker",
     "LiveLandmarker": "landmarker",
     "ImageLandmarker": "landmarker",

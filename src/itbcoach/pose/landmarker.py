@@ -49,6 +49,46 @@ _TORSO = np.array([Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER,
                    Landmark.LEFT_HIP, Landmark.RIGHT_HIP])
 
 
+class _StderrGate:
+    """Process-wide: fd 2 points at ``/dev/null`` while at least one holder is inside.
+
+    Reference-counted under a lock, so silencing from several threads at once (the
+    live loop's landmarker and the people check's worker) always restores the real
+    stderr when the last holder leaves.
+    """
+
+    _lock = threading.Lock()
+    _count = 0
+    _saved: int | None = None
+
+    @classmethod
+    def enter(cls) -> bool:
+        """Silence fd 2 (or count one more holder); False when it cannot be silenced."""
+        with cls._lock:
+            if cls._count == 0:
+                try:
+                    sys.stderr.flush()
+                    saved = os.dup(2)
+                except (OSError, ValueError):  # no real fd 2 (e.g. embedded interpreter)
+                    return False
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+                cls._saved = saved
+            cls._count += 1
+            return True
+
+    @classmethod
+    def leave(cls) -> None:
+        """One holder less; the last one restores the real fd 2."""
+        with cls._lock:
+            cls._count -= 1
+            if cls._count == 0 and cls._saved is not None:
+                os.dup2(cls._saved, 2)
+                os.close(cls._saved)
+                cls._saved = None
+
+
 @contextlib.contextmanager
 def _quiet_native_stderr() -> Iterator[None]:
     """Silence the C++ log lines MediaPipe/TFLite print while a task is created.
@@ -56,23 +96,13 @@ def _quiet_native_stderr() -> Iterator[None]:
     (``INFO: Created TensorFlow Lite XNNPACK delegate``, absl warnings.) They would
     break the one-line error contract of the CLI. Skipped when the log level is DEBUG.
     """
-    if log.isEnabledFor(logging.DEBUG):
+    if log.isEnabledFor(logging.DEBUG) or not _StderrGate.enter():
         yield
         return
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (e.g. embedded interpreter)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        _StderrGate.leave()
 
 
 class _StderrSilencer:
@@ -81,29 +111,20 @@ class _StderrSilencer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._saved: int | None = None
+        self._active = False
 
     def start(self) -> None:
         with self._lock:
-            if self._saved is not None or log.isEnabledFor(logging.DEBUG):
+            if self._active or log.isEnabledFor(logging.DEBUG):
                 return
-            try:
-                sys.stderr.flush()
-                saved = os.dup(2)
-            except (OSError, ValueError):
-                return
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-            self._saved = saved
+            self._active = _StderrGate.enter()
 
     def stop(self) -> None:
         with self._lock:
-            if self._saved is None:
+            if not self._active:
                 return
-            os.dup2(self._saved, 2)
-            os.close(self._saved)
-            self._saved = None
+            _StderrGate.leave()
+            self._active = False
 
 
 # ---------------------------------------------------------------------------- results
@@ -166,6 +187,39 @@ class PoseCandidates:
 DUPLICATE_DISTANCE = 0.5
 
 
+def _distinct_people(cand: PoseCandidates, centers: np.ndarray,
+                     image_size: tuple[int, int]) -> int:
+    """Poses that are distinct people: MediaPipe sometimes returns the same person
+    twice; a pose whose torso centre lies within half a torso length of an earlier
+    one is a duplicate. ``centers`` are the torso centres in pixels ``(P, 2)``."""
+    px = cand.landmarks[:, :, :2].astype(np.float64) * np.asarray(image_size)
+    sh = 0.5 * (px[:, Landmark.LEFT_SHOULDER] + px[:, Landmark.RIGHT_SHOULDER])
+    hip = 0.5 * (px[:, Landmark.LEFT_HIP] + px[:, Landmark.RIGHT_HIP])
+    torso = np.linalg.norm(sh - hip, axis=1)
+    kept: list[int] = []
+    for i in range(len(cand)):
+        if not any(np.linalg.norm(centers[i] - centers[j])
+                   < DUPLICATE_DISTANCE * max(torso[i], torso[j]) for j in kept):
+            kept.append(i)
+    return len(kept)
+
+
+def count_people(cand: PoseCandidates, image_size: tuple[int, int]) -> int:
+    """Distinct people among the poses of one frame (duplicates merged; 0 when none).
+
+    Args:
+        cand: the poses MediaPipe returned for the frame.
+        image_size: ``(width, height)`` of the frame in pixels.
+    """
+    n = len(cand)
+    if n <= 1:
+        return n
+    xy = cand.landmarks[:, _TORSO, :2].astype(np.float64)
+    with np.errstate(all="ignore"):
+        centers = np.nanmean(xy, axis=1) * np.asarray(image_size, dtype=np.float64)
+    return _distinct_people(cand, centers, image_size)
+
+
 class TargetSelector:
     """Chooses which detected person to follow, frame after frame.
 
@@ -188,6 +242,8 @@ class TargetSelector:
         self.center_px: np.ndarray | None = None
         self.multi_person_frames = 0
         self.max_people = 0
+        #: Distinct people in the frame of the last :meth:`select` call.
+        self.last_people = 0
 
     def _centers_px(self, cand: PoseCandidates) -> np.ndarray:
         xy = cand.landmarks[:, _TORSO, :2].astype(np.float64)
@@ -196,27 +252,17 @@ class TargetSelector:
         return c * np.asarray(self.image_size, dtype=np.float64)
 
     def _count_people(self, cand: PoseCandidates, centers: np.ndarray) -> int:
-        """Poses that are distinct people: MediaPipe sometimes returns the same person
-        twice; a pose whose torso centre lies within half a torso length of an earlier
-        one is a duplicate."""
-        px = cand.landmarks[:, :, :2].astype(np.float64) * np.asarray(self.image_size)
-        sh = 0.5 * (px[:, Landmark.LEFT_SHOULDER] + px[:, Landmark.RIGHT_SHOULDER])
-        hip = 0.5 * (px[:, Landmark.LEFT_HIP] + px[:, Landmark.RIGHT_HIP])
-        torso = np.linalg.norm(sh - hip, axis=1)
-        kept: list[int] = []
-        for i in range(len(cand)):
-            if not any(np.linalg.norm(centers[i] - centers[j])
-                       < DUPLICATE_DISTANCE * max(torso[i], torso[j]) for j in kept):
-                kept.append(i)
-        return len(kept)
+        return _distinct_people(cand, centers, self.image_size)
 
     def select(self, cand: PoseCandidates) -> int | None:
         """Index of the target pose in ``cand``, or None when there is no pose."""
         n = len(cand)
+        self.last_people = 0
         if n == 0:
             return None
         centers = self._centers_px(cand)
         people = self._count_people(cand, centers) if n > 1 else 1
+        self.last_people = people
         self.max_people = max(self.max_people, people)
         if people > 1:
             self.multi_person_frames += 1
@@ -380,7 +426,8 @@ class LiveResult:
         frame_id: the id passed to :meth:`LiveLandmarker.submit`.
         timestamp_ms: the timestamp passed to :meth:`LiveLandmarker.submit`.
         pose: a one-frame :class:`PoseSequence` of the target person (NaN if none).
-        num_people: poses MediaPipe found in the frame.
+        num_people: distinct people MediaPipe found in the frame (duplicates
+            merged; at most ``num_poses``).
         latency_s: wall time from submit to result, seconds.
     """
 
@@ -518,13 +565,14 @@ class LiveLandmarker(_Task):
         try:
             cand = PoseCandidates.from_result(result)
             lm, vis, pres, world = cand.take(self.selector.select(cand))
+            people = self.selector.last_people
             pose = PoseSequence(lm[None], vis[None], pres[None], np.array([ts]),
                                 self.image_size, world[None])
         except Exception:  # never let a conversion error kill MediaPipe's thread
             self.errors += 1
             log.exception("live pose result could not be converted")
             return
-        item = LiveResult(frame_id, ts, pose, len(cand), now - t0)
+        item = LiveResult(frame_id, ts, pose, people, now - t0)
         while True:
             try:
                 self.results.put_nowait(item)

@@ -4,8 +4,10 @@
 ``itbcoach score VIDEO``. Decoding runs in a background thread (bounded queue) which also
 builds the MediaPipe image, so the main thread only runs the model; the model runs in
 VIDEO mode over every frame with the container's timestamps; the target person is kept
-with :class:`~itbcoach.pose.landmarker.TargetSelector`; then framing is assessed on the
-raw landmarks, low-visibility landmarks are masked and the sequence is smoothed offline.
+with :class:`~itbcoach.pose.landmarker.TargetSelector`; about once a second a frame also
+goes through the second-person check (:class:`~itbcoach.pose.people.PeopleCheck`) and a
+video with two people in view is refused; then framing is assessed on the raw
+landmarks, low-visibility landmarks are masked and the sequence is smoothed offline.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from itbcoach.config import Config
-from itbcoach.errors import InputError
+from itbcoach.errors import InputError, NoResultError
 from itbcoach.landmarks import NUM_LANDMARKS, PoseSequence
 from itbcoach.pose.framing import assess_framing
 from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
@@ -68,7 +70,8 @@ def _progress_bar(total: int | None, enabled: bool, desc: str) -> Any:
 def extract_landmarks(path: str | os.PathLike[str], config: Config,
                       model: str | os.PathLike[str] | None = None, progress: bool = True,
                       *, mask: bool = True, smooth: bool = True,
-                      view: str = "any") -> tuple[PoseSequence, dict[str, Any]]:
+                      view: str = "any",
+                      allow_multiple: bool = False) -> tuple[PoseSequence, dict[str, Any]]:
     """Landmarks of the target person in a video file, an image folder or one image.
 
     Args:
@@ -83,6 +86,11 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
             (:func:`~itbcoach.pose.smoothing.smooth_offline`).
         view: required view for the framing summary: ``"frontal"``, ``"side"`` or
             ``"any"``.
+        allow_multiple: accept a recording with several people in view: the model then
+            looks for ``max(2, num_poses)`` poses in every frame (slower: 62 -> 38
+            frames/s at 720p) so :class:`~itbcoach.pose.landmarker.TargetSelector`
+            follows the person largest and most central at the start, and the
+            second-person check is skipped (a warning still counts the frames).
 
     Returns:
         ``(sequence, meta)``. The sequence has one row per decoded frame (NaN where no
@@ -91,19 +99,28 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
         ``frames``, ``detection_rate`` (share of frames with a pose, before masking),
         ``framing`` (see :meth:`~itbcoach.pose.framing.FramingResult.summary`),
         ``num_people_max``, ``multi_person_frames``, ``timestamps_adjusted``,
-        ``elapsed_s``, ``fps_achieved``, ``smoothed``, ``masked`` and ``warnings`` (list
-        of one-line strings, e.g. no person found).
+        ``elapsed_s``, ``fps_achieved``, ``smoothed``, ``masked``, ``people_check``
+        (see :meth:`~itbcoach.pose.people.PeopleCheck.summary`; None when off) and
+        ``warnings`` (list of one-line strings, e.g. no person found).
 
     Raises:
         InputError: missing, unreadable, truncated or corrupt input.
+        NoResultError: two or more people in view in at least
+            ``pose.people_check_min_share`` of the checked frames (unless
+            ``allow_multiple``).
         ModelError: the pose model cannot be found, assembled or loaded.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-        return _extract_image(path, config, model, progress, mask=mask, view=view)
+        return _extract_image(path, config, model, progress, mask=mask, view=view,
+                              allow_multiple=allow_multiple)
     from itbcoach.pose.landmarker import TargetSelector, VideoLandmarker
+    from itbcoach.pose.people import PeopleCheck
+
+    num_poses = max(2, config.pose.num_poses) if allow_multiple else config.pose.num_poses
+    check_people = config.pose.people_check_interval_s > 0 and not allow_multiple
 
     source: VideoFileSource | ImageFolderSource
     if path.is_dir():
@@ -119,18 +136,27 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
     ts_rows: list[int] = []
     bright_rows: list[float] = []
     t0 = time.perf_counter()
+    check: PeopleCheck | None = None
     with source:
         model_path = _resolve(config, model, progress)
         selector = TargetSelector(source.size)
         bar = _progress_bar(source.frame_count, progress, path.name)
         try:
-            with VideoLandmarker(model_path, config.pose) as landmarker:
+            if check_people:  # the main model sees every person itself when num_poses > 1
+                check = PeopleCheck(model_path, config.pose, source.size,
+                                    own_model=num_poses < 2)
+            with VideoLandmarker(model_path, config.pose, num_poses=num_poses) as landmarker:
                 t_loop = time.perf_counter()
                 frame: Frame
                 for frame in source:
                     mp_image, brightness = frame.prepared
                     cand = landmarker.detect(mp_image, frame.timestamp_ms)
                     lm, vis, pres, world = cand.take(selector.select(cand))
+                    if check is not None and check.due(frame.timestamp_ms):
+                        if num_poses >= 2:
+                            check.record(selector.last_people, frame.timestamp_ms)
+                        else:
+                            check.check(mp_image, frame.timestamp_ms)
                     lm_rows.append(lm)
                     vis_rows.append(vis)
                     pres_rows.append(pres)
@@ -142,6 +168,12 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
                 bumped = landmarker.bumped_timestamps
         finally:
             bar.close()
+            if check is not None:
+                check.close()
+    if check is not None:
+        problem = check.problem()
+        if problem:
+            raise NoResultError(problem)
     n = len(ts_rows)
     raw = PoseSequence(
         np.stack(lm_rows) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32),
@@ -157,9 +189,11 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
                    np.asarray(bright_rows), view)
     meta["multi_person_frames"] = selector.multi_person_frames
     meta["num_people_max"] = selector.max_people
+    meta["num_poses"] = num_poses
+    meta["people_check"] = check.summary() if check is not None else None
     meta["timestamps_adjusted"] = int(source.timestamper.adjusted + bumped)
     meta["loop_s"] = loop_s
-    seq = _postprocess(raw, config, mask=mask, smooth=smooth)
+    seq = postprocess(raw, config, mask=mask, smooth=smooth)
     meta["masked"], meta["smoothed"] = mask, smooth
     meta["elapsed_s"] = time.perf_counter() - t0
     meta["fps_achieved"] = n / meta["elapsed_s"] if meta["elapsed_s"] > 0 else 0.0
@@ -168,8 +202,11 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
     return seq, meta
 
 
-def _postprocess(raw: PoseSequence, config: Config, *, mask: bool,
-                 smooth: bool) -> PoseSequence:
+def postprocess(raw: PoseSequence, config: Config, *, mask: bool = True,
+                smooth: bool = True) -> PoseSequence:
+    """What :func:`extract_landmarks` does after the model: mask points below
+    ``pose.min_visibility`` (NaN), then :func:`~itbcoach.pose.smoothing.smooth_offline`
+    (outliers, short gaps, zero-phase low-pass). Also used for raw landmark files."""
     seq = mask_low_visibility(raw, config.pose.min_visibility) if mask else raw
     return smooth_offline(seq, config.smoothing) if smooth else seq
 
@@ -199,18 +236,31 @@ def _finish(raw: PoseSequence, path: Path, kind: str, config: Config, model_path
 
 
 def _extract_image(path: Path, config: Config, model: str | os.PathLike[str] | None,
-                   progress: bool, *, mask: bool, view: str) -> tuple[PoseSequence,
-                                                                      dict[str, Any]]:
+                   progress: bool, *, mask: bool, view: str,
+                   allow_multiple: bool) -> tuple[PoseSequence, dict[str, Any]]:
     from itbcoach.pose.landmarker import ImageLandmarker, TargetSelector
+    from itbcoach.pose.people import CHECK_NUM_POSES, PeopleCheck
 
     t0 = time.perf_counter()
     image = read_image(path)
     size = (int(image.shape[1]), int(image.shape[0]))
     model_path = _resolve(config, model, progress)
-    with ImageLandmarker(model_path, config.pose) as landmarker:
+    check_people = config.pose.people_check_interval_s > 0 and not allow_multiple
+    # one still: looking for 2 poses costs one call, so the image itself is the check
+    num_poses = config.pose.num_poses
+    if check_people or allow_multiple:
+        num_poses = max(CHECK_NUM_POSES, num_poses)
+    with ImageLandmarker(model_path, config.pose, num_poses=num_poses) as landmarker:
         cand = landmarker.detect(image)
     selector = TargetSelector(size)
     lm, vis, pres, world = cand.take(selector.select(cand))
+    check = None
+    if check_people:
+        check = PeopleCheck(model_path, config.pose, size, own_model=False)
+        check.record(selector.last_people, 0)
+        problem = check.problem()
+        if problem:
+            raise NoResultError(problem)
     raw = PoseSequence(lm[None], vis[None], pres[None], np.array([0]), size, world[None])
     warnings: list[str] = []
     multi = selector.warning(1)
@@ -220,8 +270,9 @@ def _extract_image(path: Path, config: Config, model: str | os.PathLike[str] | N
                    np.array([frame_brightness(image)]), view)
     meta.update(multi_person_frames=selector.multi_person_frames,
                 num_people_max=selector.max_people, timestamps_adjusted=0,
-                masked=mask, smoothed=False)
-    seq = _postprocess(raw, config, mask=mask, smooth=False)
+                masked=mask, smoothed=False, num_poses=num_poses,
+                people_check=check.summary() if check is not None else None)
+    seq = postprocess(raw, config, mask=mask, smooth=False)
     meta["elapsed_s"] = time.perf_counter() - t0
     meta["fps_achieved"] = 1.0 / meta["elapsed_s"] if meta["elapsed_s"] > 0 else 0.0
     for w in warnings:

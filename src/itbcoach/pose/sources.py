@@ -79,6 +79,14 @@ class Frame:
     prepared: Any = None
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text (OpenCV's are multi-line)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
 def _quiet_opencv() -> None:
     """Silence OpenCV's own warnings (e.g. probing a missing camera); errors are ours."""
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -420,7 +428,9 @@ class CameraSource(_FrameSource):
             lost.
 
     Raises:
-        InputError: no camera with that index, or it is busy / gives no picture.
+        InputError: no camera with that index, or it is busy / gives no picture; while
+            iterating: the camera stopped delivering frames for ``read_timeout_s`` or
+            its driver failed (OpenCV's error becomes one line; never a traceback).
     """
 
     def __init__(self, index: int = 0, *, width: int | None = None,
@@ -430,7 +440,11 @@ class CameraSource(_FrameSource):
         self.name = f"camera {self.index}"
         self._read_timeout_s = read_timeout_s
         _quiet_opencv()
-        cap = cv2.VideoCapture(self.index)
+        try:
+            cap = cv2.VideoCapture(self.index)
+        except cv2.error as exc:
+            raise InputError(f"cannot open camera {self.index} ({_first_line(exc)}); check "
+                             "the camera or try another --camera") from None
         try:
             if not cap.isOpened():
                 raise InputError(f"cannot open camera {self.index}: no such camera or it is "
@@ -441,7 +455,10 @@ class CameraSource(_FrameSource):
                 cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(height))
             if fps:
                 cap.set(cv2.CAP_PROP_FPS, float(fps))
-            ok, first = cap.read()
+            try:
+                ok, first = cap.read()
+            except cv2.error:
+                ok, first = False, None
             if not ok or first is None:
                 raise InputError(f"camera {self.index} opened but gives no picture (busy or "
                                  "blocked by privacy settings); close other apps using it")
@@ -468,8 +485,10 @@ class CameraSource(_FrameSource):
                 now = time.monotonic()
                 if not ok or image is None:
                     if now - last_ok > self._read_timeout_s:
-                        error = InputError(f"camera {self.index} stopped delivering frames "
-                                           "(unplugged or taken by another app)")
+                        error = InputError(
+                            f"camera {self.index} stopped delivering frames for "
+                            f"{self._read_timeout_s:g} s (unplugged or taken by another "
+                            "app); reconnect it and start again")
                         break
                     time.sleep(0.01)
                     continue
@@ -478,6 +497,12 @@ class CameraSource(_FrameSource):
                 last_ts = ts
                 self._slot.put(Frame(image, frame_id, ts))
                 frame_id += 1
+        except InputError as exc:
+            error = exc
+        except Exception as exc:  # e.g. cv2.error from the driver: one line, no traceback
+            log.debug("camera %d failed", self.index, exc_info=True)
+            error = InputError(f"camera {self.index} failed while capturing "
+                               f"({_first_line(exc)}); reconnect it and start again")
         except BaseException as exc:  # handed to the consumer, re-raised there
             error = exc
         finally:

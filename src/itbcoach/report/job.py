@@ -42,6 +42,8 @@ class ScoreJob:
         config_path: user config file (None = shipped defaults).
         overrides: ``--set`` overrides as ``(key, value)`` pairs.
         progress: show the per-frame progress bar.
+        allow_multiple: accept a video with several people in view (see
+            :func:`itbcoach.pose.extract_landmarks`); otherwise it is refused.
     """
 
     input: str
@@ -55,6 +57,7 @@ class ScoreJob:
     config_path: str | None = None
     overrides: tuple[tuple[str, Any], ...] = ()
     progress: bool = False
+    allow_multiple: bool = False
 
 
 @dataclass
@@ -123,7 +126,8 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     t0, c0 = time.perf_counter(), time.process_time()
     clock = _StageClock(times)
     with clock("landmarks"):
-        seq, meta = load_input(path, config, model=job.model, progress=job.progress)
+        seq, meta = load_input(path, config, model=job.model, progress=job.progress,
+                               allow_multiple=job.allow_multiple)
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from itbcoach.config import Config
 from itbcoach.errors import InputError
-from itbcoach.landmarks import LandmarkFileError, PoseSequence, load_npz
+from itbcoach.landmarks import LandmarkFileError, PoseSequence, load_npz, load_npz_processing
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 
@@ -36,22 +36,51 @@ class TaskResult(Protocol):
 
 
 def load_input(path: Path, config: Config, model: str | None = None,
-               progress: bool = True) -> tuple[PoseSequence, dict[str, Any]]:
+               progress: bool = True, *,
+               allow_multiple: bool = False) -> tuple[PoseSequence, dict[str, Any]]:
     """Landmarks of a video (run through the pose model) or a landmark file.
 
-    Returns the sequence and metadata about how it was obtained (source, model, fps...).
+    Either way the landmarks come back processed the same way: low-visibility points
+    masked and the sequence smoothed offline (:func:`itbcoach.pose.postprocess`). A
+    landmark file is processed here unless its optional ``masked`` / ``smoothed`` keys
+    say that was already done (README, "Landmark file format").
+
+    Args:
+        path: a video file or a landmark ``.npz``.
+        config: the configuration.
+        model: explicit ``.task`` bundle (videos).
+        progress: progress bar while the model runs.
+        allow_multiple: accept a video with several people in view (see
+            :func:`itbcoach.pose.extract_landmarks`).
+
+    Returns:
+        The sequence and metadata about how it was obtained (``source``, ``kind``,
+        ``masked`` and ``smoothed`` (both True on return), model, fps...); for a landmark
+        file ``file_masked`` / ``file_smoothed`` say what the file itself held.
+
+    Raises:
+        InputError: missing or unreadable input.
+        NoResultError: two people in view in a video (unless ``allow_multiple``).
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if path.suffix.lower() == ".npz":
+        from itbcoach.pose.pipeline import postprocess
+
         try:
-            return load_npz(path), {"source": str(path), "kind": "landmarks"}
+            seq = load_npz(path)
+            done = load_npz_processing(path)
         except LandmarkFileError as exc:
             raise InputError(str(exc)) from None
+        seq = postprocess(seq, config, mask=not done["masked"], smooth=not done["smoothed"])
+        return seq, {"source": str(path), "kind": "landmarks", "masked": True,
+                     "smoothed": True, "file_masked": done["masked"],
+                     "file_smoothed": done["smoothed"]}
     from itbcoach.pose import extract_landmarks
 
-    return extract_landmarks(path, config, model=model, progress=progress)
+    return extract_landmarks(path, config, model=model, progress=progress,
+                             allow_multiple=allow_multiple)
 
 
 def score_task(seq: PoseSequence, task: str, config: Config, *, side: str = "auto",

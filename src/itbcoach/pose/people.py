@@ -1,0 +1,235 @@
+"""Is more than one person in view? A sparse check beside the main landmarker.
+
+With ``pose.num_poses = 1`` (the default, for speed) MediaPipe tracks one person and a
+second one is invisible. So every ``pose.people_check_interval_s`` seconds of the
+recording one frame also goes through an IMAGE-mode landmarker looking for 2 poses,
+and the distinct people in it are counted
+(:func:`~itbcoach.pose.landmarker.count_people`):
+
+* :class:`PeopleCheck` (offline, synchronous): :func:`~itbcoach.pose.extract_landmarks`
+  asks :meth:`PeopleCheck.due` for every frame and checks the due ones; at the end
+  :meth:`PeopleCheck.problem` says whether to refuse the video.
+* :class:`PeopleMonitor` (live): :meth:`PeopleMonitor.offer` hands the newest frame to a
+  worker thread when a check is due and the worker is idle, and returns at once; the
+  loop reads :attr:`PeopleMonitor.people`, the count of the last finished check.
+
+Time is an input (frame timestamps, ms); nothing here reads the clock except to
+measure its own cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from itbcoach.config.schema import PoseConfig
+
+log = logging.getLogger(__name__)
+
+#: What the live coach shows (and the framing gate says) while a second person is seen.
+ONE_PERSON_INSTRUCTION = "Only one person in view, please"
+
+#: Poses the check's landmarker looks for (2 is enough to know "more than one").
+CHECK_NUM_POSES = 2
+
+
+def people_message(max_people: int, multi: int, checked: int, interval_s: float) -> str:
+    """The one-line refusal: how often several people were seen and what to do."""
+    if checked == 1:
+        where = "in the picture"
+    elif interval_s == 1.0:
+        where = f"in {multi} of {checked} checked seconds"
+    else:
+        where = f"in {multi} of {checked} checked frames (one every {interval_s:g} s)"
+    return (f"{max_people} people in view {where}; film one person at a time (or pass "
+            "--allow-multiple to follow the largest person)")
+
+
+class PeopleCheck:
+    """Counts people on one frame per ``interval_s`` of a recording (offline).
+
+    Args:
+        model_path: the ``.task`` bundle (the same one as the main landmarker).
+        config: the ``[pose]`` section (thresholds; ``people_check_*`` keys).
+        image_size: ``(width, height)`` of the frames in pixels.
+        own_model: run the IMAGE-mode check landmarker. False when the main landmarker
+            already looks for several poses (``num_poses >= 2``): the caller then passes
+            its own per-frame count to :meth:`record` and no extra model runs.
+
+    Raises:
+        ModelError: the bundle is missing or MediaPipe cannot load it.
+    """
+
+    def __init__(self, model_path: str | os.PathLike[str], config: PoseConfig,
+                 image_size: tuple[int, int], *, own_model: bool = True) -> None:
+        from itbcoach.pose.landmarker import ImageLandmarker
+
+        self.interval_ms = float(config.people_check_interval_s) * 1000.0
+        self.interval_s = float(config.people_check_interval_s)
+        self.min_share = float(config.people_check_min_share)
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self._landmarker = (ImageLandmarker(model_path, config, num_poses=CHECK_NUM_POSES)
+                            if own_model else None)
+        self._next_ms: float | None = None
+        #: Frames checked, frames with 2+ people, most people in one frame.
+        self.checked = 0
+        self.multi = 0
+        self.max_people = 0
+        #: Timestamps (ms) of the checked frames and the people counted in each.
+        self.times_ms: list[int] = []
+        self.counts: list[int] = []
+        #: Wall seconds spent in the check's own inference.
+        self.elapsed_s = 0.0
+
+    def due(self, timestamp_ms: int) -> bool:
+        """Whether the frame at ``timestamp_ms`` should be checked (the first one is)."""
+        return self._next_ms is None or timestamp_ms >= self._next_ms
+
+    def record(self, people: int, timestamp_ms: int) -> None:
+        """Count one checked frame with ``people`` distinct people."""
+        # the next check is one interval after this one's due time (a steady cadence when
+        # frames arrive a little late), or after this frame when it came an interval late
+        base = self._next_ms
+        if base is None or timestamp_ms - base >= self.interval_ms:
+            base = float(timestamp_ms)
+        self._next_ms = base + self.interval_ms
+        self.checked += 1
+        self.multi += people >= 2
+        self.max_people = max(self.max_people, people)
+        self.times_ms.append(int(timestamp_ms))
+        self.counts.append(int(people))
+
+    def check(self, image: Any, timestamp_ms: int) -> int:
+        """Run the check landmarker on ``image`` (BGR array or MediaPipe image), record
+        and return the number of distinct people."""
+        from itbcoach.pose.landmarker import count_people
+
+        if self._landmarker is None:
+            raise RuntimeError("this PeopleCheck has no model of its own; use record()")
+        t0 = time.perf_counter()
+        people = count_people(self._landmarker.detect(image), self.image_size)
+        self.elapsed_s += time.perf_counter() - t0
+        self.record(people, timestamp_ms)
+        return people
+
+    @property
+    def share(self) -> float:
+        """Share of the checked frames with 2 or more people (0 when none checked)."""
+        return self.multi / self.checked if self.checked else 0.0
+
+    def problem(self) -> str | None:
+        """The refusal line when 2+ people were in view in at least ``min_share`` of the
+        checked frames, else None."""
+        if not self.checked or not self.multi or self.share < self.min_share:
+            return None
+        return people_message(self.max_people, self.multi, self.checked, self.interval_s)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready record of the check (stored in the extraction's meta)."""
+        return {"interval_s": self.interval_s, "checked": self.checked,
+                "multi_person": self.multi, "max_people": self.max_people,
+                "share": round(self.share, 3), "min_share": self.min_share,
+                "own_model": self._landmarker is not None,
+                "ms_per_check": (round(1000.0 * self.elapsed_s / self.checked, 1)
+                                 if self.checked and self._landmarker is not None else None)}
+
+    def close(self) -> None:
+        """Release the check landmarker (safe to call twice)."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+
+    def __enter__(self) -> PeopleCheck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PeopleMonitor:
+    """Live second-person check in a worker thread; never blocks the caller.
+
+    :meth:`offer` is called with every captured frame; when a check is due (one per
+    ``interval_s`` of capture time) and the worker is idle, the frame goes to the
+    worker, which runs an IMAGE-mode landmarker looking for 2 poses. :attr:`people` is
+    the count of the last finished check (0 before the first one).
+
+    Args:
+        model_path: the ``.task`` bundle.
+        config: the ``[pose]`` section (``people_check_interval_s``).
+        image_size: ``(width, height)`` of the frames in pixels.
+
+    Raises:
+        ModelError: the bundle is missing or MediaPipe cannot load it.
+    """
+
+    def __init__(self, model_path: str | os.PathLike[str], config: PoseConfig,
+                 image_size: tuple[int, int]) -> None:
+        self._check = PeopleCheck(model_path, config, image_size)
+        self._cond = threading.Condition()
+        self._job: tuple[np.ndarray, int] | None = None
+        self._busy = False
+        self._closed = False
+        #: People counted by the last finished check, and its frame's timestamp (ms).
+        self.people = 0
+        self.checked_ms: int | None = None
+        #: Per-check inference time, ms (for the loop statistics).
+        self.check_ms: list[float] = []
+        self.errors = 0
+        self._thread = threading.Thread(target=self._run, name="people-check", daemon=True)
+        self._thread.start()
+
+    def offer(self, image: np.ndarray, timestamp_ms: int) -> bool:
+        """Hand ``image`` (BGR, not modified afterwards) to the worker if a check is due
+        and the worker idle; returns whether it was taken."""
+        with self._cond:
+            if self._closed or self._busy or not self._check.due(timestamp_ms):
+                return False
+            self._busy = True
+            self._job = (image, int(timestamp_ms))
+            self._cond.notify_all()
+            return True
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._job is not None or self._closed)
+                if self._closed:
+                    return
+                assert self._job is not None
+                image, ts = self._job
+                self._job = None
+            t0 = time.perf_counter()
+            try:
+                people = self._check.check(image, ts)
+            except Exception:  # a failed check must not stop the live loop
+                self.errors += 1
+                log.exception("people check failed")
+                people = self.people
+            dt = (time.perf_counter() - t0) * 1000.0
+            with self._cond:
+                self.people, self.checked_ms = people, ts
+                self.check_ms.append(dt)
+                self._busy = False
+
+    @property
+    def checked(self) -> int:
+        """Checks finished so far."""
+        return self._check.checked
+
+    @property
+    def max_people(self) -> int:
+        """Most people seen in one checked frame."""
+        return self._check.max_people
+
+    def close(self) -> None:
+        """Stop the worker and release its landmarker (safe to call twice)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5.0)
+        self._check.close()
