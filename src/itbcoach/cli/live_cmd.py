@@ -48,31 +48,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def make_coach(config: Config, task: str | None, program: bool) -> Coach:
     """The coach for ``--task`` / ``--program``."""
+    from itbcoach.exercises.definitions import exercise_ids
     from itbcoach.live.coach import ExerciseCoach, ProgramCoach
 
     if program:
-        tasks = tuple(config.live.program) if hasattr(config, "live") else ()
-        if not tasks:
-            from itbcoach.exercises.definitions import exercise_ids
-
-            tasks = tuple(t for t in exercise_ids(config) if t in PROGRAM_DEFAULT)
-        rest = float(getattr(getattr(config, "live", None), "program_rest_s", 30.0))
-        return ProgramCoach(config, tasks, rest_s=rest)
+        return ProgramCoach(config, config.live.program, rest_s=config.live.program_rest_s)
     if task == "stepdown":
         from itbcoach.live.stepdown import StepdownCoach
 
         return StepdownCoach(config)
-    from itbcoach.exercises.definitions import exercise_ids
-
     if task not in exercise_ids(config):
         raise UserError(f"unknown task {task!r}; choose stepdown or one of: "
                         f"{', '.join(exercise_ids(config))}", ExitCode.USAGE)
     return ExerciseCoach(config, task)
-
-
-#: The ITBS programme in order (used when the config names none).
-PROGRAM_DEFAULT = ("asmr-itb", "psoas-activator", "tibial-rotation", "monster-walk",
-                   "midline-hinge", "lunge-twist", "glute-iso", "heel-taps")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         source=args.source, realtime=args.realtime, mirror=not args.no_mirror,
         mute=args.mute, window=not args.no_window, width=args.width, height=args.height,
         fps=args.fps, model=args.model, max_seconds=args.max_seconds, history=args.history,
-        record=args.record)
+        record=args.record, result_hold_s=config.live.result_hold_s)
     try:
         stats = run_live(config, coach, options)
     except KeyboardInterrupt:

@@ -154,7 +154,7 @@ def build(cls: type[T], data: Any, path: str = "") -> T:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"'{path}': {exc}") from None
+        raise ConfigError(f"'{path}': {exc}" if path else str(exc)) from None
 
 
 def _convert(tp: Any, value: Any, path: str) -> Any:

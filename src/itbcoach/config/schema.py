@@ -307,6 +307,16 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class LiveConfig:
+    """``[live]``: the programme order and the live screen's timings."""
+
+    program: tuple[str, ...]
+    program_rest_s: float
+    result_hold_s: float
+    stale_after_s: float
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -317,3 +327,10 @@ class Config:
     exercises: Mapping[str, ExerciseConfig]
     stepdown: StepdownConfig
     report: ReportConfig
+    live: LiveConfig
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.live.program if t not in self.exercises]
+        if unknown:
+            raise ValueError(f"live.program names unknown exercise(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(self.exercises)})")

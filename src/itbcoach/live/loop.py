@@ -40,8 +40,6 @@ from itbcoach.live.window import Window
 
 log = logging.getLogger(__name__)
 
-#: Show the newest frame (marked "last result") when no result came for this long.
-STALE_AFTER_S = 0.25
 RING_FRAMES = 16
 
 
@@ -276,7 +274,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 match = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
                 if match is not None:
                     to_show.append((match[0], match[1], False))
-            if not to_show and now - last_shown > STALE_AFTER_S:
+            if not to_show and now - last_shown > config.live.stale_after_s:
                 to_show.append((frame, now, True))
             for shown, t_cap, stale in to_show[-1:]:  # only the newest result is shown
                 t_show = max(t_end, shown.timestamp_ms / 1000.0)
