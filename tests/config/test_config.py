@@ -77,3 +77,8 @@ def test_missing_file_and_bad_override(tmp_path) -> None:
 def test_defaults_file_is_valid_toml() -> None:
     data = tomllib.loads(default_toml_text())
     assert {"pose", "smoothing", "framing"} <= set(data)
+
+
+def test_empty_programme_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"live\.program is empty"):
+        load_config(use_user_file=False, overrides={"live.program": []})

@@ -110,3 +110,14 @@ def test_npz_errors_name_the_problem(tmp_path) -> None:
              timestamps_ms=np.array([5, 5]), image_size=np.array([640, 480]))
     with pytest.raises(LandmarkFileError, match="strictly increasing"):
         load_npz(tmp_path / "ts.npz")
+
+
+def test_npz_gets_the_umask_mode_not_mkstemps_0600(tmp_path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = save_npz(tmp_path / "a.npz", make_seq(world=False))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644  # like any file the user writes

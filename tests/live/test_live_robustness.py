@@ -6,6 +6,7 @@ through ``run_live(source=...)`` or by replacing ``open_source`` for the CLI."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,3 +134,40 @@ def test_cli_camera_lost_is_one_line_exit_3(shared_videos, model_path, tmp_path,
     assert line == f"itbcoach: {CAMERA_GONE} — session {session.id} saved ({n} events)"
     assert session.status == "camera lost"
 
+
+
+class BrokenCoach(RecordingCoach):
+    """Fails on the 5th frame, like a bug in a coach."""
+
+    def update(self, frame: Frame) -> list:
+        if len(self.frames) >= 5:
+            raise RuntimeError("coach bug")
+        return super().update(frame)
+
+
+def test_unexpected_error_marks_the_session_failed(shared_videos, model_path, tmp_path):
+    db = tmp_path / "h.sqlite"
+    coach = BrokenCoach(ExerciseCoach(CONFIG, "side-step"))
+    source = VideoFileSource(shared_videos / "sidestep_front_small_01.mp4", realtime=True)
+    with pytest.raises(RuntimeError, match="coach bug"):
+        run_live(CONFIG, coach, LiveOptions(source="0", window=False, mute=True, history=db,
+                                            model=str(model_path)), source=source)
+    with History(db) as h:
+        (session,) = h.sessions()
+    assert session.status == "failed"  # not "completed"
+    assert session.ended_at is not None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 DISPLAY is Linux's")
+def test_no_display_fails_before_a_session_is_opened(shared_videos, model_path, tmp_path,
+                                                     monkeypatch):
+    from itbcoach.errors import UserError
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    db = tmp_path / "h.sqlite"
+    source = VideoFileSource(shared_videos / "sidestep_front_small_01.mp4")
+    with pytest.raises(UserError, match="no display"):
+        run_live(CONFIG, ExerciseCoach(CONFIG, "side-step"),
+                 LiveOptions(source="0", window=True, mute=True, history=db,
+                             model=str(model_path)), source=source)
+    assert not db.exists()  # no empty "completed" session left behind

@@ -55,3 +55,21 @@ def test_programme_order_comes_from_the_config() -> None:
     assert isinstance(coach, ProgramCoach)
     assert coach.tasks == ("glute-iso", "squat") and coach.rest_s == 12.0
     assert isinstance(coach.current, ExerciseCoach) and coach.current.task == "glute-iso"
+
+
+def test_programme_stays_finished_during_the_result_screen() -> None:
+    """After the last exercise the loop keeps feeding frames (result screen): the
+    programme must not finish the last exercise again on every frame."""
+    config = load_config(use_user_file=False, overrides={
+        "exercises.squat.prescription.sets": 1, "exercises.squat.prescription.reps": [3, 3]})
+    coach = ProgramCoach(config, ("squat",), rest_s=5.0)
+    squat, truth = frames("squat", 0.0, coach.view, config)
+    events = []
+    for f in squat:
+        events += coach.update(f)
+    assert coach.done and coach.index == 1
+    assert [r["task"] for r in coach.result()["exercises"]] == ["squat"]
+    assert coach.result()["exercises"][0]["reps"] == truth.reps
+    assert [e.kind for e in events].count(EventKind.SET_COMPLETE) == 1
+    assert coach.view_state(squat[-1].t_s).title == "1/1 · Squat"
+    assert coach.finish(squat[-1].t_s) == []

@@ -100,3 +100,23 @@ def test_coach_follows_an_early_switch_of_legs(config) -> None:
     replay(coach, synth.pose, config)
     assert {k: len(v) for k, v in coach.reps.items()} == {"left": 3, "right": 3}
     assert coach.order[coach.side_index] == "right"
+
+
+def test_pelvic_guide_uses_the_configured_threshold() -> None:
+    """The pelvic guide line turns red at ``stepdown.pelvic_drop_deg`` (not a fixed 5°)."""
+    from itbcoach.feedback.overlay import BAD, GOOD
+    from itbcoach.kernel import Metric
+
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=1),)))
+    seq = synth.pose
+    metrics = compute_metrics(seq.landmarks, seq.image_size)[0].copy()
+    metrics[Metric.PELVIC_OBLIQUITY] = 8.0
+    colours = []
+    for threshold in (5.0, 10.0):
+        cfg = load_config(use_user_file=False,
+                          overrides={"stepdown.pelvic_drop_deg": threshold})
+        coach = StepdownCoach(cfg)
+        coach.update(Frame(0.0, 0, metrics, seq.landmarks[0].astype(float),
+                           seq.visibility[0], seq.image_size, True, ""))
+        colours.append(coach.view_state(0.0).guides[0].color)
+    assert colours == [BAD, GOOD]

@@ -330,6 +330,8 @@ class Config:
     live: LiveConfig
 
     def __post_init__(self) -> None:
+        if not self.live.program:
+            raise ValueError("live.program is empty; list at least one exercise id")
         unknown = [t for t in self.live.program if t not in self.exercises]
         if unknown:
             raise ValueError(f"live.program names unknown exercise(s) {', '.join(unknown)} "

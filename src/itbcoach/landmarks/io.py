@@ -63,6 +63,9 @@ def save_npz(path: str | os.PathLike[str], seq: PoseSequence, *, masked: bool | 
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, **arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plain file is wanted
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

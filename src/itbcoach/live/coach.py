@@ -242,6 +242,8 @@ class ProgramCoach:
 
     def update(self, frame: Frame) -> list[Event]:
         """Feed the current exercise; move on after it is done and the rest is over."""
+        if self.done:  # the result screen after the last exercise: nothing more counts
+            return []
         if self._rest_until is not None:
             if frame.t_s < self._rest_until:
                 return []
@@ -272,7 +274,8 @@ class ProgramCoach:
     def view_state(self, t_s: float) -> OverlayState:
         """The current exercise's view, with the programme position."""
         view = self.current.view_state(t_s)
-        view = replace(view, title=f"{self.index + 1}/{len(self.tasks)} · {view.title}",
+        n = min(self.index + 1, len(self.tasks))  # the last one while its result shows
+        view = replace(view, title=f"{n}/{len(self.tasks)} · {view.title}",
                        keys="space pause · n next exercise · q quit")
         if self._rest_until is not None:
             view = replace(view, banner=f"Rest {max(0.0, self._rest_until - t_s):.0f} s",

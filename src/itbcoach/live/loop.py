@@ -209,11 +209,11 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         landmarker = LiveLandmarker(model, config.pose, size)
         if config.pose.people_check_interval_s > 0 and config.pose.num_poses < 2:
             monitor = PeopleMonitor(model, config.pose, size)
+        if window is None and options.window:  # before the session: no empty session
+            window = Window(f"itbcoach — {coach.task}")
         recorder = Recorder(options.history, coach.task, str(options.source))
         stats.session_id = recorder.session_id
         voice = Voice(enabled=not options.mute)
-        if window is None and options.window:
-            window = Window(f"itbcoach — {coach.task}")
         if options.record is not None:
             from itbcoach.report.video import H264Writer
 
@@ -320,6 +320,9 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         if recorder is None:
             raise
         lost = exc  # re-raised below, once the session is saved
+    except BaseException:
+        stats.status = "failed"  # not "completed": the session ended on an error
+        raise
     finally:
         stats.wall_s = time.monotonic() - (t0 if "t0" in locals() else time.monotonic())
         if monitor is not None:

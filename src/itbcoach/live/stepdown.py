@@ -333,8 +333,7 @@ class StepdownCoach:
             return ()
         px = lm[:, :2] * np.array(self.size, float)
         out = []
-        level_ok = abs(float(m[Metric.PELVIC_OBLIQUITY])) < float(
-            getattr(self.config.stepdown, "pelvis_deg", 5.0))
+        level_ok = abs(float(m[Metric.PELVIC_OBLIQUITY])) < self.config.stepdown.pelvic_drop_deg
         out.append(GuideLine(tuple(px[L.RIGHT_HIP]), tuple(px[L.LEFT_HIP]),
                              GOOD if level_ok else BAD, 3))
         for toe, knee, col in ((L.LEFT_FOOT_INDEX, L.LEFT_KNEE, Metric.KNEE_OFFSET_TOE_LEFT),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import cv2
 import numpy as np
 
@@ -23,6 +26,10 @@ class Window:
         self.title = title
         self.closed = False
         self._shown = False
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            # OpenCV's Qt build aborts the whole process (SIGABRT) without an X display
+            raise UserError("cannot open a window: no display (DISPLAY is not set); run "
+                            "from a desktop session, or use --no-window")
         try:
             cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
         except cv2.error as exc:

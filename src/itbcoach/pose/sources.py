@@ -444,11 +444,11 @@ class CameraSource(_FrameSource):
             cap = cv2.VideoCapture(self.index)
         except cv2.error as exc:
             raise InputError(f"cannot open camera {self.index} ({_first_line(exc)}); check "
-                             "the camera or try another --camera") from None
+                             "the camera or try another --source") from None
         try:
             if not cap.isOpened():
                 raise InputError(f"cannot open camera {self.index}: no such camera or it is "
-                                 "busy; close other apps using it or try another --camera")
+                                 "busy; close other apps using it or try another --source")
             if width:
                 cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(width))
             if height:
