@@ -105,12 +105,13 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
     from itbcoach.feedback.overlay import LEFT_COLOR, RIGHT_COLOR
 
     truth = json.loads(BOTH_LEGS.with_suffix(".json").read_text())
-    display = ":93"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # -displayfd: Xvfb picks a free display and prints its number once it is ready
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24",
+                             "-nolisten", "tcp"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
     db = tmp_path / "h.db"
     try:
-        time.sleep(1.0)
+        display = ":" + xvfb.stdout.readline().strip()  # type: ignore[union-attr]
         env = {**os.environ, "DISPLAY": display, "ITBCOACH_HISTORY": str(db)}
         proc = subprocess.Popen(
             [sys.executable, "-m", "itbcoach", "live", "--task", "stepdown", "--source",

@@ -4,6 +4,7 @@ the way a driver does: reads that return nothing, or an exception from the drive
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 import cv2
@@ -22,6 +23,7 @@ class StubCapture:
     instances: ClassVar[list[StubCapture]] = []
 
     def __init__(self, index: int, frames: int = 5, failure: str = "empty") -> None:
+        # failure "block": read() hangs (some V4L2 drivers on unplug) until released
         self.index, self.left, self.failure = index, frames, failure
         self.released = False
         StubCapture.instances.append(self)
@@ -39,6 +41,10 @@ class StubCapture:
         if self.left > 0:
             self.left -= 1
             return True, np.full((48, 64, 3), 100, np.uint8)
+        if self.failure == "block":
+            while not self.released:
+                time.sleep(0.01)
+            return False, None
         if self.failure == "error":
             raise cv2.error("OpenCV(4.x) /io/videoio/cap_v4l.cpp:1000: error: (-2:Unspecified "
                             "error) VIDIOC_DQBUF: No such device\nin function 'read'\n")
@@ -90,3 +96,12 @@ def test_camera_without_a_picture_is_one_line(stub):
                                          r"blocked by privacy settings\); close other apps"):
         CameraSource(1)
     assert StubCapture.instances[0].released
+
+
+def test_camera_whose_read_blocks_times_out_as_one_line(stub):
+    """The capture thread is stuck inside read(): the consumer still gets one line."""
+    stub(frames=3, failure="block")
+    with CameraSource(4, read_timeout_s=0.2) as cam, pytest.raises(InputError) as err:
+        list(cam)
+    assert str(err.value) == ("camera 4 stopped delivering frames for 1.2 s (unplugged or "
+                              "taken by another app); reconnect it and start again")

@@ -97,6 +97,8 @@ def test_history_cli_lists_and_plots(tmp_path, capsys: pytest.CaptureFixture[str
                 {"side": "right", "score": right, "category": "good"}]})
             time.sleep(0.002)
     out = tmp_path / "trend.png"
+    assert main(["history", "--db", str(db), "--plot", str(out)]) == 2  # which task?
+    assert "--plot needs --task" in capsys.readouterr().err
     assert main(["history", "--db", str(db), "--task", "stepdown", "--plot", str(out)]) == 0
     text = capsys.readouterr().out
     assert text.count("stepdown") == 3 and "left 3 (medium), right 1 (good)" in text
@@ -173,3 +175,23 @@ def test_corrupt_or_deleted_history_never_breaks_scoring(stepdown_npz, tmp_path,
     assert main(["score", str(stepdown_npz), "--task", "stepdown"]) == 0
     with History(tmp_path / "gone" / "h.sqlite") as h:
         assert len(h.sessions("stepdown")) == 1
+
+
+def test_a_locked_database_is_busy_not_corrupt(tmp_path) -> None:
+    db = tmp_path / "h.sqlite"
+    with History(db) as h:
+        sid = h.start_session("live", "squat")
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another writer holds the database
+    try:
+        h2 = History(db)
+        h2._db.execute("PRAGMA busy_timeout=100")
+        with pytest.raises(HistoryError) as err:
+            h2.add_event(sid, "rep", {"n": 1})
+        assert "is busy" in str(err.value) and "delete" not in str(err.value)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    h2.add_event(sid, "rep", {"n": 1})  # once free, writing works again
+    assert len(h2.events(sid)) == 1
+    h2.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from itbcoach.errors import ExitCode, NoResultError
+from itbcoach.errors import ExitCode, NoResultError, UserError
 from itbcoach.report.history import History, SessionRow
 
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{s.task:16}  {s.status:11}  {s.events:>6}  {_summary(s)}")
         if args.plot is not None:
             if not args.task:
-                raise NoResultError("--plot needs --task (e.g. --task stepdown)")
+                raise UserError("--plot needs --task (e.g. --task stepdown)", ExitCode.USAGE)
             from itbcoach.report.trends import plot_trend
 
             n = plot_trend(history, args.task, args.plot)

@@ -264,7 +264,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     stats.multi_person_results += 1
                 cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
                            framing_ok, last_instruction, people)
-                for ev in coach.update(cf):
+                for ev in ([] if coach.done else coach.update(cf)):  # result screen
                     recorder.add(ev)
                     stats.events += 1
                     said = speech(ev)

@@ -521,7 +521,15 @@ class CameraSource(_FrameSource):
 
     def _iter_slot(self) -> Iterator[Frame]:
         while True:
-            item = self._slot.get()
+            try:
+                # a driver whose read() blocks on unplug never reaches the capture
+                # thread's own lost-camera check: time out here as well
+                item = self._slot.get(timeout=self._read_timeout_s + 1.0)
+            except TimeoutError:
+                raise InputError(
+                    f"{self.name} stopped delivering frames for "
+                    f"{self._read_timeout_s + 1.0:g} s (unplugged or taken by another "
+                    "app); reconnect it and start again") from None
             if item is _END:
                 return
             yield item

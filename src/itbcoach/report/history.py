@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,11 +123,22 @@ class History:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(
-                f"history database {self.path} is unreadable ({exc}); move it away or "
-                "delete it to start a new history") from None
+            raise self._error(exc) from None
         except OSError as exc:
             raise HistoryError(f"cannot open history database {self.path}: {exc}") from None
+
+    def _error(self, exc: sqlite3.Error) -> HistoryError:
+        """One actionable line for a database error (busy is not corrupt: never advise
+        deleting a database that is only locked or on a full disk)."""
+        text = str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+            return HistoryError(f"history database {self.path} is busy ({text}): another "
+                                "itbcoach is writing to it; try again when it has finished")
+        if isinstance(exc, sqlite3.OperationalError):
+            return HistoryError(f"cannot write the history database {self.path} ({text}); "
+                                "check free disk space and permissions")
+        return HistoryError(f"history database {self.path} is unreadable ({text}); move "
+                            "it away or delete it to start a new history")
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -138,7 +150,7 @@ class History:
                 f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
 
     def _tx(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._error)
 
     def start_session(self, kind: str, task: str, source: str | None = None) -> int:
         """Open a session (``kind`` = ``live`` | ``offline``); returns its id."""
@@ -197,8 +209,7 @@ class History:
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"history database {self.path} is unreadable ({exc}); move "
-                               "it away or delete it to start a new history") from None
+            raise self._error(exc) from None
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -212,16 +223,31 @@ class History:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error); SQLite errors
+    become :class:`HistoryError` lines."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection,
+                 error: Callable[[sqlite3.Error], HistoryError]) -> None:
         self.db = db
+        self.error = error
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.db.execute("COMMIT")
+                return
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error as err:
+            raise self.error(err) from None
+        if isinstance(exc, sqlite3.Error):
+            raise self.error(exc) from None
 
 
 def _json_default(value: Any) -> Any:
