@@ -70,7 +70,9 @@ def main() -> None:
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--task", default="squat")
     args = ap.parse_args()
-    config = load_config(use_user_file=False)
+    # a prescription the run cannot finish, so the loop runs for the whole video
+    config = load_config(use_user_file=False, overrides={
+        f"exercises.{args.task}.prescription.sets": 1000})
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(tmp) / "camera.mp4"
         n = make_video(args.clip, video, args.minutes * 60)
@@ -89,7 +91,7 @@ def main() -> None:
     res = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "video": "640x480 @ 30 fps", "minutes": args.minutes, "wall_s": round(wall, 1),
-        "frames_captured": stats.captured, "results": stats.results,
+        "status": stats.status, "frames_captured": stats.captured, "results": stats.results,
         "display_fps": round(stats.display_fps, 2),
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),

@@ -53,3 +53,32 @@ def test_unknown_task_is_one_line_and_exit_2(knee_lifts, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err.startswith("itbcoach: unknown task 'jumping-jacks' (known: stepdown, ")
     assert "\n" not in err
+
+
+def test_feet_out_of_frame_is_not_counted(shared_videos, model_path, tmp_path,
+                                          capsys) -> None:
+    """A real squat clip cut at the knees: exit 4 with the framing instruction."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(shared_videos / "squat_front_01.mp4"))
+    writer = None
+    for _ in range(150):  # 5 s
+        ok, img = cap.read()
+        if not ok:
+            break
+        crop = img[:450]  # the frame ends above the knees
+        if writer is None:
+            writer = cv2.VideoWriter(str(tmp_path / "nofeet.mp4"),
+                                     cv2.VideoWriter_fourcc(*"mp4v"), 30,
+                                     (crop.shape[1], crop.shape[0]))
+        writer.write(crop)
+    cap.release()
+    writer.release()
+    code = main(["score", str(tmp_path / "nofeet.mp4"), "--task", "squat", "--no-progress",
+                 "--model", str(model_path), "--json", str(tmp_path / "r.json")])
+    assert code == 4
+    out = capsys.readouterr().out
+    assert "not counted: the whole body is not in view (Step back so your feet are " \
+           "visible)" in out
+    j = json.loads((tmp_path / "r.json").read_text())
+    assert j["ok"] is False and j["camera"]["whole_body"] is False

@@ -55,6 +55,8 @@ class CameraCheck:
         view_share: share of frames with a pose in which the view suited the exercise.
         instruction: one line telling what to change (empty when ``ok``).
         framing: the gate's summary (see :meth:`itbcoach.pose.FramingResult.summary`).
+        whole_body: the body and both feet were inside the picture in most frames with a
+            person (if not, nothing is counted: the result is not ``ok``).
     """
 
     view: str
@@ -62,11 +64,13 @@ class CameraCheck:
     view_share: float
     instruction: str
     framing: dict[str, Any] = field(default_factory=dict)
+    whole_body: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"view": self.view, "ok": self.ok, "view_share": round(self.view_share, 3),
-                "instruction": self.instruction, "framing": self.framing}
+                "instruction": self.instruction, "whole_body": self.whole_body,
+                "framing": self.framing}
 
 
 #: The view is accepted when it suits the exercise in at least this share of the frames
@@ -95,6 +99,12 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     view_share = float(res.view_ok[det].mean())
     summary = res.summary()
     instruction = ""
+    in_frame = res.body_in_frame & res.feet_in_frame
+    if float(in_frame[det].mean()) < VIEW_OK_SHARE:
+        # feet or body cut off in most frames: counts would be guesses
+        first_bad = int(np.flatnonzero(det & ~in_frame)[0])
+        instruction = res.instruction(first_bad) or "Film the whole body, feet included"
+        return CameraCheck(view, False, view_share, instruction, summary, whole_body=False)
     if view_share < VIEW_OK_SHARE:
         wrong = res.problem[det & ~res.view_ok]
         codes = [int(p) for p in wrong if p in (Problem.FACE_CAMERA, Problem.TURN_SIDE)]
@@ -134,8 +144,8 @@ class ExerciseResult:
 
     @property
     def ok(self) -> bool:
-        """Something was measured (a person was seen)."""
-        return self.pose_frames > 0
+        """Something was measured: a person was seen, filmed whole (feet included)."""
+        return self.pose_frames > 0 and self.camera.whole_body
 
     def _of(self, kind: EventKind) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
@@ -190,7 +200,9 @@ class ExerciseResult:
         lines = [f"{ex.name} ({self.task}): {self.duration_s:.1f} s, "
                  f"{len(self.sets)} set(s)"]
         if not self.ok:
-            lines.append("  no person found: nothing counted")
+            lines.append("  no person found: nothing counted" if not self.pose_frames else
+                         f"  not counted: the whole body is not in view "
+                         f"({self.camera.instruction})")
             return "\n".join(lines)
         r, s = self.reps, self.steps
         if ex.primary == "step":
