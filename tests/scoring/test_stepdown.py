@@ -237,3 +237,13 @@ def test_measured_peaks_track_the_truth():
         assert r.metrics["trunk_lean_deg"] == pytest.approx(9.0, abs=1.0)
         # 6 cm medial of the toe, in torso lengths (perspective: the knee is nearer)
         assert r.metrics["knee_offset_second_toe"] == pytest.approx(0.06 / scale, rel=0.2)
+
+
+def test_result_says_how_far_the_pelvic_reading_can_be_trusted():
+    config = load_config(use_user_file=False)
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=3),),
+                                            step_on_off=False))
+    result = score_stepdown(synth.pose, config, pain=False)
+    notes = [n for n in result.confidence if n.startswith("pelvic drop:")]
+    assert len(notes) == 1 and "low confidence" in notes[0]
+    assert notes[0] in result.summary() and notes[0] in result.to_json()["confidence"]

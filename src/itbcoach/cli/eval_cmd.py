@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.md"),
                    help="Markdown report (a .json beside it); default "
                         "benchmarks/results/accuracy.md")
+    p.add_argument("--clips", type=Path, nargs="*", default=[], metavar="CLIP.mp4",
+                   help="more rendered clips with their .json truth to evaluate, e.g. "
+                        "sample_videos/exercise_*.mp4 (exercise rep/step counts)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -41,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
     cache = args.cache or Path.home() / ".cache" / "itbcoach" / "synth" / f"seed{args.seed}"
     _summary, md = run_report(args.count, args.seed, cache, args.out, load_cli_config(args),
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, clips=args.clips)
     print(md)
     return ExitCode.OK

@@ -60,15 +60,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     sd.add_argument("--wobble", type=float, default=0.0,
                     help="lateral knee wobble amplitude, m")
     sd.add_argument("--sudden-drop", action="store_true", help="fall the last part")
+    sd.add_argument("--faults-on", choices=("left", "right", "both"), default="both",
+                    help="with --side both: the leg the fault flags apply to (the other "
+                         "leg is clean; default both)")
+    sd.add_argument("--lead", type=float, default=1.0,
+                    help="standing time before the first and after the last rep, s")
     sd.add_argument("--descent", type=float, default=1.6, help="descent time, s")
     sd.add_argument("--ascent", type=float, default=1.4, help="ascent time, s")
     sd.add_argument("--step-height", type=float, default=0.20, help="step height, m")
     _add_look(sd)
     sd.set_defaults(func=run_stepdown)
     ex = s.add_parser("exercise", help="one exercise clip (standing exercises)")
-    ex.add_argument("task", help="exercise id, e.g. squat, side-step, single-leg-hinge")
+    ex.add_argument("task", help="exercise id, e.g. monster-walk, midline-hinge, "
+                    "lunge-twist, glute-iso, heel-taps, squat, side-step")
     ex.add_argument("out", type=Path, metavar="OUT.mp4")
     ex.add_argument("--reps", type=int, default=3, help="reps (per side) (default 3)")
+    ex.add_argument("--hold", type=float, default=None,
+                    help="hold time of held exercises (glute-iso), s (default: script's)")
+    ex.add_argument("--fault", action="append", default=[],
+                    help="inject a scripted fault (repeatable; names per exercise script, "
+                         "e.g. knees_in for glute-iso, knee_medial for heel-taps)")
     _add_look(ex)
     ex.set_defaults(func=run_exercise)
     st = s.add_parser("set", help="the seeded evaluation set of step-down clips (cached)")
@@ -125,11 +136,13 @@ def run_stepdown(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".mp4":
         raise InputError(f"output must be an .mp4 file, got {args.out}")
     sides = ("left", "right") if args.side == "both" else (args.side,)
+    faulty = set(sides) if args.faults_on == "both" else {args.faults_on}
     legs = tuple(LegSpec(s, reps=args.reps, pelvic_drop_deg=args.pelvic_drop,
                          knee_medial_m=args.knee_medial, trunk_lean_deg=args.trunk_lean,
                          arm_abduction_deg=args.arm_abduction, wobble_m=args.wobble,
-                         sudden_drop=args.sudden_drop) for s in sides)
-    spec = StepdownSpec(legs=legs, step_on_off=len(legs) > 1, lead_s=1.0,
+                         sudden_drop=args.sudden_drop) if s in faulty else
+                 LegSpec(s, reps=args.reps) for s in sides)
+    spec = StepdownSpec(legs=legs, step_on_off=len(legs) > 1, lead_s=args.lead,
                         descent_s=args.descent, ascent_s=args.ascent,
                         step_height=args.step_height, seed=args.seed)
     bar, update = _bar("rendering", args.no_progress)
@@ -157,10 +170,13 @@ def run_exercise(args: argparse.Namespace) -> int:
     bar, update = _bar("rendering", args.no_progress)
     try:
         doc = exercise_clip(args.task, args.out, options=_options(args), reps=args.reps,
-                            progress=update)
+                            faults=tuple(args.fault), hold_s=args.hold, progress=update)
     finally:
         bar.close()
-    print(f"{args.out}: {args.task}, expected reps {doc['expected']['reps']}")
+    exp = doc["expected"]
+    steps = f", steps {exp['steps']}" if any(exp.get("steps", {}).values()) else ""
+    print(f"{args.out}: {args.task}, expected reps {exp['reps']}{steps}, cues "
+          f"{exp.get('cues') or 'none'}")
     return ExitCode.OK
 
 

@@ -100,8 +100,8 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     summary = res.summary()
     instruction = ""
     in_frame = res.body_in_frame & res.feet_in_frame
-    if float(in_frame[det].mean()) < VIEW_OK_SHARE:
-        # feet or body cut off in most frames: counts would be guesses
+    if view_share >= VIEW_OK_SHARE and float(in_frame[det].mean()) < VIEW_OK_SHARE:
+        # the right view, but feet or body cut off in most frames: counts would be guesses
         first_bad = int(np.flatnonzero(det & ~in_frame)[0])
         instruction = res.instruction(first_bad) or "Film the whole body, feet included"
         return CameraCheck(view, False, view_share, instruction, summary, whole_body=False)

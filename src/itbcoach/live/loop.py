@@ -218,6 +218,12 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
             from itbcoach.report.video import H264Writer
 
             writer = H264Writer(options.record, getattr(source, "fps", 30.0), size)
+        # compile the kernel and let the coach load what it needs now, not mid-session
+        # (a fresh install compiles for seconds; a real-time source does not wait)
+        compute_frame(np.full((33, 3), 0.5), size)
+        warm_up = getattr(coach, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
         smoother = OneEuroFilter.from_config(config.smoothing)
         world_smoother = OneEuroFilter.from_config(config.smoothing)
         ring: deque[tuple[Any, float]] = deque(maxlen=RING_FRAMES)

@@ -113,6 +113,17 @@ class StepdownCoach:
         self.last_metrics: np.ndarray | None = None
         self.last_landmarks: np.ndarray | None = None
 
+    def warm_up(self) -> None:
+        """Run the scorer once on a dummy sequence (imports, compiled kernels) so the
+        first judged rep does not stall the live loop."""
+        from itbcoach.scoring.stepdown import score_stepdown
+
+        n = 3
+        dummy = PoseSequence(np.full((n, 33, 3), np.nan, np.float32),
+                             np.zeros((n, 33), np.float32), np.zeros((n, 33), np.float32),
+                             np.arange(n, dtype=np.int64) * 33, (640, 480))
+        score_stepdown(dummy, self.config, meta={"masked": True, "smoothed": True})
+
     # -- feeding ----------------------------------------------------------------------
     def update(self, frame: Frame) -> list[Event]:
         """Buffer the frame, run the segmenters, advance the guide."""

@@ -684,6 +684,10 @@ def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
                           "depth; less reliable than filming square-on)")
     for note in dict.fromkeys(n for s in sides for r in s.reps for n in r.notes):
         confidence.append(note)
+    if sides:
+        from itbcoach.scoring.pelvis_fit import confidence_note
+
+        confidence.append(confidence_note())  # how far the pelvic reading can be trusted
     comparison = _compare(sides, cfg.fppa_sdd_deg) if len(sides) == 2 else None
     meta.setdefault("frames", len(seq))
     return StepdownResult(bool(sides), sides, message, comparison, ignored, confidence, meta)

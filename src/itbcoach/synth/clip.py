@@ -79,7 +79,7 @@ class ClipOptions:
         light_scale: multiplies key and fill light strengths.
         noise_sd: pixel noise SD (8-bit levels).
         seed: pixel noise seed.
-        crf_quality: mp4v quality 0..100 (OpenCV ``VIDEOWRITER_PROP_QUALITY``).
+        crf: x264 constant rate factor of the H.264 mp4 (lower = better, larger).
     """
 
     width: int = 640
@@ -93,7 +93,7 @@ class ClipOptions:
     light_scale: float = 1.0
     noise_sd: float = 2.0
     seed: int = 0
-    crf_quality: float = 60.0
+    crf: int = 23
 
     def camera(self, target_z: float = 0.95) -> Camera:
         """The pinhole camera of these options."""
@@ -119,15 +119,16 @@ def _colors(body: AnnyBody, palette: int) -> np.ndarray:
     return table[body.vertex_part]
 
 
-def _writer(path: Path, fps: float, size: tuple[int, int], quality: float):
-    import cv2
+def _writer(path: Path, fps: float, size: tuple[int, int], crf: int):
+    """An H.264 mp4 writer (PyAV/libx264; ~3x smaller than OpenCV's mp4v at equal
+    quality, and plays in a browser)."""
+    from itbcoach.report.video import H264Writer
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    if not w.isOpened():
-        raise InputError(f"cannot write video {path}; check the folder is writable")
-    w.set(cv2.VIDEOWRITER_PROP_QUALITY, float(quality))
-    return w
+    try:
+        return H264Writer(path, fps, size, crf=int(crf), preset="medium")
+    except OSError as exc:
+        raise InputError(f"cannot write video {path} ({exc}); check the folder is "
+                         "writable") from None
 
 
 def _jsonable(x: object) -> object:
@@ -137,6 +138,8 @@ def _jsonable(x: object) -> object:
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
+    if isinstance(x, (set, frozenset)):
+        return sorted(_jsonable(v) for v in x)
     if isinstance(x, np.ndarray):
         return np.round(x, 5).tolist() if x.dtype.kind == "f" else x.tolist()
     if isinstance(x, (np.floating,)):
@@ -172,7 +175,7 @@ def projected_truth(landmarks_lab: np.ndarray, camera: Camera) -> tuple[np.ndarr
 
 def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptions,
                 boxes: tuple[Box, ...] = (), kind: str = "custom",
-                extra: dict[str, object] | None = None,
+                wall_x: float | None = None, extra: dict[str, object] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
     """Render ``motion`` on ``body`` to ``out`` (mp4) and ``out.with_suffix('.json')``.
 
@@ -185,6 +188,7 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
         options: camera, look and noise.
         boxes: scene boxes (the step).
         kind: clip kind written to the JSON.
+        wall_x: the wall plane behind the subject, m (default :class:`Scene`'s).
         extra: merged into the JSON (script ground truth: reps, expected faults).
         progress: called with ``(frames_done, frames_total)``.
 
@@ -201,18 +205,17 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
     lt = dataclasses.replace(lt, key=lt.key * options.light_scale,
                              fill=lt.fill * options.light_scale)
     scene = Scene(boxes=boxes, lighting=lt, noise_sd=options.noise_sd)
+    if wall_x is not None:
+        scene = dataclasses.replace(scene, wall_x=float(wall_x))
     image, projected = projected_truth(posed.landmarks, cam)
     truth3d = ground_truth(motion, body.dims, posed.skeleton())
-    writer = _writer(out, fps, (options.width, options.height), options.crf_quality)
-    try:
-        with Renderer(cam, body.faces, _colors(body, options.palette), scene,
-                      seed=options.seed) as r:
-            for i in range(t):
-                writer.write(r.render(posed.vertices[i]))
-                if progress is not None:
-                    progress(i + 1, t)
-    finally:
-        writer.release()
+    with _writer(out, fps, (options.width, options.height), options.crf) as writer, \
+            Renderer(cam, body.faces, _colors(body, options.palette), scene,
+                     seed=options.seed) as r:
+        for i in range(t):
+            writer.write(r.render(posed.vertices[i]))
+            if progress is not None:
+                progress(i + 1, t)
     doc: dict[str, object] = {
         "schema": SCHEMA, "kind": kind, "video": out.name, "fps": fps, "frames": t,
         "image_size": [options.width, options.height],
@@ -223,7 +226,7 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
         "scene": {"boxes": _jsonable(list(boxes))},
         "frames_truth": {
             "t_ms": np.round(motion.t_s * 1000.0).astype(int).tolist(),
-            "landmarks": np.round(image, 5).tolist(),
+            "landmarks": np.round(image, 4).tolist(),
             "angles": {k: _round(v) for k, v in truth3d.items()},
             "projected": {k: _round(v) for k, v in projected.items()},
             "motion": {k: _round(v if v.ndim == 1 else v.T) for k, v in
@@ -330,25 +333,79 @@ _NOT_STANDING = ("asmr-itb", "psoas-activator", "tibial-rotation")
 
 
 def exercise_clip(task: str, out: Path, *, options: ClipOptions, reps: int = 3,
+                  faults: tuple[str, ...] = (), hold_s: float | None = None,
                   progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
-    """Render one exercise of :data:`itbcoach.synth.exercises.SCRIPTS` (standing ones).
+    """Render one exercise of :data:`itbcoach.synth.exercises.SCRIPTS` (standing ones),
+    or ``heel-taps`` (the step-down movement from a 15 cm step, left then right).
 
     The view the exercise needs decides the camera azimuth (side views: the camera on
-    the subject's left) unless ``options.camera_azimuth`` is non-zero.
+    the subject's left) unless ``options.camera_azimuth`` is non-zero. The wall sit
+    (``glute-iso``) gets its wall moved to the subject's back.
+
+    Args:
+        faults: fault names of the script (:class:`ExerciseScript` ``faults``).
+        hold_s: planned hold time of held exercises, s (default: the script's).
     """
     from itbcoach.synth.exercises import SCRIPTS, ExerciseScript
 
+    if task == "heel-taps":
+        return _heel_taps_clip(out, options=options, reps=reps, faults=faults,
+                               progress=progress)
     if task not in SCRIPTS or task in _NOT_STANDING:
-        standing = [k for k in SCRIPTS if k not in _NOT_STANDING]
+        standing = [k for k in SCRIPTS if k not in _NOT_STANDING] + ["heel-taps"]
         raise InputError(f"no renderable script for {task!r}; use one of "
                          f"{', '.join(standing)}")
     body = get_body(options.phenotype)
-    script = ExerciseScript(reps=reps, stature=round(body.dims.stature, 4))
+    script = ExerciseScript(reps=reps, stature=round(body.dims.stature, 4),
+                            faults=tuple(faults))
+    if hold_s is not None:
+        script = dataclasses.replace(script, hold_s=float(hold_s))
     motion, truth = SCRIPTS[task](script)
     if truth.view == "side" and options.camera_azimuth == 0.0:
         options = dataclasses.replace(options, camera_azimuth=90.0)
+    wall_x = None
+    if task == "glute-iso":  # back against the wall: hips 0.40 m back + the buttocks
+        wall_x = float(np.min(motion.pelvis_pos[:, 0])) - 0.16
     extra = {"spec": script, "truth": truth, "expected_count": int(truth.reps["total"]),
              "expected": {"reps": truth.reps, "steps": truth.steps,
                           "cues": sorted(truth.cues)}}
     return render_clip(motion, out, body=body, options=options, kind=task, extra=extra,
+                       wall_x=wall_x, progress=progress)
+
+
+#: Heel-tap fault name -> step-down leg option (as :mod:`itbcoach.synth.exercises`).
+_HEEL_TAP_FAULTS: dict[str, tuple[str, object, str]] = {
+    "knee_medial": ("knee_medial_m", 0.06, "knee"),
+    "pelvic_drop": ("pelvic_drop_deg", 12.0, "pelvis"),
+    "trunk_lean": ("trunk_lean_deg", 15.0, "trunk"),
+    "arms": ("arm_abduction_deg", 45.0, "arms"),
+    "sudden_drop": ("sudden_drop", True, "steady"),
+}
+
+
+def _heel_taps_clip(out: Path, *, options: ClipOptions, reps: int, faults: tuple[str, ...],
+                    progress: Callable[[int, int], None] | None) -> dict[str, object]:
+    """Heel taps: the step-down script from a 15 cm step, ``reps`` per leg."""
+    from itbcoach.synth.stepdown import LegSpec, StepdownSpec, stepdown_motion
+
+    unknown = sorted(set(faults) - set(_HEEL_TAP_FAULTS))
+    if unknown:
+        raise InputError(f"unknown heel-taps fault(s) {', '.join(unknown)}; use "
+                         f"{', '.join(_HEEL_TAP_FAULTS)}")
+    kw = {_HEEL_TAP_FAULTS[f][0]: _HEEL_TAP_FAULTS[f][1] for f in faults}
+    body = get_body(options.phenotype)
+    spec = StepdownSpec(legs=tuple(LegSpec(side, reps=reps, **kw)  # type: ignore[arg-type]
+                                   for side in ("left", "right")),
+                        step_height=0.15, step_on_off=False, lead_s=1.0, rest_s=0.5,
+                        descent_s=1.2, ascent_s=1.0,
+                        stature=round(body.dims.stature, 4))
+    motion, truth = stepdown_motion(spec)
+    motion = _settle_on_step(motion, truth, body, spec.step_height)
+    counts = {side: len(truth.counted(side)) for side in ("left", "right")}
+    extra = {"spec": spec, "reps": [dataclasses.asdict(r) for r in truth.reps],
+             "stance": truth.stance, "expected_count": sum(counts.values()),
+             "expected": {"reps": {**counts, "total": sum(counts.values())},
+                          "cues": sorted(_HEEL_TAP_FAULTS[f][2] for f in faults)}}
+    return render_clip(motion, out, body=body, options=options,
+                       boxes=step_boxes(spec, body), kind="heel-taps", extra=extra,
                        progress=progress)

@@ -23,7 +23,7 @@ from itbcoach.synth.stepdown import LegSpec, StepdownSpec
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the renderer or body mapping changes what a case renders.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,22 @@ def stepdown_cases(n: int, seed: int = 0, *, width: int = 640,
     return cases
 
 
+def ci_cases(width: int = 640, height: int = 480) -> list[Case]:
+    """The CI-sized subset: a clean left-leg clip and a right-leg clip with a clear knee
+    medial shift and trunk lean (2 reps each, ~9 s), fixed so the test is stable."""
+    common = {"step_on_off": False, "lead_s": 0.8, "rest_s": 0.6}
+    clean = StepdownSpec(legs=(LegSpec("left", reps=2),), seed=1, **common)
+    faulty = StepdownSpec(legs=(LegSpec("right", reps=2, knee_medial_m=0.08,
+                                        trunk_lean_deg=12.0),), seed=2, **common)
+    return [
+        Case("ci_left_clean", "stepdown", ClipOptions(width=width, height=height, seed=1),
+             spec=clean),
+        Case("ci_right_knee_trunk", "stepdown",
+             ClipOptions(width=width, height=height, palette=1,
+                         phenotype=(("gender", 0.8),), seed=2), spec=faulty),
+    ]
+
+
 def _cached(path: Path, digest: str) -> bool:
     meta = path.with_suffix(".json")
     if not (path.exists() and meta.exists()):
@@ -155,4 +171,4 @@ def case_from_dict(d: dict) -> Case:
     return Case(d["name"], d["kind"], opts, spec, d.get("reps", 0))
 
 
-__all__ = ["Case", "generate", "render_case", "stepdown_cases"]
+__all__ = ["Case", "ci_cases", "generate", "render_case", "stepdown_cases"]

@@ -58,16 +58,17 @@ def _metric_cols(metrics: np.ndarray) -> dict[str, np.ndarray]:
     return {m.name.lower(): metrics[:, int(m)] for m in Metric}
 
 
-def evaluate_clip(video: Path, config: Config) -> ClipResult:
-    """Run the pipeline on one rendered clip and compare with its ground truth."""
+def evaluate_clip(video: Path, config: Config,
+                  landmark_cache: Path | None = None) -> ClipResult:
+    """Run the pipeline on one rendered clip and compare with its ground truth
+    (MediaPipe's landmarks cached in ``landmark_cache``, see :func:`cached_landmarks`)."""
     from itbcoach.kernel import compute_metrics
-    from itbcoach.pose import extract_landmarks
     from itbcoach.scoring import score_task
     from itbcoach.scoring.stepdown import category
 
     doc = load_truth(video)
     res = ClipResult(Path(video).stem, str(doc["kind"]))
-    seq, meta = extract_landmarks(video, config, progress=False)
+    seq, meta = cached_landmarks(video, config, landmark_cache)
     res.detection_rate = float(meta.get("detection_rate", float("nan")))
     met = compute_metrics(seq.landmarks.astype(np.float64), seq.image_size,
                           seq.world_landmarks)
@@ -115,6 +116,46 @@ def evaluate_clip(video: Path, config: Config) -> ClipResult:
     return res
 
 
+#: Where :func:`cached_landmarks` keeps MediaPipe's results for rendered clips.
+LANDMARK_CACHE = Path.home() / ".cache" / "itbcoach" / "synth" / "landmarks"
+
+
+def cached_landmarks(video: Path, config: Config,
+                     cache_dir: Path | None = None) -> tuple[Any, dict[str, Any]]:
+    """:func:`itbcoach.pose.extract_landmarks` of ``video``, cached.
+
+    The cache (``<stem>-<path hash>.landmarks.npz`` + ``.json`` in ``cache_dir``,
+    default :data:`LANDMARK_CACHE`) is keyed by the video's size and mtime and the
+    ``[pose]`` and ``[smoothing]`` configuration, so a re-rendered clip or a changed
+    setting re-runs the model.
+    """
+    import hashlib
+    import json
+
+    from itbcoach.landmarks.io import LandmarkFileError, load_npz, save_npz
+    from itbcoach.pose import extract_landmarks
+
+    video = Path(video)
+    st = video.stat()
+    key = hashlib.sha256(repr((st.st_size, st.st_mtime_ns, config.pose,
+                               config.smoothing)).encode()).hexdigest()[:16]
+    where = hashlib.sha256(str(video.resolve()).encode()).hexdigest()[:8]
+    base = Path(cache_dir or LANDMARK_CACHE) / f"{video.stem}-{where}"
+    npz = base.with_name(base.name + ".landmarks.npz")
+    side = base.with_name(base.name + ".landmarks.json")
+    try:
+        meta = json.loads(side.read_text())
+        if meta.get("cache_key") == key:
+            return load_npz(npz), meta
+    except (OSError, ValueError, LandmarkFileError):
+        pass
+    seq, meta = extract_landmarks(video, config, progress=False)
+    save_npz(npz, seq)  # creates the folder
+    meta = {**json.loads(json.dumps(meta, default=str)), "cache_key": key}
+    side.write_text(json.dumps(meta))
+    return seq, meta
+
+
 def _pair(res: ClipResult, name: str, measured: np.ndarray, true: np.ndarray,
           sel: np.ndarray) -> None:
     ok = sel & np.isfinite(measured) & np.isfinite(true)
@@ -144,14 +185,23 @@ def _true_drop(obl: np.ndarray, t_s: np.ndarray, rep: dict, side: str) -> float:
 
 
 def _exercise_counts(seq, doc: dict, config: Config, meta: dict) -> dict[str, Any]:
+    """Counted reps + side steps of an exercise clip vs its script's truth."""
     from itbcoach.scoring import score_task
 
     result = score_task(seq, str(doc["kind"]), config, meta=meta).to_json()
-    count = result.get("reps", result.get("count"))
-    if isinstance(count, list):
-        count = len(count)
-    return {"clip": doc.get("case", ""), "side": "-", "true_count": int(doc["expected_count"]),
-            "count": int(count) if count is not None else 0}
+
+    def total(reps: object, steps: object) -> int:
+        n = int(reps.get("total", 0)) if isinstance(reps, dict) else int(reps or 0)
+        return n + (sum(int(v) for v in steps.values()) if isinstance(steps, dict) else 0)
+
+    exp = doc.get("expected", {})
+    return {"clip": doc.get("case", doc.get("video", "")), "task": str(doc["kind"]),
+            "side": "-",
+            "true_count": total(exp.get("reps", doc.get("expected_count", 0)),
+                                exp.get("steps")),
+            "count": total(result.get("reps"), result.get("steps")),
+            "true_detail": {"reps": exp.get("reps"), "steps": exp.get("steps")},
+            "detail": {"reps": result.get("reps"), "steps": result.get("steps")}}
 
 
 # --- statistics -----------------------------------------------------------------------
@@ -232,6 +282,8 @@ def summarize(results: list[ClipResult]) -> dict[str, Any]:
                                                                      strict=True)]))
                      if sides else float("nan"),
                      "kappa": cohen_kappa(cats_t, cats_m)},
+        "exercises": [{k: s[k] for k in ("clip", "task", "true_count", "count")}
+                      for s in ex],
         "reps": {"count_mae": float(np.mean(count_err)) if count_err else float("nan"),
                  "exact": float(np.mean([e == 0 for e in count_err])) if count_err
                  else float("nan"),
@@ -272,11 +324,17 @@ def markdown(summary: dict[str, Any], header: str = "") -> str:
               f"{reps['legs_or_clips']} legs/clips.",
               f"- Clips: {summary['clips']}; lowest detection rate "
               f"{_fmt(summary['detection_rate_min'])}."]
+    if summary.get("exercises"):
+        lines += ["", "| exercise clip | task | true reps + steps | counted |",
+                  "|---|---|---|---|"]
+        lines += [f"| {e['clip']} | {e['task']} | {e['true_count']} | {e['count']} |"
+                  for e in summary["exercises"]]
     return "\n".join(lines) + "\n"
 
 
 def evaluate(videos: Iterable[Path], config: Config,
-             progress: Callable[[int, int], None] | None = None) -> list[ClipResult]:
+             progress: Callable[[int, int], None] | None = None,
+             landmark_cache: Path | None = None) -> list[ClipResult]:
     """:func:`evaluate_clip` over many clips (a failing clip is recorded, not raised)."""
     from itbcoach.errors import UserError
 
@@ -284,7 +342,7 @@ def evaluate(videos: Iterable[Path], config: Config,
     out = []
     for i, v in enumerate(videos):
         try:
-            out.append(evaluate_clip(v, config))
+            out.append(evaluate_clip(v, config, landmark_cache))
         except UserError as exc:
             log.warning("%s: %s", v, exc)
             out.append(ClipResult(Path(v).stem, "error", error=str(exc)))
@@ -306,7 +364,8 @@ def _commit() -> str:
 
 
 def run_report(count: int, seed: int, cache_dir: Path, out: Path | None, config: Config,
-               progress: bool = True) -> tuple[dict[str, Any], str]:
+               progress: bool = True, clips: Iterable[Path] = (),
+               cases: list[Any] | None = None) -> tuple[dict[str, Any], str]:
     """Render (cached) the seeded set, run the pipeline on it and write the report.
 
     Args:
@@ -317,6 +376,10 @@ def run_report(count: int, seed: int, cache_dir: Path, out: Path | None, config:
             it); ``None`` writes nothing.
         config: pipeline configuration.
         progress: progress bars on stderr.
+        clips: more rendered clips (mp4 + ground-truth JSON) to evaluate, e.g. the
+            exercise clips in ``sample_videos/``.
+        cases: render and evaluate these :class:`itbcoach.synth.dataset.Case` instead
+            of the seeded set (``count`` and ``seed`` then only label the report).
 
     Returns:
         ``(summary, markdown)``.
@@ -328,13 +391,20 @@ def run_report(count: int, seed: int, cache_dir: Path, out: Path | None, config:
 
     from itbcoach.synth.dataset import generate, stepdown_cases
 
-    videos = generate(stepdown_cases(count, seed), cache_dir, progress=progress)
+    if cases is None:
+        cases = stepdown_cases(count, seed)
+    else:
+        count = len(cases)
+    videos = generate(cases, cache_dir, progress=progress)
+    videos += [Path(c) for c in clips]
     with tqdm(total=len(videos), unit="clip", desc="evaluating", disable=not progress) as bar:
-        results = evaluate(videos, config, progress=lambda i, n: bar.update(1))
+        results = evaluate(videos, config, progress=lambda i, n: bar.update(1),
+                           landmark_cache=Path(cache_dir) / "landmarks")
     summary = summarize(results)
     stamp = datetime.date.today().isoformat()
-    header = (f"Accuracy on {len(results)} rendered step-down clips (seed {seed}), "
-              f"{stamp}, commit {_commit()}")
+    header = (f"Accuracy on {count} rendered step-down clips (seed {seed})"
+              + (f" + {len(videos) - count} other rendered clips" if len(videos) > count
+                 else "") + f", {stamp}, commit {_commit()}")
     md = markdown(summary, header)
     if out is not None:
         out = Path(out)
