@@ -35,3 +35,18 @@ def test_failed_write_leaves_no_file(tmp_path) -> None:
         w.write(np.zeros((48, 64, 3), np.uint8))
         w.write(np.zeros((10, 10, 3), np.uint8))
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_an_encoder_failure_reaches_the_caller_and_leaves_no_file(tmp_path, monkeypatch):
+    """Encoding runs on a worker thread: its error must surface in write() or close()."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("encoder exploded")
+
+    monkeypatch.setattr(av.VideoFrame, "from_ndarray", broken)
+    out = tmp_path / "c.mp4"
+    with pytest.raises(RuntimeError, match="encoder exploded"):
+        with H264Writer(out, 25, (64, 48)) as w:
+            for _ in range(20):
+                w.write(np.zeros((48, 64, 3), np.uint8))
+    assert not out.exists() and not list(tmp_path.iterdir())

@@ -9,6 +9,8 @@ Writes go to a temporary file renamed into place on success (atomic).
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,10 +46,32 @@ class H264Writer:
         self._stream.options = {"crf": str(crf), "preset": preset}
         self.frames = 0
         self._closed = False
+        # encoding runs on its own thread (PyAV releases the GIL inside the codec), so
+        # the caller's decoding and drawing overlap with x264
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode_loop, name="h264-encode",
+                                        daemon=True)
+        self._thread.start()
+
+    def _encode_loop(self) -> None:
+        import av
+
+        while True:
+            yuv = self._queue.get()
+            if yuv is None:
+                return
+            if self._error is not None:
+                continue  # drain after a failure; the caller sees the error
+            try:
+                frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+                for packet in self._stream.encode(frame):
+                    self._container.mux(packet)
+            except BaseException as exc:  # re-raised in the caller's thread
+                self._error = exc
 
     def write(self, frame_bgr: np.ndarray) -> None:
         """Append one ``(h, w, 3)`` BGR uint8 frame of the writer's size."""
-        import av
         import cv2
 
         h, w = frame_bgr.shape[:2]
@@ -56,11 +80,11 @@ class H264Writer:
         if self._even != self.size:
             frame_bgr = np.pad(frame_bgr, ((0, self._even[1] - h), (0, self._even[0] - w),
                                            (0, 0)), mode="edge")
+        if self._error is not None:
+            raise self._error
         # BGR -> I420 in OpenCV: faster than swscale's bgr24 path, same BT.601 matrix
         yuv = cv2.cvtColor(np.ascontiguousarray(frame_bgr), cv2.COLOR_BGR2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        self._queue.put(yuv)
         self.frames += 1
 
     def close(self, keep: bool = True) -> Path:
@@ -68,8 +92,12 @@ class H264Writer:
         if self._closed:
             return self.path
         self._closed = True
+        self._queue.put(None)
+        self._thread.join()
         try:
-            if keep:
+            if self._error is not None:
+                keep = False
+            elif keep:
                 for packet in self._stream.encode():
                     self._container.mux(packet)
         finally:
@@ -78,6 +106,8 @@ class H264Writer:
             os.replace(self._tmp, self.path)
         else:
             self._tmp.unlink(missing_ok=True)
+        if self._error is not None:
+            raise self._error
         return self.path
 
     def __enter__(self) -> H264Writer:
