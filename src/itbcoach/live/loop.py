@@ -202,6 +202,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
     monitor: PeopleMonitor | None = None
     lost: InputError | None = None
     t_end = 0.0
+    t0 = time.monotonic()  # reset when the loop starts; wall time if it never does
     try:
         size = source.size
         model = resolve_model(config.pose.model_variant,
@@ -330,7 +331,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         stats.status = "failed"  # not "completed": the session ended on an error
         raise
     finally:
-        stats.wall_s = time.monotonic() - (t0 if "t0" in locals() else time.monotonic())
+        stats.wall_s = time.monotonic() - t0
         if monitor is not None:
             monitor.close()
             stats.people_check_ms = list(monitor.check_ms)
