@@ -91,3 +91,15 @@ def test_put_text_anchors(anchor: str) -> None:
     x0, y0, x1, y1 = put_text(img, "Hi", (200, 100), 40, anchor=anchor, pad=0)
     cx, cy = {"lt": (x0, y0), "mm": ((x0 + x1) // 2, (y0 + y1) // 2), "rb": (x1, y1)}[anchor]
     assert abs(cx - 200) <= 2 and abs(cy - 100) <= 2
+
+
+def test_long_banner_fits_and_thumbnails_are_drawn() -> None:
+    thumb = np.full((120, 160, 3), (0, 200, 0), np.uint8)
+    state = OverlayState(banner="left: 0 (good)  ·  right: 3 (medium)",
+                         thumbnails=(("right: trunk lean", thumb), ("right: knee", thumb)))
+    img = draw_overlay(blank(640, 480), state)
+    band = img[200:280]
+    white_cols = np.flatnonzero((band.min(axis=2) > 240).any(axis=0))  # banner glyphs
+    assert white_cols.min() >= 8 and white_cols.max() <= 631  # the whole line is inside
+    green = (np.abs(img.astype(int) - (0, 200, 0)).sum(axis=2) < 30).sum()
+    assert green > 2 * 0.8 * (640 * 0.22) * (640 * 0.22 * 0.75) * 0.8

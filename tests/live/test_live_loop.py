@@ -132,6 +132,12 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
             subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
                            check=True, timeout=20)
             shots.append(shot)
+        # the result screen stays up after the clip ends (live.result_hold_s)
+        clip_s = truth["frames"] / truth["fps"]
+        time.sleep(max(0.0, started + clip_s + 4.0 - time.time()))
+        result_shot = tmp_path / "result.png"
+        subprocess.run(["import", "-display", display, "-window", "root", str(result_shot)],
+                       check=True, timeout=20)
         out, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err
     finally:
@@ -155,6 +161,10 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
         corner = window[: h // 4, w - w // 3:]
         assert (corner.min(axis=2) > 250).sum() > 300  # the big white rep counter
     assert "session" in out and "saved" in out
+    result = cv2.imread(str(result_shot))
+    cv2.imwrite(str(keep / "live_stepdown_result.png"), result)
+    red_frames = (np.abs(result.astype(int) - (60, 60, 235)).sum(axis=2) < 60).sum()
+    assert red_frames > 200  # fault thumbnails are framed in red on the result screen
     with History(db) as h:
         (session,) = h.sessions()
         reps = h.events(session.id, type="stepdown_rep")

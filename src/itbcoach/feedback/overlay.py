@@ -63,6 +63,8 @@ class OverlayState:
         stale: the landmarks come from an earlier frame (shown in the corner).
         keys: keyboard help line at the bottom.
         banner: large centred message (countdown, "switch legs", results title).
+        thumbnails: ``(label, BGR image)`` pictures shown in a row under the banner
+            (the worst frame of each fault on the step-down result screen).
     """
 
     landmarks_px: np.ndarray | None = None
@@ -83,6 +85,7 @@ class OverlayState:
     stale: bool = False
     keys: str | None = None
     banner: str | None = None
+    thumbnails: tuple[tuple[str, np.ndarray], ...] = ()
 
 
 def draw_skeleton(frame: np.ndarray, pts: np.ndarray, scale: float) -> None:
@@ -139,6 +142,27 @@ def draw_hold_ring(frame: np.ndarray, center: tuple[int, int], radius: int,
         put_text(frame, text, center, max(12, round(radius * 0.5)), bold=True, anchor="mm")
 
 
+def draw_thumbnails(frame: np.ndarray, thumbs: tuple[tuple[str, np.ndarray], ...],
+                    top: int, scale: float) -> None:
+    """A centred row of labelled pictures starting at ``top`` (pixels)."""
+    h, w = frame.shape[:2]
+    n = len(thumbs)
+    gap = round(10 * scale)
+    tw = min(round(w * 0.22), (w - gap * (n + 1)) // max(n, 1))
+    x = (w - n * tw - (n - 1) * gap) // 2
+    for label, img in thumbs:
+        th = max(1, round(img.shape[0] * tw / img.shape[1]))
+        th = min(th, h - top - round(40 * scale))
+        if th <= 10 or tw <= 10:
+            return
+        small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
+        frame[top:top + th, x:x + tw] = small
+        cv2.rectangle(frame, (x, top), (x + tw - 1, top + th - 1), BAD, 2, cv2.LINE_AA)
+        put_text(frame, label, (x + tw // 2, top + th + 4), max(10, round(15 * scale)),
+                 anchor="mt", background=PANEL, pad=3)
+        x += tw + gap
+
+
 def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     """Draw ``state`` onto ``frame`` (BGR uint8, in place) and return it."""
     h, w = frame.shape[:2]
@@ -180,8 +204,13 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
         put_text(frame, state.framing, (w // 2, round(h * 0.42)), body, WARN, bold=True,
                  anchor="mm", background=PANEL, alpha=0.75, pad=round(12 * s))
     if state.banner:
-        put_text(frame, state.banner, (w // 2, h // 2), huge, bold=True, anchor="mm",
+        size = huge
+        while size > body and text_size(state.banner, size, True)[0] > w - 2 * m:
+            size -= 4  # long banners (the result line) shrink to fit the frame
+        put_text(frame, state.banner, (w // 2, h // 2), size, bold=True, anchor="mm",
                  background=PANEL, alpha=0.7, pad=round(20 * s))
+    if state.thumbnails:
+        draw_thumbnails(frame, state.thumbnails, top=h // 2 + round(60 * s), scale=s)
     bottom = h - m
     if state.keys:
         box = put_text(frame, state.keys, (w // 2, bottom), small, anchor="mb",

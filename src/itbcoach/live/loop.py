@@ -201,6 +201,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
     landmarker = None
     monitor: PeopleMonitor | None = None
     lost: InputError | None = None
+    coach_finished = False
     t_end = 0.0
     t0 = time.monotonic()  # reset when the loop starts; wall time if it never does
     try:
@@ -228,6 +229,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         smoother = OneEuroFilter.from_config(config.smoothing)
         world_smoother = OneEuroFilter.from_config(config.smoothing)
         ring: deque[tuple[Any, float]] = deque(maxlen=RING_FRAMES)
+        thumbs = _Thumbnails(options.mirror) if hasattr(coach, "thumbnail_frames") else None
         metrics = np.full(NUM_METRICS, np.nan)
         last_px: np.ndarray | None = None
         last_instruction = ""
@@ -271,9 +273,14 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     stats.multi_person_results += 1
                 cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
                            framing_ok, last_instruction, people)
+                own = next((f for f, _ in ring if f.frame_id == res.frame_id), None)
+                if thumbs is not None and own is not None:
+                    thumbs.add(res.frame_id, own.image)
                 for ev in ([] if coach.done else coach.update(cf)):  # result screen
                     recorder.add(ev)
                     stats.events += 1
+                    if thumbs is not None:
+                        thumbs.keep(ev.data.get("worst_frame_ids", {}).values())
                     said = speech(ev)
                     if said:
                         voice.say(said)
@@ -286,7 +293,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
             for shown, t_cap, stale in to_show[-1:]:  # only the newest result is shown
                 t_show = max(t_end, shown.timestamp_ms / 1000.0)
                 img = _compose(shown.image, coach, t_show, last_px, last_instruction,
-                               options.mirror, stale, fps_times, stats)
+                               options.mirror, stale, fps_times, stats, thumbs)
                 if writer is not None:
                     writer.write(img)
                 key = window.show(img) if window is not None else None
@@ -319,6 +326,20 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 break
         else:
             stats.status = "source ended"
+            if window is not None and options.result_hold_s > 0 and ring:
+                # a file (or a camera that ended) still gets its result screen
+                coach_finished = True
+                for ev in coach.finish(t_end):
+                    recorder.add(ev)
+                    stats.events += 1
+                last = ring[-1][0]
+                until = time.monotonic() + options.result_hold_s
+                while time.monotonic() < until and not window.closed:
+                    img = _compose(last.image, coach, t_end, last_px, "", options.mirror,
+                                   False, fps_times, stats, thumbs)
+                    if window.show(img) == "q":
+                        break
+                    time.sleep(0.05)
     except KeyboardInterrupt:
         stats.status = "interrupted"
         raise
@@ -343,7 +364,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         source.close()
         if recorder is not None:
             try:
-                for ev in coach.finish(t_end):
+                for ev in ([] if coach_finished else coach.finish(t_end)):
                     recorder.add(ev)
                     stats.events += 1
             finally:
@@ -368,9 +389,37 @@ def _safe_result(coach: Coach) -> dict[str, Any] | None:
         return None
 
 
+class _Thumbnails:
+    """Small copies of the recent analysed frames, and the ones a coach asked to keep
+    (the worst frame of each fault, shown on the step-down result screen)."""
+
+    WIDTH = 240
+    RECENT = 256  # frames: longer than a rep, so its worst frame is still here
+
+    def __init__(self, mirror: bool) -> None:
+        self.mirror = mirror
+        self.recent: dict[int, np.ndarray] = {}
+        self.kept: dict[int, np.ndarray] = {}
+
+    def add(self, frame_id: int, image: np.ndarray) -> None:
+        import cv2
+
+        h, w = image.shape[:2]
+        small = cv2.resize(image, (self.WIDTH, max(1, round(h * self.WIDTH / w))),
+                           interpolation=cv2.INTER_AREA)
+        self.recent[frame_id] = small[:, ::-1].copy() if self.mirror else small
+        while len(self.recent) > self.RECENT:
+            del self.recent[next(iter(self.recent))]
+
+    def keep(self, frame_ids: Any) -> None:
+        for fid in frame_ids:
+            if fid in self.recent:
+                self.kept[fid] = self.recent[fid]
+
+
 def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
              instruction: str, mirror: bool, stale: bool, fps_times: deque[float],
-             stats: LiveStats) -> np.ndarray:
+             stats: LiveStats, thumbs: _Thumbnails | None = None) -> np.ndarray:
     """The displayed picture: the (mirrored) frame with the overlay drawn on it."""
     w = image.shape[1]
     img = image[:, ::-1].copy() if mirror else image.copy()
@@ -384,4 +433,8 @@ def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
         guides=mirror_guides(view.guides, w) if mirror else view.guides,
         framing=instruction or None, fps=fps,
         latency_ms=stats.latency_ms[-1] if stats.latency_ms else None, stale=stale)
+    if thumbs is not None and coach.done:
+        state = replace(state, thumbnails=tuple(
+            (label, thumbs.kept[fid]) for label, fid in coach.thumbnail_frames()  # type: ignore[attr-defined]
+            if fid in thumbs.kept))
     return draw_overlay(img, state)

@@ -112,6 +112,7 @@ class StepdownCoach:
         self._done = False
         self.last_metrics: np.ndarray | None = None
         self.last_landmarks: np.ndarray | None = None
+        self._worst_ids: dict[tuple[str, str], int] = {}  # (side, fault) -> frame id
 
     def warm_up(self) -> None:
         """Run the scorer once on a dummy sequence (imports, compiled kernels) so the
@@ -186,6 +187,12 @@ class StepdownCoach:
             return []
         self.reps[side].append(rep)
         n = len(self.reps[side])
+        worst_ids = {}
+        for fault, present in rep.get("faults", {}).items():
+            index = (rep.get("worst_frame") or {}).get(fault, -1)
+            if present and index is not None and 0 <= index < len(self.buffer.frame_ids):
+                worst_ids[fault] = self.buffer.frame_ids[index]
+                self._worst_ids.setdefault((side, fault), worst_ids[fault])
         faults = [k for k, v in rep.get("faults", {}).items() if v]
         text = FAULT_TEXT.get(faults[0], "") if faults else "good rep"
         self._feedback = (f"{n}: {text}", "warn" if faults else "good", t_s + 2.5)
@@ -196,7 +203,8 @@ class StepdownCoach:
             self.side_index = self.order.index(side)
         say = f"{n}" + (f", {text}" if faults else "")
         return [Event(EventKind.REP, t_s, side, "stepdown",
-                      {**rep, "count": n, "say": say, "record_as": "stepdown_rep"},
+                      {**rep, "count": n, "say": say, "record_as": "stepdown_rep",
+                       "worst_frame_ids": worst_ids},
                       tuple(faults))]
 
     def _advance(self, frame: Frame) -> list[Event]:
@@ -354,6 +362,19 @@ class StepdownCoach:
             out.append(GuideLine((px[toe][0], px[toe][1]), (px[toe][0], px[knee][1]),
                                  BAD if medial else (200, 200, 200), 2, dashed=True))
         return tuple(out)
+
+    def thumbnail_frames(self) -> list[tuple[str, int]]:
+        """``(label, frame id)`` of the worst frame of each fault found in the final
+        result (from the first rep that showed it), for the result screen."""
+        if self.final is None:
+            return []
+        out = []
+        for s in self.final.get("sides", []):
+            for fault, present in s["criteria"].items():
+                fid = self._worst_ids.get((s["side"], fault))
+                if present and fid is not None:
+                    out.append((f"{s['side']}: {fault.replace('_', ' ')}", fid))
+        return out[:4]
 
     # -- end --------------------------------------------------------------------------
     @property
