@@ -273,9 +273,10 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     stats.multi_person_results += 1
                 cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
                            framing_ok, last_instruction, people)
-                own = next((f for f, _ in ring if f.frame_id == res.frame_id), None)
+                # the frame this result belongs to (drawn on it, thumbnailed from it)
+                own = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
                 if thumbs is not None and own is not None:
-                    thumbs.add(res.frame_id, own.image)
+                    thumbs.add(res.frame_id, own[0].image)
                 for ev in ([] if coach.done else coach.update(cf)):  # result screen
                     recorder.add(ev)
                     stats.events += 1
@@ -285,9 +286,8 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     if said:
                         voice.say(said)
                 last_px = smooth[:, :2] * np.array(size, dtype=float)
-                match = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
-                if match is not None:
-                    to_show.append((match[0], match[1], False))
+                if own is not None:
+                    to_show.append((own[0], own[1], False))
             if not to_show and now - last_shown > config.live.stale_after_s:
                 to_show.append((frame, now, True))
             for shown, t_cap, stale in to_show[-1:]:  # only the newest result is shown
