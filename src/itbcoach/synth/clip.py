@@ -276,14 +276,15 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
                   progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
     """Render a step-down recording (:class:`itbcoach.synth.stepdown.StepdownSpec`).
 
-    The spec's stature is replaced by the anny body's so the script's feet land on the
-    step; a constant vertical correction puts the stance sole on the step top.
+    The script runs on the anny body's measured dimensions (its stature goes into the
+    spec) so the feet land where the script puts them; a constant vertical correction
+    puts the stance sole on the step top.
     """
     from itbcoach.synth.stepdown import stepdown_motion
 
     body = get_body(options.phenotype)
     spec = dataclasses.replace(spec, stature=round(body.dims.stature, 4))
-    motion, truth = stepdown_motion(spec)
+    motion, truth = stepdown_motion(spec, dims=body.dims)
     motion = _settle_on_step(motion, truth, body, spec.step_height)
     extra = {
         "spec": spec,
@@ -399,7 +400,7 @@ def _heel_taps_clip(out: Path, *, options: ClipOptions, reps: int, faults: tuple
                         step_height=0.15, step_on_off=False, lead_s=1.0, rest_s=0.5,
                         descent_s=1.2, ascent_s=1.0,
                         stature=round(body.dims.stature, 4))
-    motion, truth = stepdown_motion(spec)
+    motion, truth = stepdown_motion(spec, dims=body.dims)
     motion = _settle_on_step(motion, truth, body, spec.step_height)
     counts = {side: len(truth.counted(side)) for side in ("left", "right")}
     extra = {"spec": spec, "reps": [dataclasses.asdict(r) for r in truth.reps],

@@ -389,6 +389,9 @@ def _solve_block(side: int, p: _Params, spec: StepdownSpec, dims: BodyDims,
                            np.full(n, _FREE_LEG["ankle_inversion"]),
                            np.full(n, _FREE_LEG["foot_progression"]), free)
     free_knee = ry(np.full(n, _FREE_LEG["knee_flexion"]))
+    # The free thigh hangs in the lab: neither the forward tilt nor a drop of the pelvis
+    # swings it (under a drop the free hip abducts relative to the pelvis instead).
+    r_free = ry(tilt) @ free_joint
 
     def geometry(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         d = np.sqrt(lt * lt + ls * ls + 2 * lt * ls * np.cos(np.radians(phi)))
@@ -400,7 +403,7 @@ def _solve_block(side: int, p: _Params, spec: StepdownSpec, dims: BodyDims,
     def free_heel_z(phi: np.ndarray) -> np.ndarray:
         _, _, pelvis = geometry(phi)
         fhip = pelvis + rp @ np.array([0.0, fsg * dims.hip_width / 2, 0.0])
-        r_th = rp @ free_joint
+        r_th = r_free
         knee = fhip + r_th @ np.array([0.0, 0.0, -lt])
         r_sh = r_th @ free_knee
         ankle = knee + r_sh @ np.array([0.0, 0.0, -ls])
@@ -465,7 +468,10 @@ def _solve_block(side: int, p: _Params, spec: StepdownSpec, dims: BodyDims,
     sided = {name: np.zeros((n, 2)) for name in SIDED_FIELDS}
     for name, value in _FREE_LEG.items():
         sided[name][:, free] = value
-    sided["hip_flexion"][:, free] = free_hip_flexion
+    ff, fa, fr = hip_angles(np.swapaxes(rp, 1, 2) @ r_free, free)
+    sided["hip_flexion"][:, free] = ff
+    sided["hip_abduction"][:, free] = fa
+    sided["hip_rotation"][:, free] = fr
     for name, value in (("hip_flexion", hf), ("hip_abduction", ha), ("hip_rotation", hr),
                         ("knee_flexion", kf), ("ankle_dorsiflexion", ad),
                         ("ankle_inversion", ai), ("foot_progression", ap)):
@@ -558,18 +564,25 @@ def _floor_pose(dims: BodyDims) -> dict[str, np.ndarray]:
     return {k: (getattr(m, k)[0]) for k in ("pelvis_pos", *m.angles())}
 
 
-def stepdown_motion(spec: StepdownSpec | None = None) -> tuple[Motion, StepdownTruth]:
+def stepdown_motion(spec: StepdownSpec | None = None,
+                    dims: BodyDims | None = None) -> tuple[Motion, StepdownTruth]:
     """The motion of a step-down recording and its ground truth.
 
     Timeline: (standing on the floor, stepping up,) for each leg block: standing on the
     step, the reps with rests, standing; between blocks (and at the end when
     ``step_on_off``) the free heel goes down to the floor, the stance foot steps off, the
     subject stands on the floor and steps up with the next stance leg.
+
+    Args:
+        spec: the recording (default :class:`StepdownSpec`).
+        dims: body dimensions (default ``BodyDims.from_stature(spec.stature)``); pass
+            the rendered body's measured dims so its feet land where the script puts
+            them.
     """
     spec = spec or StepdownSpec()
     if not spec.legs:
         raise ValueError("the spec has no legs")
-    dims = BodyDims.from_stature(spec.stature)
+    dims = dims or BodyDims.from_stature(spec.stature)
     rng = np.random.default_rng(spec.seed)
     fps = spec.fps
     reps: list[RepTruth] = []
