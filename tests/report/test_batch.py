@@ -135,3 +135,35 @@ def test_ray_backend_runs_the_same_job(tmp_path) -> None:
     result = json.loads((tmp_path / "out" / "a" / "result.json").read_text())
     assert [s["score"] for s in result["sides"]] == [1, 0]
     assert (tmp_path / "out" / "a" / DONE_MARKER).is_file()
+
+
+def _affinity():
+    import os
+
+    return sorted(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"),
+                    reason="no CPU affinity control on this platform")
+def test_workers_take_one_core_each_when_there_are_enough_cores():
+    import multiprocessing
+    import os
+
+    from itbcoach.report.batch import _worker_cores
+
+    usable = sorted(os.sched_getaffinity(0))
+    assert _worker_cores(1) == ()  # one worker keeps every core
+    assert _worker_cores(len(usable) + 1) == ()  # more workers than cores: not pinned
+    if len(usable) < 2:
+        pytest.skip("one usable core")
+    cores = _worker_cores(2)
+    assert cores == tuple(usable)
+    from itbcoach.report.batch import _worker_init
+
+    ctx = multiprocessing.get_context("spawn")
+    counter = ctx.Value("i", 0)
+    seen = []
+    for _ in range(2):  # two workers start in turn: the first core, then the second
+        with ctx.Pool(1, initializer=_worker_init, initargs=(30, counter, cores)) as pool:
+            seen.append(pool.apply(_affinity))
+    assert seen == [[usable[0]], [usable[1]]]

@@ -44,6 +44,19 @@ def text_mask(text: str, size: int, bold: bool = False) -> np.ndarray:
     return mask
 
 
+@lru_cache(maxsize=64)
+def _tile_cached(shape: tuple[int, ...], color: Color) -> np.ndarray:
+    tile = np.empty(shape, np.uint8)
+    tile[:] = color
+    tile.setflags(write=False)
+    return tile
+
+
+def _tile(shape: tuple[int, ...], color: Color) -> np.ndarray:
+    """A read-only ``shape`` array filled with ``color`` (cached: overlays repeat sizes)."""
+    return _tile_cached(tuple(shape), tuple(int(c) for c in color))
+
+
 def text_size(text: str, size: int, bold: bool = False) -> tuple[int, int]:
     """``(width, height)`` in pixels of ``text`` as :func:`put_text` draws it."""
     h, w = text_mask(text, size, bold).shape
@@ -76,14 +89,14 @@ def put_text(frame: np.ndarray, text: str, org: tuple[int, int], size: int,
         if bx1 > bx0 and by1 > by0:
             roi = frame[by0:by1, bx0:bx1]
             # integer blend in OpenCV (10x faster than float64 numpy on a 720p frame)
-            cv2.addWeighted(roi, 1.0 - alpha, np.full_like(roi, background), alpha, 0.0,
+            cv2.addWeighted(roi, 1.0 - alpha, _tile(roi.shape, background), alpha, 0.0,
                             dst=roi)
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(fw, x + w), min(fh, y + h)
     if x1 <= x0 or y1 <= y0:
         return (x0, y0, x0, y0)
-    m = mask[y0 - y:y1 - y, x0 - x:x1 - x, None]
+    m = mask[y0 - y:y1 - y, x0 - x:x1 - x]
     roi = frame[y0:y1, x0:x1]
-    ink = np.array(color, np.float32)
-    roi[:] = (roi + (ink - roi) * m).astype(np.uint8)  # = roi (1 - m) + ink m
+    # roi (1 - m) + ink m, per pixel, in one OpenCV call
+    roi[:] = cv2.blendLinear(roi, _tile(roi.shape, color), 1.0 - m, m)
     return (max(0, x - pad), max(0, y - pad), min(fw, x + w + pad), min(fh, y + h + pad))

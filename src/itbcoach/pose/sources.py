@@ -245,19 +245,96 @@ class _QueuedReader:
         self._thread.join(timeout=5.0)
 
 
-def _open_video(path: Path) -> cv2.VideoCapture:
+def _check_path(path: Path) -> None:
     if not path.exists():
         raise InputError(f"video not found: {path}")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a video file")
-    _quiet_opencv()
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    if not cap.isOpened():
-        cap.release()
-        raise InputError(f"cannot open {path} as a video (corrupt, truncated or not a "
-                         "video); check the file or re-export it as .mp4")
-    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
-    return cap
+
+
+class _VideoDecoder:
+    """Frames of one video file through FFmpeg (PyAV), upright, as BGR uint8.
+
+    PyAV rather than ``cv2.VideoCapture``: OpenCV's colour conversion takes ~56 ms of CPU
+    a frame on phone videos tagged with Display-P3 primaries (the iPhone default; the
+    ``squat_overhead_*`` clips of ``../shared``: 32 ms a frame of wall time on two cores),
+    where PyAV decodes and converts the frame in ~3 ms. Other videos give the same pixels
+    as before. Decoding is multi-threaded by FFmpeg (``thread_type = "AUTO"``).
+
+    Raises:
+        InputError: the file cannot be opened as a video.
+    """
+
+    def __init__(self, path: Path, exact_colors: bool = True) -> None:
+        import av
+
+        _check_path(path)
+        self._exact = exact_colors
+        try:
+            self._container = av.open(str(path), mode="r")
+        except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot open {path} as a video (corrupt, truncated or not a "
+                             "video); check the file or re-export it as .mp4") from exc
+        if not self._container.streams.video:
+            self._container.close()
+            raise InputError(f"{path} has no video track; check the file or re-export it "
+                             "as .mp4")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        fps = float(rate) if rate else 0.0
+        #: Nominal frame rate (0 = unknown).
+        self.fps = fps if fps > 0 and math.isfinite(fps) else 0.0
+        #: Frame count the container states (0 = unknown); when the track does not say,
+        #: the container's duration times the frame rate (as OpenCV reports it).
+        count = int(self._stream.frames or 0)
+        if count <= 0 and self._container.duration and self.fps:
+            count = math.floor(self._container.duration / 1e6 * self.fps + 0.5)
+        self.frame_count = max(count, 0)
+        self._start = int(self._stream.start_time or 0)
+        self._frames = self._container.decode(self._stream)
+
+    def read(self) -> tuple[np.ndarray, float | None] | None:
+        """The next frame and its presentation time in ms (None: unknown); None at the
+        end of the decodable data (a decoding error also ends it: the caller compares the
+        count with :attr:`frame_count`)."""
+        import av
+
+        try:
+            frame = next(self._frames)
+        except StopIteration:
+            return None
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            log.debug("decoding stopped: %s", _first_line(exc))
+            return None
+        image = _to_bgr(frame, self._exact)
+        if frame.pts is None or frame.time_base is None:
+            return image, None
+        # from the track's start, as OpenCV's CAP_PROP_POS_MSEC
+        return image, float((frame.pts - self._start) * frame.time_base) * 1000.0
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def _to_bgr(frame: Any, exact: bool = True) -> np.ndarray:
+    """A PyAV video frame as upright BGR uint8 ``(H, W, 3)``.
+
+    ``exact``: swscale's conversion, the same pixels ``cv2.VideoCapture`` gives for
+    standard BT.601/709 videos (what the pose model saw when thresholds were set). Else
+    OpenCV's I420 -> BGR for 4:2:0 frames: within 1-2 levels of it and half the CPU
+    (enough for drawing on).
+    """
+    w, h = frame.width, frame.height
+    if not exact and frame.format.name in ("yuv420p", "yuvj420p") and not (w % 2 or h % 2):
+        image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
+    else:
+        image = frame.to_ndarray(format="bgr24")
+    # display matrix: degrees counter-clockwise; turn the picture upright
+    turns = round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
+    if turns:
+        image = np.ascontiguousarray(np.rot90(image, k=turns))
+    return image
 
 
 class VideoFileSource(_FrameSource):
@@ -279,6 +356,8 @@ class VideoFileSource(_FrameSource):
         queue_size: frames decoded ahead in offline mode (memory: ``queue_size`` frames).
         prepare: optional ``f(bgr_image) -> object`` run in the decode thread; its result
             is :attr:`Frame.prepared` (used to build MediaPipe images off the main thread).
+        exact_colors: ``False`` converts 4:2:0 frames to BGR with OpenCV (1-2 levels off,
+            half the CPU): for drawing, not for the pose model.
 
     Raises:
         InputError: the file is missing, a folder, or cannot be opened or decoded.
@@ -286,26 +365,24 @@ class VideoFileSource(_FrameSource):
 
     def __init__(self, path: str | os.PathLike[str], *, realtime: bool = False,
                  queue_size: int = 8,
-                 prepare: Callable[[np.ndarray], Any] | None = None) -> None:
+                 prepare: Callable[[np.ndarray], Any] | None = None,
+                 exact_colors: bool = True) -> None:
         self.path = Path(path)
         self.name = str(self.path)
         self.realtime = realtime
         self._queue_size = queue_size
         self._prepare = prepare
-        self._cap: cv2.VideoCapture | None = _open_video(self.path)
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if fps > 0 and math.isfinite(fps) else 30.0
-        count = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        self._cap: _VideoDecoder | None = _VideoDecoder(self.path, exact_colors)
+        self.fps = self._cap.fps or 30.0
         #: Frame count the container states (may be off by a few frames; 0 = unknown).
-        self.frame_count = int(count) if count and count > 0 and math.isfinite(count) else 0
-        ok, first = self._cap.read()
-        if not ok or first is None or first.ndim != 3:
+        self.frame_count = self._cap.frame_count
+        first = self._cap.read()
+        if first is None or first[0].ndim != 3:
             self.close()
             raise InputError(f"cannot decode any frame of {self.path} (corrupt or "
                              "unsupported video); check the file or re-export it as .mp4")
-        self._first = first
-        self._first_pos = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-        self.size = (int(first.shape[1]), int(first.shape[0]))
+        self._first, self._first_pos = first
+        self.size = (int(self._first.shape[1]), int(self._first.shape[0]))
         self.timestamper = Timestamper(self.fps)
         #: Frames delivered (offline) or decoded (realtime) so far.
         self.frames_decoded = 0
@@ -328,11 +405,8 @@ class VideoFileSource(_FrameSource):
             self.frames_decoded = index + 1
             yield Frame(image, index, ts, prepared)
             index += 1
-            ok, image = cap.read()
-            if not ok:
-                image = None
-            else:
-                pos = cap.get(cv2.CAP_PROP_POS_MSEC)
+            item = cap.read()
+            image, pos = item if item is not None else (None, None)
         if not stop.is_set():
             self._check_complete(index)
 
@@ -407,7 +481,7 @@ class VideoFileSource(_FrameSource):
         if self._thread is not None:
             self._thread.join(timeout=5.0)
         if self._cap is not None:
-            self._cap.release()
+            self._cap.close()
             self._cap = None
 
 

@@ -370,7 +370,7 @@ def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
     from itbcoach.report.video import H264Writer
 
     out = Path(out)
-    with VideoFileSource(video, queue_size=16) as source, \
+    with VideoFileSource(video, queue_size=16, exact_colors=False) as source, \
             H264Writer(out, source.fps, source.size, crf=crf, preset=preset) as writer:
         n = len(plan.seq)
         if source.frame_count and n and abs(source.frame_count - n) > 3:
