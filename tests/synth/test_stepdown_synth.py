@@ -104,3 +104,29 @@ def test_both_legs_step_off_between_and_timeline_is_increasing():
     assert on_floor[0] and on_floor[-1]
     assert on_floor[between].sum() >= 30  # the 1 s stand on the floor between legs
     assert not on_floor[_frames(motion.t_s, starts[0], ends[2])].any()
+
+
+@pytest.mark.parametrize(("side", "drop"), [("left", 10.0), ("right", 12.0), ("left", -8.0)])
+def test_free_leg_hangs_in_a_pelvic_drop(side, drop):
+    """A drop (or hike) tilts the pelvis about the stance hip; the free leg keeps hanging
+    (it swung 15-21 cm toward the stance leg when it turned with the pelvis)."""
+    from itbcoach.synth.kinematics import forward_kinematics
+    from itbcoach.synth.motion import BodyDims
+
+    spec = StepdownSpec(legs=(LegSpec(side, reps=1, pelvic_drop_deg=drop),),
+                        step_on_off=False)
+    motion, truth = stepdown_motion(spec)
+    joints = forward_kinematics(motion, BodyDims.from_stature(spec.stature)).joints
+    free = "r" if side == "left" else "l"
+    b = int(round(truth.reps[0].bottom_s * spec.fps))
+    sign = 1.0 if side == "left" else -1.0  # obliquity + = left hip up
+    assert motion.pelvis_obliquity[b] == pytest.approx(sign * drop)
+    # the free ankle moves < 1 cm sideways from standing to the bottom
+    assert abs(joints[f"ankle_{free}"][b, 1] - joints[f"ankle_{free}"][0, 1]) < 0.01
+    # and its heel still touches the floor
+    assert abs(joints[f"heel_{free}"][b, 2]) < 1e-3
+    # the free hip is lower (drop) or higher (hike) than the stance hip by hip_width*sin
+    st = "l" if side == "left" else "r"
+    dz = joints[f"hip_{st}"][b, 2] - joints[f"hip_{free}"][b, 2]
+    width = np.linalg.norm(joints[f"hip_{st}"][b] - joints[f"hip_{free}"][b])
+    assert np.degrees(np.arcsin(dz / width)) == pytest.approx(drop, abs=0.5)
