@@ -37,6 +37,8 @@ SETS = {
                                  "trunk_lean"),
     "all": ("hip_line", "stance_knee_flexion", "free_knee_flexion", "trunk_lean",
             "knee_line"),
+    "hip line + knee asymmetry": ("hip_line", "knee_asymmetry"),
+    "hip line + knee asymmetry + trunk": ("hip_line", "knee_asymmetry", "trunk_lean"),
 }
 #: Real clips with a level pelvis: (file, stance leg to assume, what the pelvis does).
 LEVEL_CLIPS = (("squat_front_01.mp4", 0, "frontal squat, level pelvis"),

@@ -36,6 +36,7 @@ def test_features_are_baseline_relative_and_signed_by_stance(stance):
     assert got["free_knee_flexion"] == pytest.approx(0.0)
     assert got["trunk_lean"] == pytest.approx(5.0)
     assert got["knee_line"] == pytest.approx(np.degrees(np.arctan2(0.04, 0.4)))
+    assert got["knee_asymmetry"] == pytest.approx(30.0)  # stance minus free knee
 
 
 def test_estimate_is_the_weighted_sum_with_the_peak_of_largest_magnitude():

@@ -16,7 +16,7 @@ def _samples(n_clips: int = 6, seed: int = 0) -> list[RepSample]:
     out = []
     for c in range(n_clips):
         for r in range(3):
-            x = rng.normal(0.0, [6.0, 15.0, 5.0, 4.0, 3.0], size=(40, len(FEATURES)))
+            x = rng.normal(0.0, [6.0, 15.0, 5.0, 4.0, 3.0, 12.0], size=(40, len(FEATURES)))
             y = x @ true_w + rng.normal(0.0, 0.2, 40)
             out.append(RepSample(f"clip{c}", r % 2, x, y, float(y[np.argmax(np.abs(y))])))
     return out
@@ -24,7 +24,7 @@ def _samples(n_clips: int = 6, seed: int = 0) -> list[RepSample]:
 
 def test_fit_recovers_known_weights():
     w = fit(_samples(), ridge=1e-6)
-    np.testing.assert_allclose(w, [0.5, -0.2, 0, 0, 0], atol=0.01)
+    np.testing.assert_allclose(w, [0.5, -0.2, 0, 0, 0, 0], atol=0.01)
     w2 = fit(_samples(), columns=("hip_line", "stance_knee_flexion"), ridge=1e-6)
     np.testing.assert_allclose(w2, [0.5, -0.2], atol=0.01)
 

@@ -118,7 +118,7 @@ def test_free_leg_hangs_in_a_pelvic_drop(side, drop):
     motion, truth = stepdown_motion(spec)
     joints = forward_kinematics(motion, BodyDims.from_stature(spec.stature)).joints
     free = "r" if side == "left" else "l"
-    b = int(round(truth.reps[0].bottom_s * spec.fps))
+    b = round(truth.reps[0].bottom_s * spec.fps)
     sign = 1.0 if side == "left" else -1.0  # obliquity + = left hip up
     assert motion.pelvis_obliquity[b] == pytest.approx(sign * drop)
     # the free ankle moves < 1 cm sideways from standing to the bottom
