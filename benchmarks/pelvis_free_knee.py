@@ -64,7 +64,13 @@ def rep_peaks(video: Path, config) -> list[dict[str, float]]:
         def peak(x: np.ndarray) -> float:
             return float(x[np.nanargmax(np.abs(x))])
 
+        leg = next(g for g in doc["spec"]["legs"] if g["side"] == rep["side"])
+        bottom = int(np.searchsorted(t_s, rep["bottom_s"]))
+        hip_line = drop(px[:, fh, 1])
         out.append({"clip": video.stem, "side": rep["side"], "true": peak(y),
+                    "set_lean": float(leg["trunk_lean_deg"]),
+                    "true_bottom": float(y[min(bottom - a, len(y) - 1)]),
+                    "hip_bottom": float(hip_line[min(bottom - a, len(hip_line) - 1)]),
                     "hip line": peak(drop(px[:, fh, 1])),
                     "free knee": peak(drop(px[:, fk, 1] - thigh)),
                     "free ankle": peak(drop(px[:, fa, 1] - shank - thigh))})
@@ -98,6 +104,21 @@ def main(argv: list[str]) -> int:
         print(f"  {name:10s} rep MAE {s['rep_mae']:.2f}  bias {s['rep_bias']:+.2f}  r {s['r']:.2f}"
               f"  slope {s['slope']:.2f}  sensitivity {s['sensitivity']:.2f}"
               f"  specificity {s['specificity']:.2f}")
+    # what the hip line reads at the bottom: a x true drop + b x set trunk lean + offsets
+    ok = np.array([np.isfinite(p["hip_bottom"]) for p in reps])
+    x = np.array([[p["true_bottom"], p["set_lean"], p["side"] == "left",
+                   p["side"] == "right"] for p in reps], float)[ok]
+    hb = np.array([p["hip_bottom"] for p in reps])[ok]
+    coef, *_ = np.linalg.lstsq(x, hb, rcond=None)
+    resid = float((hb - x @ coef).std())
+    summary["hip_line_at_bottom"] = {"per_deg_true_drop": float(coef[0]),
+                                     "per_deg_trunk_lean": float(coef[1]),
+                                     "offset_left_stance": float(coef[2]),
+                                     "offset_right_stance": float(coef[3]),
+                                     "residual_sd": resid}
+    print(f"  hip line at the bottom = {coef[0]:.2f} x true drop {coef[1]:+.2f} x trunk lean"
+          f" {coef[2]:+.1f} (left stance) / {coef[3]:+.1f} (right stance), residual SD"
+          f" {resid:.1f} deg")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pelvis_free_knee.json").write_text(json.dumps(
         {"date": datetime.date.today().isoformat(), "folder": str(folder), "reps": len(reps),
