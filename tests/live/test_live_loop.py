@@ -106,6 +106,15 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
     from itbcoach.feedback.overlay import LEFT_COLOR, RIGHT_COLOR
 
     truth = json.loads(BOTH_LEGS.with_suffix(".json").read_text())
+
+    def near(img: np.ndarray, color: tuple[int, int, int]) -> int:
+        return int((np.abs(img.astype(int) - color).sum(axis=2) < 40).sum())
+
+    def red_pixels(img: np.ndarray | None) -> int:
+        if img is None:
+            return 0
+        return int((np.abs(img.astype(int) - (60, 60, 235)).sum(axis=2) < 60).sum())
+
     # -displayfd: Xvfb picks a free display and prints its number once it is ready
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24",
                              "-nolisten", "tcp"], stdout=subprocess.PIPE,
@@ -124,20 +133,34 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
                 ["xdotool", "search", "--name", "itbcoach"], env=env,
                 capture_output=True, check=False).returncode != 0:
             time.sleep(0.5)
-        shots = []
-        started = time.time()
-        for i, at in enumerate((7.0, 22.0, 34.0)):  # seconds into the clip
-            time.sleep(max(0.0, started + at - time.time()))
-            shot = tmp_path / f"screen{i}.png"
-            subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
+
+        def shoot(path: Path) -> np.ndarray | None:
+            subprocess.run(["import", "-display", display, "-window", "root", str(path)],
                            check=True, timeout=20)
-            shots.append(shot)
-        # the result screen stays up after the clip ends (live.result_hold_s)
+            return cv2.imread(str(path))
+
+        # the first shot once the skeleton shows (the window opens before the kernel is
+        # compiled and the clip starts), then two more 15 and 27 s later
+        shots = [tmp_path / f"screen{i}.png" for i in range(3)]
+        while proc.poll() is None and time.time() < deadline + 60:
+            img = shoot(shots[0])
+            if img is not None and near(img, LEFT_COLOR) > 200 and near(img, RIGHT_COLOR) > 200:
+                break
+            time.sleep(0.5)
+        started = time.time()
+        for shot, after in zip(shots[1:], (15.0, 27.0), strict=True):
+            time.sleep(max(0.0, started + after - time.time()))
+            shoot(shot)
+        # the result screen stays up after the clip ends (live.result_hold_s): from shortly
+        # before the clip's end, shoot every second until its red-framed thumbnails show
+        # or the app exits
         clip_s = truth["frames"] / truth["fps"]
-        time.sleep(max(0.0, started + clip_s + 4.0 - time.time()))
+        time.sleep(max(0.0, started + clip_s - 10.0 - time.time()))
         result_shot = tmp_path / "result.png"
-        subprocess.run(["import", "-display", display, "-window", "root", str(result_shot)],
-                       check=True, timeout=20)
+        while proc.poll() is None:
+            if red_pixels(shoot(result_shot)) > 200:
+                break
+            time.sleep(1.0)
         out, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err
     finally:
@@ -150,9 +173,6 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
         assert img is not None
         cv2.imwrite(str(keep / f"live_stepdown_{i}.png"), img)
 
-    def near(img: np.ndarray, color: tuple[int, int, int]) -> int:
-        return int((np.abs(img.astype(int) - color).sum(axis=2) < 40).sum())
-
     for img in images:
         assert near(img, LEFT_COLOR) > 200 and near(img, RIGHT_COLOR) > 200  # skeleton
         rows, cols = np.nonzero(img.max(axis=2) > 0)  # the window on the black screen
@@ -163,8 +183,7 @@ def test_guided_stepdown_in_a_window_under_xvfb(model_path: Path, tmp_path: Path
     assert "session" in out and "saved" in out
     result = cv2.imread(str(result_shot))
     cv2.imwrite(str(keep / "live_stepdown_result.png"), result)
-    red_frames = (np.abs(result.astype(int) - (60, 60, 235)).sum(axis=2) < 60).sum()
-    assert red_frames > 200  # fault thumbnails are framed in red on the result screen
+    assert red_pixels(result) > 200  # fault thumbnails are framed in red on the result screen
     with History(db) as h:
         (session,) = h.sessions()
         reps = h.events(session.id, type="stepdown_rep")

@@ -248,3 +248,28 @@ def test_result_says_how_far_the_pelvic_reading_can_be_trusted():
     notes = [n for n in result.confidence if n.startswith("pelvic drop:")]
     assert len(notes) == 1 and "low confidence" in notes[0]
     assert notes[0] in result.summary() and notes[0] in result.to_json()["confidence"]
+
+
+@pytest.mark.parametrize(("abduction", "flagged"), [(0.0, False), (30.0, True)])
+def test_arm_strategy_from_the_elbows_when_the_wrists_are_masked(abduction, flagged):
+    """Hands on the waist often read below MediaPipe's visibility cut-off, so the wrists
+    are NaN throughout: the criterion then falls back to the elbow (shoulder abduction
+    rise >= [stepdown] arm_abduction_deg)."""
+    import dataclasses
+
+    from itbcoach.landmarks import Landmark as L
+
+    spec = StepdownSpec(legs=(LegSpec("left", reps=3, arm_abduction_deg=abduction),),
+                        step_on_off=False)
+    synth, _truth = render_stepdown(spec, default_camera(0.0), NOISE)
+    lm = synth.pose.landmarks.copy()
+    lm[:, [L.LEFT_WRIST, L.RIGHT_WRIST]] = np.nan
+    seq = dataclasses.replace(synth.pose, landmarks=lm)
+    side = _side(score_stepdown(seq, CONFIG), "left")
+    assert len(side.reps) == 3
+    for rep in side.reps:
+        assert np.isnan(rep.metrics["wrist_rise"])
+        assert rep.faults["arm_strategy"] is flagged
+        assert (rep.metrics["arm_abduction_change_deg"] >= CONFIG.stepdown.arm_abduction_deg) \
+            is flagged
+    assert side.criteria["arm_strategy"] is flagged

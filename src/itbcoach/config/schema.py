@@ -272,6 +272,7 @@ class StepdownConfig:
     fppa_note_deg: float
     fppa_sdd_deg: float
     arm_rise: float
+    arm_abduction_deg: float
     velocity_window_s: float
     sudden_half_ratio: float
     pause_speed_fraction: float

@@ -4,7 +4,8 @@ The subject faces the camera, stands on one leg on a step (about 20 cm) with the
 the waist and slowly lowers the free heel to touch the floor, then returns; 5 reps, then
 the other leg. Each rep scores 1 point per fault seen on video:
 
-* ``arm_strategy``: a hand leaves the waist;
+* ``arm_strategy``: a hand leaves the waist (or, when the wrists are masked, an elbow
+  rises away from the trunk);
 * ``trunk_lean``: the trunk leans to either side;
 * ``pelvis_not_level``: the free side of the pelvis drops or hikes;
 * ``knee_medial_to_second_toe``: the knee moves medial to the second toe (+1), or
@@ -454,8 +455,18 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
                if np.isfinite(m[:, Metric[f"ARM_ABDUCTION_{arm}"]]).any()),
               default=float("nan"))
     out["arm_abduction_change_deg"] = abd
-    worst["arm_strategy"] = a + best_i if best_i >= 0 else -1
-    faults["arm_strategy"] = bool(math.isfinite(best) and best >= cfg.arm_rise)
+    if math.isfinite(best):
+        worst["arm_strategy"] = a + best_i if best_i >= 0 else -1
+        faults["arm_strategy"] = bool(best >= cfg.arm_rise)
+    else:  # wrists masked (hands on the waist read as low visibility): the elbows
+        best_i, abd_i = -1, float("-inf")
+        for arm in ("LEFT", "RIGHT"):
+            col = Metric[f"ARM_ABDUCTION_{arm}"]
+            v, i = peak_max(m[:, col] - base_med(col))
+            if math.isfinite(v) and v > abd_i:
+                abd_i, best_i = v, i
+        worst["arm_strategy"] = a + best_i if best_i >= 0 else -1
+        faults["arm_strategy"] = bool(math.isfinite(abd_i) and abd_i >= cfg.arm_abduction_deg)
 
     # unsteady: descent control
     signs, uworst, umetrics = _descent_control(ev, depth, sig.knee_lateral[a:b], t, cfg)
