@@ -555,13 +555,19 @@ class LiveLandmarker(_Task):
             self._silencer.stop()
         now = time.monotonic()
         with self._lock:
-            info = self._pending.pop(int(mp_ts), None)
+            info = self._pending.get(int(mp_ts))
             for older in [k for k in self._pending if k < mp_ts]:
                 del self._pending[older]
                 self.dropped_by_model += 1
         if info is None:
             return
-        frame_id, ts, t0 = info
+        try:  # the frame stays in flight until its result can be polled
+            self._deliver(result, *info, now)
+        finally:
+            with self._lock:
+                self._pending.pop(int(mp_ts), None)
+
+    def _deliver(self, result: Any, frame_id: int, ts: int, t0: float, now: float) -> None:
         try:
             cand = PoseCandidates.from_result(result)
             lm, vis, pres, world = cand.take(self.selector.select(cand))
