@@ -42,7 +42,7 @@ def test_real_full_body_videos_pass_the_gate(video_landmarks, name):
     ("hiphinge_singleleg_side_01.mp4", Facing.SIDE, 0.99),
     ("lunge_split_side_01.mp4", Facing.SIDE, 0.99),
     # turns oblique at the bottom: 62% side frames as decoded now (Display-P3 colours
-    # kept), over 70% when OpenCV converted them to sRGB; borderline frames flip
+    # kept), at least 70% when OpenCV converted them to sRGB; borderline frames flip
     ("squat_overhead_side_good_01.mp4", Facing.SIDE, 0.6),
 ])
 def test_facing_matches_the_manifest_view(video_landmarks, name, facing, share):
