@@ -441,32 +441,26 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     worst["fppa"] = a + i if i >= 0 else -1
 
     # arm strategy: a wrist moves away from its hip (the hand leaves the waist)
-    best, best_i = float("-inf"), -1
-    for arm in ("LEFT", "RIGHT"):
-        col = Metric[f"WRIST_HIP_DISTANCE_{arm}"]
-        rise = m[:, col] - base_med(col)
-        v, i = peak_max(rise)
-        if math.isfinite(v) and v > best:
-            best, best_i = v, i
-    out["wrist_rise"] = best if math.isfinite(best) else float("nan")
-    abd = max((float(np.nanmax(m[:, Metric[f"ARM_ABDUCTION_{arm}"]]) -
-                     base_med(Metric[f"ARM_ABDUCTION_{arm}"]))
-               for arm in ("LEFT", "RIGHT")
-               if np.isfinite(m[:, Metric[f"ARM_ABDUCTION_{arm}"]]).any()),
-              default=float("nan"))
-    out["arm_abduction_change_deg"] = abd
-    if math.isfinite(best):
-        worst["arm_strategy"] = a + best_i if best_i >= 0 else -1
-        faults["arm_strategy"] = bool(best >= cfg.arm_rise)
-    else:  # wrists masked (hands on the waist read as low visibility): the elbows
-        best_i, abd_i = -1, float("-inf")
+    def largest_rise(metric: str) -> tuple[float, int]:
+        """Largest rise from the baseline of ``{metric}_LEFT/RIGHT`` (either arm)."""
+        best, best_i = float("nan"), -1
         for arm in ("LEFT", "RIGHT"):
-            col = Metric[f"ARM_ABDUCTION_{arm}"]
+            col = Metric[f"{metric}_{arm}"]
             v, i = peak_max(m[:, col] - base_med(col))
-            if math.isfinite(v) and v > abd_i:
-                abd_i, best_i = v, i
-        worst["arm_strategy"] = a + best_i if best_i >= 0 else -1
-        faults["arm_strategy"] = bool(math.isfinite(abd_i) and abd_i >= cfg.arm_abduction_deg)
+            if math.isfinite(v) and (best_i < 0 or v > best):
+                best, best_i = v, i
+        return best, best_i
+
+    wrist, wrist_i = largest_rise("WRIST_HIP_DISTANCE")
+    abd, abd_i = largest_rise("ARM_ABDUCTION")
+    out["wrist_rise"] = wrist
+    out["arm_abduction_change_deg"] = abd
+    if math.isfinite(wrist):
+        worst["arm_strategy"] = a + wrist_i
+        faults["arm_strategy"] = bool(wrist >= cfg.arm_rise)
+    else:  # wrists masked (hands on the waist read as low visibility): the elbows
+        worst["arm_strategy"] = a + abd_i if abd_i >= 0 else -1
+        faults["arm_strategy"] = bool(math.isfinite(abd) and abd >= cfg.arm_abduction_deg)
 
     # unsteady: descent control
     signs, uworst, umetrics = _descent_control(ev, depth, sig.knee_lateral[a:b], t, cfg)
