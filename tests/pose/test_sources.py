@@ -20,6 +20,7 @@ from itbcoach.pose.sources import (
     VideoFileSource,
     list_images,
     open_source,
+    probe_video,
 )
 
 
@@ -242,3 +243,33 @@ def test_display_p3_phone_video_decodes_upright(shared_videos):
     assert len(frames) == 72
     assert frames[0] == ((1280, 720, 3), 0)
     assert np.all(np.diff([f[1] for f in frames]) > 0)
+
+
+def test_probe_reads_frames_and_size_from_the_header(shared_videos, tmp_path):
+    assert probe_video(shared_videos / "kneelift_front_small_01.mp4") == (156, 960, 540)
+    # portrait phone clip: the coded size (the display rotation is applied when decoding)
+    assert probe_video(shared_videos / "squat_overhead_front_good_01.mp4") == (72, 720, 1280)
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    assert probe_video(text) == (0, 0, 0)
+    assert probe_video(tmp_path / "missing.mp4") == (0, 0, 0)
+
+
+def test_decoder_threads_follow_the_request_and_the_cores(tmp_path):
+    import os
+
+    path = write_video(tmp_path / "v.mp4", 5)
+    with VideoFileSource(path, decode_threads=1) as src:
+        assert src._cap._stream.thread_type.name == "NONE"
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs CPU affinity control and two usable cores")
+    with VideoFileSource(path) as src:
+        assert src._cap._stream.thread_type.name == "AUTO"
+    usable = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(usable)})  # this thread only (a pinned batch worker)
+    try:
+        with VideoFileSource(path) as src:
+            assert src._cap._stream.thread_type.name == "NONE"
+            assert len(list(src)) == 5
+    finally:
+        os.sched_setaffinity(0, usable)

@@ -167,3 +167,41 @@ def test_workers_take_one_core_each_when_there_are_enough_cores():
         with ctx.Pool(1, initializer=_worker_init, initargs=(30, counter, cores)) as pool:
             seen.append(pool.apply(_affinity))
     assert seen == [[usable[0]], [usable[1]]]
+
+
+def test_longest_videos_are_scheduled_first(shared_videos, tmp_path) -> None:
+    from itbcoach.report.batch import BatchItem, schedule
+    from itbcoach.report.job import ScoreJob
+
+    names = {"squat_overhead_front_good_01.mp4": 72, "squat_sidestep_front_small_01.mp4": 152,
+             "sidestep_front_small_01.mp4": 122}  # frames
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\0" * 1000)
+    paths = [str(broken), str(tmp_path / "seq.npz")] + [str(shared_videos / n) for n in names]
+    items = [BatchItem(p, tmp_path, ScoreJob(p, "squat")) for p in paths]
+    order = [it.input.rsplit("/", 1)[-1] for it in schedule(items)]
+    assert order[:3] == ["squat_sidestep_front_small_01.mp4", "sidestep_front_small_01.mp4",
+                         "squat_overhead_front_good_01.mp4"]
+    assert set(order[3:]) == {"broken.mp4", "seq.npz"}  # unknown length: last
+    # the file-size order differs: the 72-frame phone clip is the largest of the three
+    by_size = sorted(names, key=lambda n: (shared_videos / n).stat().st_size)
+    assert by_size[-1] == "squat_overhead_front_good_01.mp4"
+
+
+def test_worker_exit_skips_teardown_but_flushes_output(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    script = ("import atexit, logging, sys\n"
+              "from itbcoach.report.batch import _exit_now\n"
+              "atexit.register(_exit_now)\n"
+              f"logging.basicConfig(filename={str(tmp_path / 'w.log')!r})\n"
+              "logging.warning('last words')\n"
+              "atexit.register(lambda: print('later handler ran'))\n"
+              "sys.stdout.write('buffered, no newline')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    # handlers registered after it still run (first); buffered output is not lost
+    assert proc.stdout == "buffered, no newlinelater handler ran\n"
+    assert "last words" in (tmp_path / "w.log").read_text()

@@ -259,13 +259,19 @@ class _VideoDecoder:
     a frame on phone videos tagged with Display-P3 primaries (the iPhone default; the
     ``squat_overhead_*`` clips of ``../shared``: 32 ms a frame of wall time on two cores),
     where PyAV decodes and converts the frame in ~3 ms. Other videos give the same pixels
-    as before. Decoding is multi-threaded by FFmpeg (``thread_type = "AUTO"``).
+    as before.
+
+    ``threads``: decoder threads; 0 = FFmpeg's choice (frame and slice threads), 1 = decode
+    on the calling thread only. Threads cost CPU of their own (720p H.264: 1.0-1.1 ms a
+    frame with FFmpeg's threads, 0.75 ms without), which only pays when a core would
+    otherwise idle: a process that may run on one core alone (a pinned batch worker)
+    always decodes single-threaded.
 
     Raises:
         InputError: the file cannot be opened as a video.
     """
 
-    def __init__(self, path: Path, exact_colors: bool = True) -> None:
+    def __init__(self, path: Path, exact_colors: bool = True, threads: int = 0) -> None:
         import av
 
         _check_path(path)
@@ -280,17 +286,15 @@ class _VideoDecoder:
             raise InputError(f"{path} has no video track; check the file or re-export it "
                              "as .mp4")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
-        rate = self._stream.average_rate or self._stream.guessed_rate
-        fps = float(rate) if rate else 0.0
+        if threads == 1 or _usable_cores() == 1:
+            self._stream.thread_type = "NONE"
+        else:
+            self._stream.thread_type = "AUTO"
+            self._stream.thread_count = max(0, int(threads))
         #: Nominal frame rate (0 = unknown).
-        self.fps = fps if fps > 0 and math.isfinite(fps) else 0.0
-        #: Frame count the container states (0 = unknown); when the track does not say,
-        #: the container's duration times the frame rate (as OpenCV reports it).
-        count = int(self._stream.frames or 0)
-        if count <= 0 and self._container.duration and self.fps:
-            count = math.floor(self._container.duration / 1e6 * self.fps + 0.5)
-        self.frame_count = max(count, 0)
+        self.fps = _stated_fps(self._stream)
+        #: Frame count the container states (0 = unknown): see :func:`_stated_frames`.
+        self.frame_count = _stated_frames(self._container, self._stream)
         self._start = int(self._stream.start_time or 0)
         self._frames = self._container.decode(self._stream)
 
@@ -315,6 +319,46 @@ class _VideoDecoder:
 
     def close(self) -> None:
         self._container.close()
+
+
+def _stated_fps(stream: Any) -> float:
+    """A video track's nominal frame rate (0 = unknown)."""
+    rate = stream.average_rate or stream.guessed_rate
+    fps = float(rate) if rate else 0.0
+    return fps if fps > 0 and math.isfinite(fps) else 0.0
+
+
+def _stated_frames(container: Any, stream: Any) -> int:
+    """The frame count a container states (0 = unknown); when the track does not say,
+    the container's duration times the frame rate (as OpenCV reports it)."""
+    count = int(stream.frames or 0)
+    fps = _stated_fps(stream)
+    if count <= 0 and container.duration and fps:
+        count = math.floor(container.duration / 1e6 * fps + 0.5)
+    return max(count, 0)
+
+
+def probe_video(path: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """``(frames, width, height)`` a video file's header states, without decoding;
+    ``(0, 0, 0)`` when it cannot be read (the error shows when the file is decoded)."""
+    import av
+
+    try:
+        with av.open(str(path), mode="r") as container:
+            if not container.streams.video:
+                return 0, 0, 0
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            return _stated_frames(container, stream), int(ctx.width), int(ctx.height)
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError):
+        return 0, 0, 0
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _to_bgr(frame: Any, exact: bool = True) -> np.ndarray:
@@ -358,6 +402,8 @@ class VideoFileSource(_FrameSource):
             is :attr:`Frame.prepared` (used to build MediaPipe images off the main thread).
         exact_colors: ``False`` converts 4:2:0 frames to BGR with OpenCV (1-2 levels off,
             half the CPU): for drawing, not for the pose model.
+        decode_threads: FFmpeg decoder threads (0 = FFmpeg's choice, 1 = none beyond the
+            decode thread; always 1 in a process pinned to one core).
 
     Raises:
         InputError: the file is missing, a folder, or cannot be opened or decoded.
@@ -366,13 +412,14 @@ class VideoFileSource(_FrameSource):
     def __init__(self, path: str | os.PathLike[str], *, realtime: bool = False,
                  queue_size: int = 8,
                  prepare: Callable[[np.ndarray], Any] | None = None,
-                 exact_colors: bool = True) -> None:
+                 exact_colors: bool = True, decode_threads: int = 0) -> None:
         self.path = Path(path)
         self.name = str(self.path)
         self.realtime = realtime
         self._queue_size = queue_size
         self._prepare = prepare
-        self._cap: _VideoDecoder | None = _VideoDecoder(self.path, exact_colors)
+        self._cap: _VideoDecoder | None = _VideoDecoder(self.path, exact_colors,
+                                                                decode_threads)
         self.fps = self._cap.fps or 30.0
         #: Frame count the container states (may be off by a few frames; 0 = unknown).
         self.frame_count = self._cap.frame_count
