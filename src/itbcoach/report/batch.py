@@ -351,11 +351,6 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_
     return summary
 
 
-#: Annotation's share of a frame's cost per megapixel (720p: 3.3 ms of drawing and
-#: encoding per frame against ~19 ms for the model and decoding; 0.92 MP).
-ANNOTATE_COST_PER_MP = 0.19
-
-
 def schedule(items: Sequence[BatchItem], annotate: bool = False) -> list[BatchItem]:
     """``items`` longest first, the order workers take them in.
 
@@ -366,15 +361,31 @@ def schedule(items: Sequence[BatchItem], annotate: bool = False) -> list[BatchIt
     return sorted(items, key=lambda it: _work(it, annotate), reverse=True)
 
 
+#: Cost of a job beyond its frames, in frames: opening, two landmarkers, scoring and
+#: the report take ~0.35 s, the model ~18 ms a frame (fitted on the 15 clips of
+#: ``../shared/sample_videos`` scored in a pinned worker: residual 0.18 s rms).
+JOB_OVERHEAD_FRAMES = 19.0
+#: Extra cost of a frame per megapixel: decoding (same fit).
+DECODE_COST_PER_MP = 0.18
+#: Extra cost of a frame per megapixel when it is annotated (drawing, colour conversion,
+#: a second decode and x264: ~6 ms of CPU for a 720p frame, 0.92 MP).
+ANNOTATE_COST_PER_MP = 0.36
+
+
 def _work(item: BatchItem, annotate: bool) -> float:
-    """Estimated cost of a job in model frames: the video's stated frame count (0 for
-    landmark files and unreadable videos, which take a moment), plus annotation."""
+    """Estimated cost of a job in model frames, from the video's header; 0 for landmark
+    files and unreadable videos (they take a moment)."""
     if Path(item.input).suffix.lower() == ".npz":
         return 0.0
     from itbcoach.pose.sources import probe_video
 
     frames, w, h = probe_video(item.input)
-    return frames * (1.0 + (ANNOTATE_COST_PER_MP * w * h / 1e6 if annotate else 0.0))
+    if frames <= 0:
+        return 0.0
+    mp = w * h / 1e6
+    per_frame = 1.0 + DECODE_COST_PER_MP * mp + (ANNOTATE_COST_PER_MP * mp if annotate
+                                                 else 0.0)
+    return frames * per_frame + JOB_OVERHEAD_FRAMES
 
 
 def _in_process(item: BatchItem) -> JobOutcome:
