@@ -21,10 +21,11 @@ from itbcoach.landmarks import load_npz, load_npz_processing
 from itbcoach.pose.people import PeopleCheck, people_message
 
 CONFIG = load_config(use_user_file=False)
-#: The two-person video is 5.2 s: frames checked at 0, 1, ..., 5 s.
-REFUSAL = re.compile(r"^itbcoach: 2 people in view in ([4-6]) of 6 checked seconds; film one "
-                     r"person at a time \(or pass --allow-multiple to follow the largest "
-                     r"person\)$")
+#: The two-person video is 5.2 s: frames would be checked at 0, 1, ..., 5 s; once 3 show
+#: two people the refusal is certain (3 >= 0.3 x 7 possible checks) and reading stops.
+REFUSAL = re.compile(r"^itbcoach: 2 people in view in ([3-5]) of ([3-5]) checked seconds "
+                     r"\(stopped at [2-4] s of 5 s\); film one person at a time \(or pass "
+                     r"--allow-multiple to follow the largest person\)$")
 
 
 def run(args: list[str], capfd) -> tuple[int, str, str]:
@@ -74,7 +75,8 @@ def test_score_and_batch_refuse_two_people(two_people_video, model_path, tmp_pat
     assert "0 scored, 0 already done (skipped), 1 failed" in stdout
     (line,) = [ln for ln in stdout.splitlines() if "FAILED" in ln]
     assert str(two_people_video) in line
-    assert re.search(r"2 people in view in [4-6] of 6 checked seconds; film one person", line)
+    assert re.search(r"2 people in view in [3-5] of [3-5] checked seconds \(stopped at [2-4] s "
+                     r"of 5 s\); film one person", line)
 
 
 def test_one_image_with_two_people(two_people_video, model_path, tmp_path, capfd):
@@ -125,6 +127,38 @@ def test_schedule_and_threshold_without_a_model():
     assert people_message(2, 1, 4, 0.5) == (
         "2 people in view in 1 of 4 checked frames (one every 0.5 s); film one person at a "
         "time (or pass --allow-multiple to follow the largest person)")
+
+
+def test_refusal_settles_as_soon_as_it_is_certain():
+    # 60 s at 30 fps, one check a second: at most 62 checks, so 19 with two people
+    # (>= 0.3 x 62) refuse the video whatever the remaining checks would see
+    check = PeopleCheck("unused.task", CONFIG.pose, (640, 360), own_model=False)
+    settled_at = None
+    for ts in range(0, 60_000, 33):
+        if check.due(ts):
+            check.record(2 if check.checked % 4 else 1, ts)  # every 4th check: one person
+            if check.settled(ts, 60_000.0):
+                settled_at = ts
+                break
+    assert (check.checked, check.multi) == (26, 19) and settled_at == 25_014
+    assert check.problem() == (
+        "2 people in view in 19 of 26 checked seconds (stopped at 25 s of 60 s); film one "
+        "person at a time (or pass --allow-multiple to follow the largest person)")
+    # one check short of it: not settled; unknown length: never settled early
+    short = PeopleCheck("unused.task", CONFIG.pose, (640, 360), own_model=False)
+    for k in range(18):
+        short.record(2, 1000 * k)
+    assert not short.settled(17_000, 60_000.0) and short.stopped is None
+    short.record(2, 18_000)
+    assert not short.settled(18_000, 0.0) and short.settled(18_000, 60_000.0)
+    # a container that understates its length (2 s stated, 10 checks so far): the total
+    # is unknown, so nothing is decided early even at 3 of 10 (30%)
+    long = PeopleCheck("unused.task", CONFIG.pose, (640, 360), own_model=False)
+    for k in range(10):
+        long.record(2 if k < 3 else 1, 1000 * k)
+    assert not long.settled(9000, 2000.0) and long.problem() is not None
+    long.record(1, 10_000)
+    assert long.problem() is None  # 3 of 11 checked: a later check changed the verdict
 
 
 def test_stderr_silencing_from_two_threads_always_restores_fd2():

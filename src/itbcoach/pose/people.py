@@ -38,14 +38,20 @@ ONE_PERSON_INSTRUCTION = "Only one person in view, please"
 CHECK_NUM_POSES = 2
 
 
-def people_message(max_people: int, multi: int, checked: int, interval_s: float) -> str:
-    """The one-line refusal: how often several people were seen and what to do."""
+def people_message(max_people: int, multi: int, checked: int, interval_s: float,
+                   stopped: tuple[float, float] | None = None) -> str:
+    """The one-line refusal: how often several people were seen and what to do.
+
+    ``stopped``: ``(at_s, duration_s)`` when the check stopped the recording early.
+    """
     if checked == 1:
         where = "in the picture"
     elif interval_s == 1.0:
         where = f"in {multi} of {checked} checked seconds"
     else:
         where = f"in {multi} of {checked} checked frames (one every {interval_s:g} s)"
+    if stopped is not None:
+        where += f" (stopped at {stopped[0]:.0f} s of {stopped[1]:.0f} s)"
     return (f"{max_people} people in view {where}; film one person at a time (or pass "
             "--allow-multiple to follow the largest person)")
 
@@ -85,6 +91,8 @@ class PeopleCheck:
         self.counts: list[int] = []
         #: Wall seconds spent in the check's own inference.
         self.elapsed_s = 0.0
+        #: ``(at_ms, duration_ms)`` once :meth:`settled` ended the recording early.
+        self.stopped: tuple[float, float] | None = None
 
     def due(self, timestamp_ms: int) -> bool:
         """Whether the frame at ``timestamp_ms`` should be checked (the first one is)."""
@@ -122,12 +130,33 @@ class PeopleCheck:
         """Share of the checked frames with 2 or more people (0 when none checked)."""
         return self.multi / self.checked if self.checked else 0.0
 
+    def settled(self, timestamp_ms: float, duration_ms: float) -> bool:
+        """Whether the refusal is already certain at ``timestamp_ms`` of a recording of
+        ``duration_ms``: even if every check still to come saw one person, 2+ people
+        would be in ``min_share`` of them. The caller may then stop reading the video
+        (a 60 s recording with two people is refused after ~20 s instead of 60 s).
+
+        At most ``duration / interval + 1`` frames get checked; one more is allowed, and
+        once as many were checked the container understated its length and nothing is
+        decided early.
+        """
+        if duration_ms <= 0 or not self.multi:
+            return False
+        most = int(duration_ms // self.interval_ms) + 2
+        if self.checked >= most or self.multi < self.min_share * most:
+            return False
+        self.stopped = (float(timestamp_ms), float(duration_ms))
+        return True
+
     def problem(self) -> str | None:
         """The refusal line when 2+ people were in view in at least ``min_share`` of the
         checked frames, else None."""
         if not self.checked or not self.multi or self.share < self.min_share:
             return None
-        return people_message(self.max_people, self.multi, self.checked, self.interval_s)
+        stopped = None if self.stopped is None else (self.stopped[0] / 1000.0,
+                                                      self.stopped[1] / 1000.0)
+        return people_message(self.max_people, self.multi, self.checked, self.interval_s,
+                              stopped)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready record of the check (stored in the extraction's meta)."""

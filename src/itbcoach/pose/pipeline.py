@@ -145,6 +145,9 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
             if check_people:  # the main model sees every person itself when num_poses > 1
                 check = PeopleCheck(model_path, config.pose, source.size,
                                     own_model=num_poses < 2)
+            # the container's length (0 = unknown: the check then runs to the end)
+            duration_ms = (1000.0 * source.frame_count / source.fps
+                           if source.frame_count and source.fps else 0.0)
             with VideoLandmarker(model_path, config.pose, num_poses=num_poses) as landmarker:
                 t_loop = time.perf_counter()
                 frame: Frame
@@ -157,6 +160,8 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
                             check.record(selector.last_people, frame.timestamp_ms)
                         else:
                             check.check(mp_image, frame.timestamp_ms)
+                        if check.settled(frame.timestamp_ms, duration_ms):
+                            break  # refused whatever the rest shows: stop early
                     lm_rows.append(lm)
                     vis_rows.append(vis)
                     pres_rows.append(pres)
