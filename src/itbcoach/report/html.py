@@ -33,7 +33,7 @@ import numpy as np
 
 from itbcoach import __version__
 from itbcoach.config import Config
-from itbcoach.kernel import METRIC_NAMES, Metric, compute_metrics
+from itbcoach.kernel import METRIC_NAMES, Metric
 from itbcoach.landmarks import PoseSequence
 
 SIDE_COLORS = {"left": "#1f77b4", "right": "#ff7f0e", None: "#7f7f7f"}
@@ -701,6 +701,8 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
     """
     out = Path(out_dir)
     if metrics is None:
+        from itbcoach.kernel import compute_metrics
+
         metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks) \
             if len(seq) else np.zeros((0, len(METRIC_NAMES)))
     spans = rep_spans(result)
