@@ -381,7 +381,10 @@ def ground_truth(m: Motion, dims: BodyDims, skel: Skeleton | None = None) -> dic
         a_u, a_v = h2 - k2, a2 - k2
         mag = 180.0 - np.degrees(np.arctan2(np.abs(a_u[:, 0] * a_v[:, 1] - a_u[:, 1] * a_v[:, 0]),
                                             (a_u * a_v).sum(axis=1)))
-        frac = (k2[:, 1] - h2[:, 1]) / (a2[:, 1] - h2[:, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # hip and ankle at one height (lying on the side): the angle's sign is
+            # undefined, NaN
+            frac = (k2[:, 1] - h2[:, 1]) / (a2[:, 1] - h2[:, 1])
         line = h2[:, 0] + frac * (a2[:, 0] - h2[:, 0])
         out[f"fppa_{name}"] = np.sign(k2[:, 0] - line) * mag
         off = dot(knee - j[f"toe_{tag}"], medial)
