@@ -39,8 +39,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 #: Short real clips (4-5 s, 960x540) plus two portrait 720x1280 clips.
 SHORT_BATCH = ("sidetap_front_small_01.mp4", "sidestep_front_small_01.mp4",
-         "kneelift_front_small_01.mp4", "squat_sidestep_front_small_01.mp4",
-         "squat_overhead_front_good_01.mp4", "squat_overhead_front_bad_01.mp4")
+               "kneelift_front_small_01.mp4", "squat_sidestep_front_small_01.mp4",
+               "squat_overhead_front_good_01.mp4", "squat_overhead_front_bad_01.mp4")
 ANNOTATE = ("squat_front_01.mp4", "squat_sidestep_front_small_01.mp4")
 TARGETS = {"batch_speedup_2_jobs": 1.7, "annotate_overhead": 0.15}
 

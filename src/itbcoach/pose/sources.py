@@ -419,7 +419,7 @@ class VideoFileSource(_FrameSource):
         self._queue_size = queue_size
         self._prepare = prepare
         self._cap: _VideoDecoder | None = _VideoDecoder(self.path, exact_colors,
-                                                                decode_threads)
+                                                        decode_threads)
         self.fps = self._cap.fps or 30.0
         #: Frame count the container states (may be off by a few frames; 0 = unknown).
         self.frame_count = self._cap.frame_count

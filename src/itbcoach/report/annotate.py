@@ -371,8 +371,8 @@ def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
 
     out = Path(out)
     # this pass keeps both cores busy with its own threads (decode, draw, x264): FFmpeg's
-    # decoder threads only add CPU up to 1080p (720p: 1.05 s instead of 1.21 s for 365
-    # frames); larger frames keep them
+    # decoder threads only add CPU up to 1080p (720p, 365 frames: ~2.0 s of CPU for the
+    # pass instead of ~2.25 s; wall time within the noise); larger frames keep them
     w, h = plan.seq.image_size
     threads = 1 if w * h <= 1920 * 1080 else 0
     with VideoFileSource(video, queue_size=16, exact_colors=False,
