@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,17 @@ def two_people_video(shared_videos, tmp_path_factory) -> Path:
     :func:`write_two_people_video`)."""
     return write_two_people_video(shared_videos,
                                   tmp_path_factory.mktemp("two_people") / "two_people.mp4")
+
+
+def _run_python(code: str, timeout: float = 120.0) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture
+def run_python():
+    """``run_python(code, timeout=120)``: run ``code`` in a fresh interpreter (exit code 0
+    asserted) and return its standard output."""
+    return _run_python

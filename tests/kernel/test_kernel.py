@@ -306,20 +306,14 @@ def test_inlined_atan2_matches_libm_everywhere() -> None:
     assert math.copysign(1, _atan2(-0.0, -1.0)) == -1.0  # signed zeros as libm
 
 
-def test_metric_names_load_without_numba():
+def test_metric_names_load_without_numba(run_python):
     # the configuration (exercise expressions) and the batch parent need only the metric
     # table; numba's ~0.25 s import waits for the first computation
-    import subprocess
-    import sys
-
-    code = ("import sys\n"
-            "from itbcoach.config import load_config\n"
-            "import itbcoach.report.batch\n"
-            "load_config(use_user_file=False)\n"
-            "print('numba' in sys.modules)\n"
-            "from itbcoach.kernel import compute_metrics\n"
-            "print('numba' in sys.modules, compute_metrics.__module__)\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["False", "True", "itbcoach.kernel.core"]
+    out = run_python("import sys\n"
+                     "from itbcoach.config import load_config\n"
+                     "import itbcoach.report.batch\n"
+                     "load_config(use_user_file=False)\n"
+                     "print('numba' in sys.modules)\n"
+                     "from itbcoach.kernel import compute_metrics\n"
+                     "print('numba' in sys.modules, compute_metrics.__module__)\n")
+    assert out.split() == ["False", "True", "itbcoach.kernel.core"]

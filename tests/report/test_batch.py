@@ -188,22 +188,16 @@ def test_longest_videos_are_scheduled_first(shared_videos, tmp_path) -> None:
     assert by_size[-1] == "squat_overhead_front_good_01.mp4"
 
 
-def test_worker_exit_skips_teardown_but_flushes_output(tmp_path) -> None:
-    import subprocess
-    import sys
-
-    script = ("import atexit, logging, sys\n"
-              "from itbcoach.report.batch import _exit_now\n"
-              "atexit.register(lambda: print('teardown ran'))\n"
-              "atexit.register(_exit_now)\n"
-              f"logging.basicConfig(filename={str(tmp_path / 'w.log')!r})\n"
-              "logging.warning('last words')\n"
-              "atexit.register(lambda: print('later handler ran'))\n"
-              "sys.stdout.write('buffered, no newline')\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60)
-    assert proc.returncode == 0, proc.stderr
+def test_worker_exit_skips_teardown_but_flushes_output(tmp_path, run_python) -> None:
+    out = run_python("import atexit, logging, sys\n"
+                     "from itbcoach.report.batch import _exit_now\n"
+                     "atexit.register(lambda: print('teardown ran'))\n"
+                     "atexit.register(_exit_now)\n"
+                     f"logging.basicConfig(filename={str(tmp_path / 'w.log')!r})\n"
+                     "logging.warning('last words')\n"
+                     "atexit.register(lambda: print('later handler ran'))\n"
+                     "sys.stdout.write('buffered, no newline')\n", timeout=60)
     # handlers registered after it still run (first), the ones before it (the
     # interpreter's teardown) do not; buffered output is not lost
-    assert proc.stdout == "buffered, no newlinelater handler ran\n"
+    assert out == "buffered, no newlinelater handler ran\n"
     assert "last words" in (tmp_path / "w.log").read_text()
