@@ -294,7 +294,7 @@ class _VideoDecoder:
         #: Nominal frame rate (0 = unknown).
         self.fps = _stated_fps(self._stream)
         #: Frame count the container states (0 = unknown): see :func:`_stated_frames`.
-        self.frame_count = _stated_frames(self._container, self._stream)
+        self.frame_count = _stated_frames(self._container, self._stream, self.fps)
         self._start = int(self._stream.start_time or 0)
         self._frames = self._container.decode(self._stream)
 
@@ -328,11 +328,10 @@ def _stated_fps(stream: Any) -> float:
     return fps if fps > 0 and math.isfinite(fps) else 0.0
 
 
-def _stated_frames(container: Any, stream: Any) -> int:
+def _stated_frames(container: Any, stream: Any, fps: float) -> int:
     """The frame count a container states (0 = unknown); when the track does not say,
-    the container's duration times the frame rate (as OpenCV reports it)."""
+    the container's duration times the frame rate ``fps`` (as OpenCV reports it)."""
     count = int(stream.frames or 0)
-    fps = _stated_fps(stream)
     if count <= 0 and container.duration and fps:
         count = math.floor(container.duration / 1e6 * fps + 0.5)
     return max(count, 0)
@@ -349,7 +348,8 @@ def probe_video(path: str | os.PathLike[str]) -> tuple[int, int, int]:
                 return 0, 0, 0
             stream = container.streams.video[0]
             ctx = stream.codec_context
-            return _stated_frames(container, stream), int(ctx.width), int(ctx.height)
+            frames = _stated_frames(container, stream, _stated_fps(stream))
+            return frames, int(ctx.width), int(ctx.height)
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError):
         return 0, 0, 0
 
