@@ -271,11 +271,10 @@ class _VideoDecoder:
         InputError: the file cannot be opened as a video.
     """
 
-    def __init__(self, path: Path, exact_colors: bool = True, threads: int = 0) -> None:
+    def __init__(self, path: Path, threads: int = 0) -> None:
         import av
 
         _check_path(path)
-        self._exact = exact_colors
         try:
             self._container = av.open(str(path), mode="r")
         except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
@@ -311,7 +310,7 @@ class _VideoDecoder:
         except (av.FFmpegError, OSError, ValueError) as exc:
             log.debug("decoding stopped: %s", _first_line(exc))
             return None
-        image = _to_bgr(frame, self._exact)
+        image = _to_bgr(frame)
         if frame.pts is None or frame.time_base is None:
             return image, None
         # from the track's start, as OpenCV's CAP_PROP_POS_MSEC
@@ -361,19 +360,16 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _to_bgr(frame: Any, exact: bool = True) -> np.ndarray:
+def _to_bgr(frame: Any) -> np.ndarray:
     """A PyAV video frame as upright BGR uint8 ``(H, W, 3)``.
 
-    ``exact``: swscale's conversion, the same pixels ``cv2.VideoCapture`` gives for
-    standard BT.601/709 videos (what the pose model saw when thresholds were set). Else
-    OpenCV's I420 -> BGR for 4:2:0 frames: within 1-2 levels of it and half the CPU
-    (enough for drawing on).
+    swscale's conversion: the same pixels ``cv2.VideoCapture`` gives for standard
+    BT.601/709 videos (what the pose model saw when thresholds were set). OpenCV's
+    I420 -> BGR is no cheaper (720p: 0.45 ms of CPU a frame with the copy out of the
+    planes, swscale 0.42 ms; the annotation pass took the same CPU with either), so there
+    is one conversion for the model and for drawing.
     """
-    w, h = frame.width, frame.height
-    if not exact and frame.format.name in ("yuv420p", "yuvj420p") and not (w % 2 or h % 2):
-        image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
-    else:
-        image = frame.to_ndarray(format="bgr24")
+    image = frame.to_ndarray(format="bgr24")
     # display matrix: degrees counter-clockwise; turn the picture upright
     turns = round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
     if turns:
@@ -400,8 +396,6 @@ class VideoFileSource(_FrameSource):
         queue_size: frames decoded ahead in offline mode (memory: ``queue_size`` frames).
         prepare: optional ``f(bgr_image) -> object`` run in the decode thread; its result
             is :attr:`Frame.prepared` (used to build MediaPipe images off the main thread).
-        exact_colors: ``False`` converts 4:2:0 frames to BGR with OpenCV (1-2 levels off,
-            half the CPU): for drawing, not for the pose model.
         decode_threads: FFmpeg decoder threads (0 = FFmpeg's choice, 1 = none beyond the
             decode thread; always 1 in a process pinned to one core).
 
@@ -412,14 +406,13 @@ class VideoFileSource(_FrameSource):
     def __init__(self, path: str | os.PathLike[str], *, realtime: bool = False,
                  queue_size: int = 8,
                  prepare: Callable[[np.ndarray], Any] | None = None,
-                 exact_colors: bool = True, decode_threads: int = 0) -> None:
+                 decode_threads: int = 0) -> None:
         self.path = Path(path)
         self.name = str(self.path)
         self.realtime = realtime
         self._queue_size = queue_size
         self._prepare = prepare
-        self._cap: _VideoDecoder | None = _VideoDecoder(self.path, exact_colors,
-                                                        decode_threads)
+        self._cap: _VideoDecoder | None = _VideoDecoder(self.path, decode_threads)
         self.fps = self._cap.fps or 30.0
         #: Frame count the container states (may be off by a few frames; 0 = unknown).
         self.frame_count = self._cap.frame_count

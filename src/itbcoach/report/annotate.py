@@ -375,8 +375,7 @@ def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
     # pass instead of ~2.25 s; wall time within the noise); larger frames keep them
     w, h = plan.seq.image_size
     threads = 1 if w * h <= 1920 * 1080 else 0
-    with VideoFileSource(video, queue_size=16, exact_colors=False,
-                         decode_threads=threads) as source, \
+    with VideoFileSource(video, queue_size=16, decode_threads=threads) as source, \
             H264Writer(out, source.fps, source.size, crf=crf, preset=preset) as writer:
         n = len(plan.seq)
         if source.frame_count and n and abs(source.frame_count - n) > 3:
