@@ -403,9 +403,8 @@ def _solve_block(side: int, p: _Params, spec: StepdownSpec, dims: BodyDims,
     def free_heel_z(phi: np.ndarray) -> np.ndarray:
         _, _, pelvis = geometry(phi)
         fhip = pelvis + rp @ np.array([0.0, fsg * dims.hip_width / 2, 0.0])
-        r_th = r_free
-        knee = fhip + r_th @ np.array([0.0, 0.0, -lt])
-        r_sh = r_th @ free_knee
+        knee = fhip + r_free @ np.array([0.0, 0.0, -lt])
+        r_sh = r_free @ free_knee
         ankle = knee + r_sh @ np.array([0.0, 0.0, -ls])
         heel = ankle + (r_sh @ free_foot) @ np.array([-dims.heel_back, 0.0,
                                                       -dims.ankle_height])
