@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from itbcoach.errors import ExitCode, NoResultError, UserError
+from itbcoach.output import check_target
 from itbcoach.report.history import History, SessionRow
 
 
@@ -35,6 +36,7 @@ def _summary(s: SessionRow) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach history``."""
+    check_target(args.plot, "--plot")
     with History(args.db, create=False) as history:
         sessions = history.sessions(args.task)
         if not sessions:

@@ -11,6 +11,7 @@ from itbcoach.cli.main import load_cli_config
 from itbcoach.config import Config
 from itbcoach.errors import ExitCode, UserError
 from itbcoach.live.coach import Coach
+from itbcoach.output import OutputError, check_target, is_stdout, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach live``."""
     from itbcoach.live.loop import LiveOptions, run_live
 
+    check_target(args.record, "--record")
+    check_target(args.stats, "--stats", stdout_ok=True)
     config = load_cli_config(args)
     coach = make_coach(config, args.task, args.program)
     options = LiveOptions(
@@ -80,10 +83,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"itbcoach: interrupted — everything finished so far is saved "
               f"({_where(args)})", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    if args.stats is not None:
-        args.stats.write_text(json.dumps(stats.to_json(), indent=2) + "\n")
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
-          f"{stats.display_fps:.1f} fps shown ({_where(args)})")
+          f"{stats.display_fps:.1f} fps shown ({_where(args)})",
+          file=sys.stderr if is_stdout(args.stats) else sys.stdout)
+    errors = [stats.output_error] if stats.output_error else []
+    if args.stats is not None:
+        try:
+            write_output(args.stats, json.dumps(stats.to_json(), indent=2) + "\n",
+                         stdout_ok=True)
+        except OutputError as exc:
+            errors.append(str(exc))
+    if errors:
+        print(f"itbcoach: {errors[0]}", file=sys.stderr)
+        return ExitCode.INPUT
     return ExitCode.OK
 
 

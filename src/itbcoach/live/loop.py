@@ -37,6 +37,7 @@ from itbcoach.feedback.voice import Voice
 from itbcoach.kernel import NUM_METRICS, compute_frame
 from itbcoach.live.coach import Coach, Frame, speech
 from itbcoach.live.window import Window
+from itbcoach.output import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class LiveStats:
     multi_person_results: int = 0  # results gated because 2+ people were in view
     status: str = "completed"
     session_id: int | None = None
+    output_error: str | None = None  # the --record video could not be written
 
     @property
     def display_fps(self) -> float:
@@ -295,7 +297,10 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 img = _compose(shown.image, coach, t_show, last_px, last_instruction,
                                options.mirror, stale, fps_times, stats, thumbs)
                 if writer is not None:
-                    writer.write(img)
+                    try:
+                        writer.write(img)
+                    except OutputError as exc:  # disk full: coaching goes on, unrecorded
+                        stats.output_error, writer = str(exc), None
                 key = window.show(img) if window is not None else None
                 done_at = time.monotonic()
                 stats.displayed += 1
@@ -372,7 +377,10 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         if voice is not None:
             voice.close(wait=False)
         if writer is not None:
-            writer.close()
+            try:
+                writer.close()
+            except OutputError as exc:
+                stats.output_error = str(exc)
         if window is not None:
             window.close()
     if lost is not None and recorder is not None:

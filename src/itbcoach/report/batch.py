@@ -302,6 +302,16 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_
     """
     from tqdm import tqdm
 
+    from itbcoach.output import OutputError, output_error
+
+    root = Path(out_root)
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"cannot write {root}: it is a file, not a folder; give a folder "
+                          "for --report-dir")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(root, exc) from None
     t0 = time.perf_counter()
     summary = BatchSummary()
     seen: set[str] = set()
@@ -329,8 +339,6 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_
         if not marker.get("ok"):
             summary.failed.append((item.input, "no result (earlier run): "
                                    f"{marker.get('message') or 'nothing measurable'}"))
-    if not Path(out_root).exists():
-        Path(out_root).mkdir(parents=True)
     todo = schedule(todo, annotate)
     bar = tqdm(total=len(todo), disable=not progress, unit="video", desc="scoring",
                dynamic_ncols=True)
@@ -399,6 +407,11 @@ def _finish(item: BatchItem, outcome: JobOutcome, summary: BatchSummary,
         summary.failed.append((item.input, outcome.error or "failed"))
         if item.out_dir.is_dir() and not any(item.out_dir.iterdir()):
             shutil.rmtree(item.out_dir, ignore_errors=True)
+        return
+    if outcome.output_error:  # scored, but not every file is there: no marker
+        summary.failed.append((item.input, outcome.output_error))
+        if on_result is not None:
+            on_result(outcome)
         return
     if not outcome.ok:
         summary.failed.append((item.input, outcome.error or "no result: " + str(

@@ -3,7 +3,8 @@
 OpenCV's pip wheels cannot encode H.264 (no libx264), so annotated videos and renders are
 written with PyAV (FFmpeg's libraries, libx264 included in its wheels): H.264 High
 profile, yuv420p, ``+faststart`` so a browser starts playing before the download ends.
-Writes go to a temporary file renamed into place on success (atomic).
+Writes go through :class:`itbcoach.output.PendingOutput` (a temporary file put in place
+on success, removed on any failure).
 """
 
 from __future__ import annotations
@@ -32,13 +33,19 @@ class H264Writer:
                  crf: int = 23, preset: str = "veryfast") -> None:
         import av
 
+        from itbcoach.output import PendingOutput, output_error
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")
+        self._out = PendingOutput(self.path)
+        self._tmp = self._out.tmp
         self.size = (int(size[0]), int(size[1]))
         self._even = (self.size[0] + self.size[0] % 2, self.size[1] + self.size[1] % 2)
-        self._container = av.open(str(self._tmp), mode="w", format="mp4",
-                                  options={"movflags": "+faststart"})
+        try:
+            self._container = av.open(str(self._tmp), mode="w", format="mp4",
+                                      options={"movflags": "+faststart"})
+        except OSError as exc:
+            self._out.discard()
+            raise output_error(self.path, exc) from None
         rate = Fraction(fps).limit_denominator(1001)
         self._stream = self._container.add_stream("libx264", rate=rate)
         self._stream.width, self._stream.height = self._even
@@ -80,33 +87,48 @@ class H264Writer:
         if self._even != self.size:
             frame_bgr = np.pad(frame_bgr, ((0, self._even[1] - h), (0, self._even[0] - w),
                                            (0, 0)), mode="edge")
-        if self._error is not None:
-            raise self._error
+        if self._error is not None:  # the encoder failed: stop now, clean up
+            self.close(keep=False)
         # BGR -> I420 in OpenCV: faster than swscale's bgr24 path, same BT.601 matrix
         yuv = cv2.cvtColor(np.ascontiguousarray(frame_bgr), cv2.COLOR_BGR2YUV_I420)
         self._queue.put(yuv)
         self.frames += 1
 
     def close(self, keep: bool = True) -> Path:
-        """Flush and finish; ``keep=False`` discards the partial file."""
+        """Flush and finish; ``keep=False`` discards the partial file.
+
+        Raises:
+            OutputError: the file could not be written (disk full, folder gone...); the
+                partial file is removed and the target left as it was.
+        """
+        from itbcoach.output import output_error
+
         if self._closed:
             return self.path
         self._closed = True
         self._queue.put(None)
         self._thread.join()
         try:
-            if self._error is not None:
-                keep = False
-            elif keep:
-                for packet in self._stream.encode():
-                    self._container.mux(packet)
-        finally:
-            self._container.close()
+            try:
+                if self._error is not None:
+                    keep = False
+                elif keep:
+                    for packet in self._stream.encode():
+                        self._container.mux(packet)
+            finally:
+                self._container.close()
+        except BaseException as exc:
+            self._out.discard()
+            if isinstance(exc, OSError):
+                raise output_error(self.path, exc) from None
+            raise
         if keep:
-            os.replace(self._tmp, self.path)
+            self._out.commit()
         else:
-            self._tmp.unlink(missing_ok=True)
+            self._out.discard()
         if self._error is not None:
+            if isinstance(self._error, OSError):
+                raise output_error(self.path, self._error) from None
             raise self._error
         return self.path
 
