@@ -23,3 +23,21 @@ def stepdown_npz(tmp_path_factory) -> Path:
     return path
 
 
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> Path:
+    """The first 45 frames (1.5 s) of a shipped sample video: a real clip that goes
+    through the model in about a second."""
+    from itbcoach.pose.sources import VideoFileSource
+    from itbcoach.report.video import H264Writer
+
+    src = Path(__file__).resolve().parents[2] / "sample_videos" / "exercise_squat.mp4"
+    out = tmp_path_factory.mktemp("clips") / "tiny.mp4"
+    with VideoFileSource(src) as source, H264Writer(out, source.fps, source.size,
+                                                    preset="ultrafast") as writer:
+        for frame in source:
+            writer.write(frame.image)
+            if writer.frames == 45:
+                break
+    return out

@@ -200,3 +200,20 @@ def test_batch_report_dir_that_is_a_file(stepdown_npz, tmp_path, capsys) -> None
     assert code == 3
     assert one_line(capsys.readouterr().err).startswith(f"itbcoach: cannot write {root}")
     assert root.read_text() == EARLIER
+
+
+def test_annotated_video_on_a_full_disk_leaves_no_part_file(tiny_clip, model_path, tmp_path,
+                                                            capsys) -> None:
+    mnt = tmp_path / "small"
+    with small_filesystem(mnt, 32) as mounted:
+        if not mounted:
+            pytest.skip("cannot mount a small filesystem here")
+        (mnt / "a.mp4").write_text(EARLIER)
+        code = main(["score", str(tiny_clip), "--task", "squat", "--no-progress",
+                     "--model", str(model_path), "--annotate", str(mnt / "a.mp4")])
+        assert code == 3
+        assert "No space left on device" in one_line(capsys.readouterr().err)
+        assert (mnt / "a.mp4").read_text() == EARLIER
+        assert temp_leftovers(mnt) == [] and sorted(p.name for p in mnt.iterdir()) == ["a.mp4"]
+    with History() as h:
+        assert len(h.sessions("squat")) == 1
