@@ -113,13 +113,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale(folder: Path, name: str) -> int:
-    """Remove temporary files for ``name`` in ``folder`` left by dead processes.
+def sweep_stale(folder: Path, name: str | None = None) -> int:
+    """Remove temporary files for ``name`` (None: any name) in ``folder`` left by dead
+    processes.
 
     Returns:
         How many were removed.
     """
-    pattern = re.compile(rf"^\.{re.escape(name)}\.(\d+)\.[0-9a-f]+\.part")
+    stem = re.escape(name) if name is not None else ".+"
+    pattern = re.compile(rf"^\.{stem}\.(\d+)\.[0-9a-f]+\.part")
     removed = 0
     try:
         entries = list(os.scandir(folder))

@@ -25,19 +25,32 @@ def stepdown_npz(tmp_path_factory) -> Path:
 
 
 
-@pytest.fixture(scope="session")
-def tiny_clip(tmp_path_factory) -> Path:
-    """The first 45 frames (1.5 s) of a shipped sample video: a real clip that goes
-    through the model in about a second."""
+def _cut(src: Path, out: Path, frames: int) -> Path:
     from itbcoach.pose.sources import VideoFileSource
     from itbcoach.report.video import H264Writer
 
-    src = Path(__file__).resolve().parents[2] / "sample_videos" / "exercise_squat.mp4"
-    out = tmp_path_factory.mktemp("clips") / "tiny.mp4"
     with VideoFileSource(src) as source, H264Writer(out, source.fps, source.size,
                                                     preset="ultrafast") as writer:
         for frame in source:
             writer.write(frame.image)
-            if writer.frames == 45:
+            if writer.frames == frames:
                 break
     return out
+
+
+SQUAT = Path(__file__).resolve().parents[2] / "sample_videos" / "exercise_squat.mp4"
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> Path:
+    """The first 45 frames (1.5 s) of a shipped sample video: a real clip that goes
+    through the model in about a second."""
+    return _cut(SQUAT, tmp_path_factory.mktemp("clips") / "tiny.mp4", 45)
+
+
+@pytest.fixture(scope="session")
+def short_clips(tmp_path_factory) -> list[Path]:
+    """Three cuts of a shipped sample video (150, 150 and 60 frames) for batch runs."""
+    folder = tmp_path_factory.mktemp("batch-clips")
+    return [_cut(SQUAT, folder / f"{name}.mp4", n)
+            for name, n in (("a", 150), ("b", 150), ("c", 60))]

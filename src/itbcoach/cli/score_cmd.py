@@ -185,4 +185,8 @@ def _run_batch(args: argparse.Namespace, template: Any, sink: _HistorySink) -> i
                         progress=not args.no_progress, backend=args.backend,
                         on_result=on_result)
     print(summary.text())
+    if summary.interrupted:
+        print(f"itbcoach: interrupted — {len(summary.done)} finished input(s) saved, "
+              f"{summary.not_run} not scored; run the same command again to finish",
+              file=sys.stderr)
     return summary.exit_code

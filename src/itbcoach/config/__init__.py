@@ -52,5 +52,28 @@ def load_config(path: str | os.PathLike[str] | None = None,
         raise ConfigError(f"{source}: {exc}") from None
 
 
-__all__ = ["Config", "check_ranges", "default_toml_text", "load_config", "parse_override",
-           "range_of"]
+def config_to_json(value: object) -> object:
+    """The configuration (or any part of it) as plain JSON-ready values."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: config_to_json(getattr(value, f.name))
+                for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: config_to_json(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [config_to_json(v) for v in value]
+    return value
+
+
+def config_digest(config: Config) -> str:
+    """A short hash of the effective configuration (equal configs, equal digests)."""
+    import hashlib
+    import json
+
+    text = json.dumps(config_to_json(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+__all__ = ["Config", "check_ranges", "config_digest", "config_to_json", "default_toml_text",
+           "load_config", "parse_override", "range_of"]
