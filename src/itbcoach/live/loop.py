@@ -130,6 +130,18 @@ def mirror_guides(guides: tuple[GuideLine, ...], width: int) -> tuple[GuideLine,
                          p1=(width - 1 - g.p1[0], g.p1[1])) for g in guides)
 
 
+class LiveInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM/SIGHUP) ended the session; raised after everything was saved.
+
+    Attributes:
+        stats: the run's :class:`LiveStats` (status ``interrupted``).
+    """
+
+    def __init__(self, stats: LiveStats, signal_name: str = "") -> None:
+        super().__init__(signal_name)
+        self.stats = stats
+
+
 class Recorder:
     """Saves the session to the history database as it happens.
 
@@ -184,7 +196,8 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         InputError: the source failed mid-run (camera unplugged, file truncated): the
             session is saved first with status ``camera lost`` and the message says
             so (``"<what happened> — session N saved (K events)"``).
-        KeyboardInterrupt: after saving, status ``interrupted``.
+        LiveInterrupted: (a KeyboardInterrupt) after saving, status ``interrupted``,
+            carrying the stats.
     """
     from itbcoach.pose.framing import assess_framing
     from itbcoach.pose.landmarker import LiveLandmarker
@@ -221,7 +234,9 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         if options.record is not None:
             from itbcoach.report.video import H264Writer
 
-            writer = H264Writer(options.record, getattr(source, "fps", 30.0), size)
+            # wall-clock timestamps: frames dropped or shown late keep their real times
+            writer = H264Writer(options.record, getattr(source, "fps", 30.0), size,
+                                wall_clock=True)
         # compile the kernel and let the coach load what it needs now, not mid-session
         # (a fresh install compiles for seconds; a real-time source does not wait)
         compute_frame(np.full((33, 3), 0.5), size)
@@ -298,7 +313,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                                options.mirror, stale, fps_times, stats, thumbs)
                 if writer is not None:
                     try:
-                        writer.write(img)
+                        writer.write(img, time.monotonic() - t0)
                     except OutputError as exc:  # disk full: coaching goes on, unrecorded
                         stats.output_error, writer = str(exc), None
                 key = window.show(img) if window is not None else None
@@ -345,9 +360,9 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     if window.show(img) == "q":
                         break
                     time.sleep(0.05)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (see itbcoach.cli.main)
         stats.status = "interrupted"
-        raise
+        raise LiveInterrupted(stats, str(exc)) from None
     except InputError as exc:
         stats.status = "camera lost"
         if recorder is None:
