@@ -69,6 +69,10 @@ def _signals_as_ctrl_c() -> Callable[[], None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    import itbcoach
+
+    if signal.getsignal(signal.SIGINT) is itbcoach._quiet_interrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # start-up is over
     restore = _signals_as_ctrl_c()
     try:
         return _main(argv)

@@ -144,8 +144,11 @@ class ExerciseResult:
 
     @property
     def ok(self) -> bool:
-        """Something was measured: a person was seen, filmed whole (feet included)."""
-        return self.pose_frames > 0 and self.camera.whole_body
+        """Something was measured: a person was seen, filmed whole (feet included), from
+        the view the exercise needs. Filmed from the wrong view the counts are still
+        reported, as guesses, but the result is not ``ok`` (exit 4), as a step-down
+        filmed side-on is not."""
+        return self.pose_frames > 0 and self.camera.whole_body and self.camera.ok
 
     def _of(self, kind: EventKind) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
@@ -199,7 +202,7 @@ class ExerciseResult:
         ex = self.exercise
         lines = [f"{ex.name} ({self.task}): {self.duration_s:.1f} s, "
                  f"{len(self.sets)} set(s)"]
-        if not self.ok:
+        if not self.pose_frames or not self.camera.whole_body:
             lines.append("  no person found: nothing counted" if not self.pose_frames else
                          f"  not counted: the whole body is not in view "
                          f"({self.camera.instruction})")
@@ -241,7 +244,8 @@ class ExerciseResult:
             lines.append("  cues: " + "; ".join(f"{c['t_s']:.1f} s {c['text']}"
                                                 for c in self.cues))
         if not self.camera.ok and self.camera.instruction:
-            lines.append(f"  camera: {self.camera.instruction}")
+            lines.append(f"  camera: {self.camera.instruction} (filmed from the wrong view: "
+                         "the counts above are guesses)")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

@@ -88,6 +88,11 @@ def load_npz(path: str | os.PathLike[str]) -> PoseSequence:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise LandmarkFileError(f"{path}: cannot read as .npz ({exc}); "
                                 "re-create it with 'itbcoach landmarks'") from None
+    for key in ("landmarks", "timestamps_ms", "image_size", "presence", "world_landmarks"):
+        if key in arrays and arrays[key].dtype.kind not in "fiu":  # float, int, unsigned
+            raise LandmarkFileError(f"{path}: {key!r} must hold numbers, got "
+                                    f"{arrays[key].dtype} values; re-create it with "
+                                    "'itbcoach landmarks'")
     lm = arrays["landmarks"]
     if lm.ndim != 3 or lm.shape[1:] != (NUM_LANDMARKS, 4):
         raise LandmarkFileError(
