@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from fault_helpers import one_line
 
 from itbcoach.cli.main import main
 from itbcoach.report.history import History
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 
 
 def test_npz_with_string_landmarks(stepdown_npz, tmp_path, capsys) -> None:
@@ -114,3 +117,49 @@ def test_ctrl_c_while_starting(stepdown_npz, delay_s) -> None:
         assert err == ""
     elif proc.returncode != 0:  # (it may finish before the signal on a fast machine)
         assert proc.returncode == 130 and one_line(err) == "itbcoach: interrupted"
+
+
+def _side_by_side_frames(n: int = 6) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """1280 x 360 frames: the person of a sample video twice side by side (mirrored),
+    and once, from the shipped clips (real renders, full height)."""
+    import cv2
+
+    from itbcoach.pose.sources import VideoFileSource
+
+    two, one = [], []
+    with VideoFileSource(SAMPLES / "exercise_squat.mp4") as source:
+        for frame in source:
+            if frame.frame_id % 30:
+                continue
+            p = cv2.resize(frame.image, (480, 360))
+            pad = np.zeros((360, 160, 3), np.uint8)
+            two.append(np.hstack([pad, p, p[:, ::-1], pad]))
+            one.append(np.hstack([pad, p, np.zeros_like(p), pad]))
+            if len(two) == n:
+                break
+    return two, one
+
+
+def test_two_people_side_by_side_in_a_wide_frame_are_seen(model_path) -> None:
+    from itbcoach.config import load_config
+    from itbcoach.pose.people import PeopleCheck
+
+    two, one = _side_by_side_frames()
+    with PeopleCheck(model_path, load_config(use_user_file=False).pose,
+                     (1280, 360)) as check:
+        assert [check.check(f, 1000 * i) for i, f in enumerate(two)] == [2] * len(two)
+        assert [check.check(f, 1000 * i) for i, f in enumerate(one)] == [1] * len(one)
+
+
+def test_two_people_side_by_side_video_is_refused(model_path, tmp_path, capsys) -> None:
+    from itbcoach.report.video import H264Writer
+
+    two, _ = _side_by_side_frames(3)
+    video = tmp_path / "two.mp4"
+    with H264Writer(video, 1, (1280, 360)) as w:  # 1 fps: one check per frame
+        for f in two:
+            w.write(f)
+    assert main(["score", str(video), "--task", "squat", "--no-progress", "--model",
+                 str(model_path)]) == 4
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("itbcoach: 2 people in view in ") and "film one person" in line
