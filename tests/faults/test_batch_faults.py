@@ -85,6 +85,15 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def _is_worker(pid: int) -> bool:
+    """A pool worker (not the resource tracker nor the native-log filter)."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"spawn_main" in cmd and b"resource_tracker" not in cmd
+
+
 def _start_batch(clips: list[Path], out: Path, model_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "itbcoach", "score", *map(str, clips), "--task", "squat",
@@ -96,8 +105,7 @@ def _start_batch(clips: list[Path], out: Path, model_path: Path) -> subprocess.P
 def _wait_for_workers(proc: subprocess.Popen[str], n: int = 2, settle_s: float = 4.0) -> list[int]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        kids = [k for k in _children(proc.pid)
-                if "resource_tracker" not in Path(f"/proc/{k}/cmdline").read_text()]
+        kids = [k for k in _children(proc.pid) if _is_worker(k)]
         if len(kids) >= n:
             time.sleep(settle_s)  # the workers are now scoring
             return kids
