@@ -217,3 +217,45 @@ def test_annotated_video_on_a_full_disk_leaves_no_part_file(tiny_clip, model_pat
         assert temp_leftovers(mnt) == [] and sorted(p.name for p in mnt.iterdir()) == ["a.mp4"]
     with History() as h:
         assert len(h.sessions("squat")) == 1
+
+
+def test_live_recording_on_a_full_disk(model_path, tmp_path, capsys) -> None:
+    """The disk fills mid-session: coaching goes on, the session and the statistics are
+    saved, the recording's error is one line after the summary, exit 3."""
+    mnt = tmp_path / "small"
+    with small_filesystem(mnt, 4) as mounted:  # one page: the first few frames fill it
+        if not mounted:
+            pytest.skip("cannot mount a small filesystem here")
+        stats = tmp_path / "stats.json"
+        squat = Path(__file__).resolve().parents[2] / "sample_videos" / "exercise_squat.mp4"
+        code = main(["live", "--task", "squat", "--source", str(squat), "--no-window",
+                     "--max-seconds", "2", "--mute", "--model", str(model_path), "--history",
+                     str(tmp_path / "h.sqlite"), "--record", str(mnt / "rec.mp4"),
+                     "--stats", str(stats)])
+        out, err = capsys.readouterr()
+        assert code == 3
+        assert out.startswith("session 1 saved: ")
+        assert one_line(err) == (f"itbcoach: cannot write {mnt / 'rec.mp4'}: No space left "
+                                 "on device; free some disk space or write elsewhere")
+        assert list(mnt.iterdir()) == []  # no partial video
+    status = json.loads(stats.read_text())["status"]
+    assert status in ("source ended", "time limit")  # a normal end, not a failure
+    with History(tmp_path / "h.sqlite") as h:
+        (session,) = h.sessions()
+    assert session.status == status
+
+
+def test_landmarks_output_on_a_full_disk(tiny_clip, model_path, tmp_path, capsys) -> None:
+    mnt = tmp_path / "small"
+    with small_filesystem(mnt, 16) as mounted:
+        if not mounted:
+            pytest.skip("cannot mount a small filesystem here")
+        (mnt / "lm.npz").write_bytes(b"earlier")
+        code = main(["landmarks", str(tiny_clip), "-o", str(mnt / "lm.npz"), "--model",
+                     str(model_path), "--no-progress"])
+        assert code == 3
+        assert one_line(capsys.readouterr().err) == (
+            f"itbcoach: cannot write {mnt / 'lm.npz'}: No space left on device; free some "
+            "disk space or write elsewhere")
+        assert (mnt / "lm.npz").read_bytes() == b"earlier"
+        assert temp_leftovers(mnt) == []
