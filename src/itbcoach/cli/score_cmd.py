@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "flags and a closing score card burnt in (H.264 mp4). Without a "
                         "path: annotated.mp4 in the --report / --report-dir folder, else "
                         "<input stem>.annotated.mp4 in the current folder")
+    p.add_argument("--height-cm", type=float, default=None, metavar="CM",
+                   help="the person's height: step-down lengths in cm from it (default: "
+                        "[report] height_cm, else MediaPipe's 3D pose)")
     p.add_argument("--report-dir", metavar="OUT", type=Path, default=None,
                    help="batch: one folder per input in OUT/<stem>/ (report, result, "
                         "metrics, annotated.mp4 with --annotate)")
@@ -151,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
     from itbcoach.report.job import ScoreJob, run_job
 
     resolve_inputs(args)
+    if args.height_cm is not None:
+        args.overrides = [*(getattr(args, "overrides", None) or []),
+                          f"report.height_cm={args.height_cm:g}"]
     config = load_cli_config(args)
     overrides = tuple(parse_override(o) for o in getattr(args, "overrides", []) or [])
     batch = args.report_dir is not None or len(args.inputs) > 1
