@@ -10,7 +10,12 @@ import pytest
 from itbcoach.config import load_config
 from itbcoach.landmarks import Landmark as L
 from itbcoach.report import measures as ms
-from itbcoach.report.stepdown_view import compare_text, criterion_lines, reps_csv
+from itbcoach.report.stepdown_view import (
+    compare_text,
+    criterion_lines,
+    reps_csv,
+    restate_medians,
+)
 
 
 def test_length_scale_prefers_the_height_then_the_world_landmarks() -> None:
@@ -86,3 +91,13 @@ def test_reps_csv_and_measures_json_agree() -> None:
     assert [r["pelvic_drop_deg"] for r in block["reps"]] == [6.0, -5.5, 1.0]
     assert block["reps"][0]["wrist_rise"] == 5.0  # 0.1 body scales x 50 cm
     assert block["length_scale"]["source"] == "world"
+
+
+def test_terminal_summary_speaks_the_reports_units() -> None:
+    summary = ("Lateral step-down test (Piva)\n  Standing on the left leg: 3 rep(s)\n"
+               "    median per rep: pelvic drop +1.0 deg, ... +0.11 body scales\n  note: x")
+    out = restate_medians(summary, _result(0.1), ms.LengthScale(50.0, "world"))
+    line = out.split("\n")[2]
+    assert line.startswith("    median per rep: pelvic drop +1.0 deg, trunk lean –, ")
+    assert "hand off waist +5.0 cm" in line and "body scales" not in out
+    assert out.split("\n")[3] == "  note: x"

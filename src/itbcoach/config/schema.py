@@ -210,7 +210,7 @@ class ExerciseCueDefaults:
 
 @dataclass(frozen=True)
 class ExerciseConfig:
-    """``[exercises.<id>]``: one exercise as data (see README "Exercises").
+    """``[exercises.<id>]``: one exercise as data (see docs/exercises.md).
 
     The counter tables that do not apply are absent (``None``).
     """

@@ -51,8 +51,8 @@ FAULT_TEXT = {
     "arm_strategy": "Arm used for balance",
     "trunk_lean": "Trunk lean",
     "pelvis_not_level": "Pelvis not level",
-    "knee_medial_to_second_toe": "Knee medial to 2nd toe",
-    "knee_medial_to_foot": "Knee medial to foot",
+    "knee_medial_to_second_toe": "Knee inside 2nd toe",
+    "knee_medial_to_foot": "Knee inside foot",
     "unsteady": "Unsteady descent",
 }
 #: Short words for the end-of-rep cue.
@@ -210,8 +210,10 @@ class AnnotationPlan:
                 text = FAULT_TEXT.get(crit, crit.replace("_", " "))
                 measure = ms.MEASURES_BY_CRITERION.get(crit)
                 if measure is not None and metrics.get(measure.key) is not None:
-                    value = ms.display(measure, metrics[measure.key], self.scale)
-                    text = f"{text}: {measure.name} {ms.fmt(measure, value, self.scale)}"
+                    value = ms.fmt(measure, ms.display(measure, metrics[measure.key],
+                                                        self.scale), self.scale)
+                    text = f"{text} {value}" if text.lower() == measure.name else \
+                        f"{text}: {measure.name} {value}"
                 elif crit == "unsteady" and rep.get("unsteady_signs"):
                     text = f"{text}: {', '.join(rep['unsteady_signs'])}"
                 self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep["side"],
@@ -278,10 +280,10 @@ class AnnotationPlan:
         current = self._reps[k - 1] if k else (self._reps[0] if self._reps else None)
         side = current["side"] if current else None
         in_rep = bool(current and current["start_s"] <= t <= current["end_s"])
-        done = sum(1 for r in self._reps if r["side"] == side and r["end_s"] <= t)
+        ended = [r for r in self._reps if r["side"] == side and self._ended(r, i, t)]
+        done = len(ended)  # a rep counts from its last frame on
         flags = [f for f in self._flags if f.start <= i <= f.end and f.side == side]
-        last = next((r for r in reversed(self._reps)
-                     if r["side"] == side and r["end_s"] <= t), None)
+        last = ended[-1] if ended else None
         rows = self.rep_rows(last)
         progress = None
         if side:
@@ -295,6 +297,12 @@ class AnnotationPlan:
             counter=f"{done}/{STEPDOWN_REPS}" if side else None,
             counter_label=f"reps, {side} leg" if side else "",
             faults=tuple(dict.fromkeys(f.text for f in flags)), metrics=tuple(rows))
+
+    @staticmethod
+    def _ended(rep: Mapping[str, Any], i: int, t: float) -> bool:
+        """Whether frame ``i`` (time ``t``) is at or after the rep's last frame."""
+        end = rep.get("end_frame")
+        return int(end) <= i if end is not None else float(rep["end_s"]) <= t
 
     def rep_rows(self, rep: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
         """``(label, value)`` rows of a finished rep's measures as the scorer judged

@@ -137,8 +137,13 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
 
             scale = length_scale(seq.world_landmarks, config.report.height_cm)
             data["measures"] = measures_json(data, config.stepdown, scale)
+    summary = result.summary()
+    if scale is not None:
+        from itbcoach.report.stepdown_view import restate_medians
+
+        summary = restate_medians(summary, data, scale)
     outcome = JobOutcome(str(job.input), ExitCode.OK if result.ok else ExitCode.NO_RESULT,
-                         None, data, result.summary())
+                         None, data, summary)
     metrics = None
     if job.annotate or job.report_dir:
         from itbcoach.kernel import compute_metrics

@@ -252,13 +252,15 @@ def measures_json(result: Mapping[str, Any], cfg: StepdownConfig,
                     "criterion": m.criterion, "threshold": _round(threshold(m, cfg, scale)),
                     "two_sided": m.two_sided} for m in STEPDOWN_MEASURES}
     reps = [{"side": s, "rep": rep_number(r),
-             **{k: _round(v) for k, v in rep_values(r, scale).items()}}
+             **{k: _round(v, MEASURES_BY_KEY[k].digits)
+                for k, v in rep_values(r, scale).items()}}
             for s, r in iter_reps(result)]
     return {"length_scale": scale.to_json(), "definitions": defs, "reps": reps}
 
 
 def _round(v: float, nd: int = 2) -> float | None:
-    return round(v, nd) if math.isfinite(v) else None
+    """``v`` as shown (``nd`` decimals; never ``-0.0``), None when missing."""
+    return round(v, nd) + 0.0 if math.isfinite(v) else None
 
 
 __all__ = ["MEASURES_BY_CRITERION", "MEASURES_BY_KEY", "STEPDOWN_MEASURES",

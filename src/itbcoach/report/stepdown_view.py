@@ -336,6 +336,22 @@ def side_medians(side: Mapping[str, Any], scale: LengthScale) -> dict[str, float
     return out
 
 
+def restate_medians(summary: str, result: Mapping[str, Any], scale: LengthScale) -> str:
+    """The scorer's terminal summary with each leg's "median per rep" line restated in
+    the report's names, units and signs (cm instead of body scales)."""
+    sides = iter(stepdown_sides(result))
+    out = []
+    for line in summary.split("\n"):
+        if line.startswith("    median per rep:"):
+            side = next(sides, None)
+            if side is not None:
+                med = side_medians(side, scale)
+                line = "    median per rep: " + ", ".join(
+                    f"{m.name} {fmt(m, med[m.key], scale)}" for m in STEPDOWN_MEASURES)
+        out.append(line)
+    return "\n".join(out)
+
+
 def compare_text(measure: Measure, left: float, right: float, scale: LengthScale) -> str:
     """Which leg is further toward a fault, in words.
 
@@ -423,4 +439,5 @@ def reps_csv(result: Mapping[str, Any], scale: LengthScale) -> str:
 
 __all__ = ["CRITERIA_LABELS", "CriterionLine", "RepPoint", "chart_points", "charts_html",
            "compare_text", "comparison_html", "criterion_lines", "definitions_html",
-           "rep_chart_svg", "rep_table_html", "reps_csv", "score_card_html", "side_medians"]
+           "rep_chart_svg", "rep_table_html", "reps_csv", "restate_medians", "score_card_html",
+           "side_medians"]
