@@ -21,7 +21,7 @@ MOVED_SECTIONS = (
 def test_readme_is_short_and_its_pictures_and_links_exist() -> None:
     text = (REPO / "README.md").read_text()
     assert len(text.splitlines()) <= 250
-    for heading in ("## Install", "## How to film yourself", "## Task ids",
+    for heading in ("## Quick start", "## How to film yourself", "## Task ids",
                     "## Where results go", "## Privacy"):
         assert heading in text
     targets = re.findall(r"\]\(((?:docs)/[^)#]+)\)", text)
