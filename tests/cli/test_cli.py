@@ -109,3 +109,9 @@ def test_score_annotate_path_and_input_rules(tmp_path, capsys) -> None:
                                        "a landmark .npz)\n")
     assert main(["score", "in.mp4", "--annotate", "./in.mp4", "--task", "stepdown"]) == 2
     assert "would overwrite the input" in capsys.readouterr().err
+
+
+def test_height_outside_human_range_is_a_usage_error(capsys) -> None:
+    assert main(["score", "clip.mp4", "--task", "stepdown", "--height-cm", "17.5"]) == 2
+    assert capsys.readouterr().err == ("itbcoach: --height-cm 17.5: give the person's "
+                                       "standing height in cm (80-250)\n")

@@ -361,3 +361,19 @@ def test_report_of_a_stepdown_render(render_job) -> None:
         s = c.streams.video[0]
         assert (s.codec_context.width, s.codec_context.height) == (640, 480)
         assert sum(1 for _ in c.decode(s)) == 414 + round(2 * float(s.average_rate))
+
+
+def test_stepdown_lengths_follow_the_persons_height(stepdown, tmp_path) -> None:
+    """With [report] height_cm the knee and hand lengths are in cm from the height
+    (torso = 0.288 x height) and the page says so."""
+    seq, _video, result, meta, _config, _root = stepdown
+    config = load_config(None, {"report.height_cm": 175.0}, use_user_file=False)
+    page = write_report(tmp_path / "r", seq, result, meta, config=config)
+    data = json.loads((tmp_path / "r" / "result.json").read_text())
+    scale = data["measures"]["length_scale"]
+    assert (scale["source"], scale["unit"], scale["cm_per_body_scale"]) == ("height", "cm",
+                                                                            50.4)
+    rep = result["sides"][0]["reps"][0]["metrics"]
+    assert data["measures"]["reps"][0]["knee_offset_second_toe"] == round(
+        rep["knee_offset_second_toe"] * 50.4, 1)
+    assert "from the person&#x27;s height (175 cm" in page.read_text()

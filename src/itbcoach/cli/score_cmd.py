@@ -155,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
 
     resolve_inputs(args)
     if args.height_cm is not None:
+        if not 80 <= args.height_cm <= 250:
+            raise UserError(f"--height-cm {args.height_cm:g}: give the person's standing "
+                            "height in cm (80-250)", ExitCode.USAGE)
         args.overrides = [*(getattr(args, "overrides", None) or []),
                           f"report.height_cm={args.height_cm:g}"]
     config = load_cli_config(args)
