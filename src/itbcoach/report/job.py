@@ -134,8 +134,19 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()
+        scale = None
+        if job.task == "stepdown":
+            from itbcoach.report.measures import length_scale, measures_json
+
+            scale = length_scale(seq.world_landmarks, config.report.height_cm)
+            data["measures"] = measures_json(data, config.stepdown, scale)
+    summary = result.summary()
+    if scale is not None:
+        from itbcoach.report.stepdown_view import restate_medians
+
+        summary = restate_medians(summary, data, scale)
     outcome = JobOutcome(str(job.input), ExitCode.OK if result.ok else ExitCode.NO_RESULT,
-                         None, data, result.summary())
+                         None, data, summary)
     metrics = None
     if job.annotate or job.report_dir:
         from itbcoach.kernel import compute_metrics
@@ -146,17 +157,19 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         from itbcoach.report.annotate import AnnotationPlan, write_annotated
 
         with clock("annotate"), _output(errors, outcome, job.annotate):
-            plan = AnnotationPlan(seq, data, config, metrics)
+            plan = AnnotationPlan(seq, data, config, metrics, scale)
             write_annotated(path, job.annotate, plan, crf=config.report.video_crf,
                             preset=config.report.video_preset)
     if job.report_dir:
         from itbcoach.report.html import write_report
 
-        names = ("report.html", "result.json", "metrics.csv")
+        names = ("report.html", "result.json", "metrics.csv") + (
+            ("reps.csv",) if scale is not None else ())
         with clock("report"), _output(errors, outcome, *(str(Path(job.report_dir) / n)
                                                           for n in names)):
             write_report(job.report_dir, seq, data, meta,
-                         video=path if is_video else None, config=config, metrics=metrics)
+                         video=path if is_video else None, config=config, metrics=metrics,
+                         scale=scale)
     if job.json_path:
         from itbcoach.output import write_output
 
