@@ -22,6 +22,8 @@ import contextlib
 import logging
 import os
 import resource
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -219,6 +221,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
     coach_finished = False
     t_end = 0.0
     t0 = time.monotonic()  # reset when the loop starts; wall time if it never does
+    stop = _StopSignals().install()  # restored in the finally below
     try:
         size = source.size
         model = resolve_model(config.pose.model_variant,
@@ -257,6 +260,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         quit_requested = False
         finished_at: float | None = None
         for frame in source:
+            stop.check()  # Ctrl-C, SIGTERM, SIGHUP: stop here, between two frames
             now = time.monotonic()
             stats.captured += 1
             ring.append((frame, now))
@@ -355,6 +359,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 last = ring[-1][0]
                 until = time.monotonic() + options.result_hold_s
                 while time.monotonic() < until and not window.closed:
+                    stop.check()
                     img = _compose(last.image, coach, t_end, last_px, "", options.mirror,
                                    False, fps_times, stats, thumbs)
                     if window.show(img) == "q":
@@ -398,10 +403,49 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 stats.output_error = str(exc)
         if window is not None:
             window.close()
+        stop.restore()
     if lost is not None and recorder is not None:
         raise InputError(f"{lost} — session {recorder.session_id} saved "
                          f"({recorder.events} events)") from None
     return stats
+
+
+class _StopSignals:
+    """Ctrl-C, SIGTERM and SIGHUP during a session end it between two frames.
+
+    The first signal only sets :attr:`name`; the loop calls :meth:`check` once a frame
+    and raises KeyboardInterrupt there, never inside MediaPipe's callbacks, a lock or
+    the history's transaction. A second signal (a stalled camera, a slow shutdown)
+    raises at once. Only in the main thread (elsewhere signals cannot be handled).
+    """
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self._old: dict[int, Any] = {}
+
+    def install(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if hasattr(signal, sig):
+                    num = getattr(signal, sig)
+                    self._old[num] = signal.signal(num, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.name is not None:
+            raise KeyboardInterrupt(self.name)
+        self.name = signal.Signals(signum).name
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt when a stop signal came."""
+        if self.name is not None:
+            raise KeyboardInterrupt(self.name)
+
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        for num, handler in self._old.items():
+            signal.signal(num, handler)
+        self._old = {}
 
 
 def _safe_result(coach: Coach) -> dict[str, Any] | None:
