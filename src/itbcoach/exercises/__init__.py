@@ -28,6 +28,7 @@ from itbcoach.exercises.definitions import (
     build_exercise,
     exercise_ids,
     get_exercise,
+    world_only_inputs,
 )
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.exercises.expr import Expr, ExprError, compile_expr
@@ -279,6 +280,28 @@ def stream_metrics(seq: PoseSequence) -> np.ndarray:
     return compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
 
 
+def check_inputs(seq: PoseSequence, exercise: ExerciseDef) -> None:
+    """Refuse an input that lacks what the exercise counts from (never a silent zero).
+
+    Raises:
+        NoResultError: ``seq`` has no world landmarks (none stored, or NaN in every
+            frame with a pose) and a counter of ``exercise`` reads them without a 2D
+            fallback (:func:`~itbcoach.exercises.definitions.world_only_inputs`).
+    """
+    from itbcoach.errors import NoResultError
+
+    world = seq.world_landmarks
+    posed = np.isfinite(seq.landmarks[:, :, :2]).all(axis=(1, 2))
+    has_world = world is not None and bool(np.isfinite(world[posed]).any())
+    if has_world or not posed.any():
+        return
+    keys = world_only_inputs(exercise)
+    if keys:
+        raise NoResultError(f"{exercise.task} needs 3D landmarks ({', '.join(keys)}); this "
+                            f"file has none: re-extract it from the video with `itbcoach "
+                            f"landmarks VIDEO -o OUT.npz`")
+
+
 def score_exercise(seq: PoseSequence, task: str, config: Config,
                    meta: dict[str, Any] | None = None,
                    on_event: Callable[[Event], None] | None = None) -> ExerciseResult:
@@ -293,8 +316,11 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
 
     Raises:
         ConfigError: unknown task or invalid definition.
+        NoResultError: the exercise counts from world (3D) landmarks, which ``seq``
+            lacks (e.g. a landmark file written without them).
     """
     exercise = get_exercise(config, task)
+    check_inputs(seq, exercise)
     metrics = stream_metrics(seq)
     times = seq.times_s
     session = Session(exercise, on_event=on_event)
@@ -331,10 +357,12 @@ __all__ = [
     "build_counters",
     "build_exercise",
     "check_camera",
+    "check_inputs",
     "compile_expr",
     "exercise_ids",
     "get_exercise",
     "read_jsonl",
     "score_exercise",
     "stream_metrics",
+    "world_only_inputs",
 ]
