@@ -49,3 +49,65 @@ def test_tibial_rotation_holds_with_the_camera_turned(config, yaw: int) -> None:
     assert [h["phase"] for h in result.holds] == [h.phase for h in truth.holds]
     for got, want in zip(result.holds, truth.holds, strict=True):
         assert got["duration_s"] == pytest.approx(want.duration_s, abs=0.3)
+
+
+ALL_TASKS = ("asmr-itb", "psoas-activator", "tibial-rotation", "monster-walk",
+             "midline-hinge", "lunge-twist", "glute-iso", "heel-taps", "squat",
+             "lateral-lunge", "split-squat", "knee-lift", "side-step", "side-tap",
+             "single-leg-hinge")
+
+
+def _sweep_camera(task: str, config, yaw: int, portrait: bool) -> Camera:
+    """The exercise's camera turned by ``yaw`` (side views: from side-on), landscape
+    1280x720 at 3.4 m or portrait 720x1280 at 3.0 m."""
+    base = 90.0 if config.exercises[task].view == "side" else 0.0
+    posture = config.exercises[task].posture
+    target = {"lying": (0.0, 0.0, 0.3), "seated": (0.0, 0.0, 0.65)}.get(posture,
+                                                                       (0.0, 0.0, 0.9))
+    w, h = (720, 1280) if portrait else (1280, 720)
+    return Camera.orbit(distance=3.0 if portrait else 3.4, azimuth_deg=base + yaw,
+                        height=0.8 if posture == "lying" else 1.0, target=target, width=w,
+                        height_px=h, hfov_deg=40.0 if portrait else 60.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ALL_TASKS)
+def test_yaw_sweep_counts_exactly_wherever_the_gate_accepts(config, task: str) -> None:
+    """Yaw 0/+-15/+-30/+-40 deg, landscape and portrait: every accepted view counts
+    exactly; the accepted yaw of each exercise (``max_yaw_deg``) was set from this sweep,
+    so at least the square-on and +-15 deg views must be accepted."""
+    accepted = []
+    for portrait in (False, True):
+        for yaw in (0, 15, -15, 30, -30, 40, -40):
+            synth, truth = render_exercise(task, ExerciseScript(reps=3),
+                                           noise=default_noise(100 + yaw),
+                                           camera=_sweep_camera(task, config, yaw, portrait))
+            result = score_exercise(synth.pose, task, config)
+            if not result.camera.ok:
+                assert result.camera.instruction
+                continue
+            accepted.append((portrait, yaw))
+            where = f"{'portrait' if portrait else 'landscape'} yaw {yaw}"
+            assert result.reps == truth.reps, where
+            if result.exercise.config.step is not None:
+                assert result.steps == truth.steps, where
+            assert len(result.holds) == len(truth.holds), where
+    assert {(p, y) for p in (False, True) for y in (0, 15, -15)} <= set(accepted)
+
+
+@pytest.mark.parametrize(("task", "yaw", "accepted"), [
+    ("tibial-rotation", 30, True), ("tibial-rotation", 40, False),
+    ("monster-walk", 15, True), ("monster-walk", 30, False),
+    ("lunge-twist", 40, True)])
+def test_the_gate_refuses_views_beyond_the_exercises_accepted_yaw(config, task: str,
+                                                                  yaw: int,
+                                                                  accepted: bool) -> None:
+    synth, _ = render_exercise(task, ExerciseScript(reps=2), noise=default_noise(9),
+                               camera=_sweep_camera(task, config, yaw, False))
+    result = score_exercise(synth.pose, task, config)
+    assert result.camera.ok is accepted
+    if not accepted:
+        limit = config.exercises[task].max_yaw_deg
+        assert result.camera.instruction.startswith(f"Face the camera within {limit:.0f} deg")
+        assert result.camera.instruction.endswith(f"for {result.exercise.name.lower()}")
+        assert result.camera.framing["view_yaw_deg"] > limit
