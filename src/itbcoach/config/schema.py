@@ -115,6 +115,8 @@ class RepConfig:
     side_pick: Literal["max", "min"]
     checks: tuple[RepCheckConfig, ...]
     fast_s: float
+    label: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)

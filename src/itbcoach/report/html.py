@@ -274,9 +274,11 @@ def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str,
     rep = getattr(exercise.config, "rep", None) if exercise is not None else None
     step = getattr(exercise.config, "step", None) if exercise is not None else None
     if signals and rep is not None:
-        panels.append(Panel(f"Counted signal: {rep.metric}", "", lines, (
-            Threshold(rep.enter, f"rep starts past {rep.enter:g}"),
-            Threshold(rep.exit, f"ends back past {rep.exit:g}", ":", "#555555"))))
+        unit = f" {rep.unit}" if rep.unit in ("deg",) else ""
+        panels.append(Panel(f"Counted: {rep.label}" if rep.label else
+                            f"Counted signal: {rep.metric}", rep.unit, lines, (
+            Threshold(rep.enter, f"rep starts past {rep.enter:g}{unit}"),
+            Threshold(rep.exit, f"ends back past {rep.exit:g}{unit}", ":", "#555555"))))
     elif signals and step is not None:
         panels.append(Panel(f"Foot positions along the subject's left (a step opens the "
                             f"stance by {step.open:g} torso lengths)", "torso lengths",
