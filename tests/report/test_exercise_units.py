@@ -51,3 +51,15 @@ def test_overlay_shows_the_counted_knee_angle_in_degrees(config) -> None:
     rows = dict(plan.state(i).metrics)
     assert rows["knee flexion of the straighter knee"] == f"{straighter[i]:.0f} deg"
     assert straighter[i] > 55.0
+
+
+@pytest.mark.parametrize(("task", "sided"), [("squat", False), ("lunge-twist", True)])
+def test_rep_card_has_per_side_counts_only_for_one_sided_exercises(config, task: str,
+                                                                   sided: bool) -> None:
+    from itbcoach.report.html import _exercise_html
+
+    synth, _ = render_exercise(task, ExerciseScript(reps=2))
+    html = "".join(_exercise_html(score_exercise(synth.pose, task, config).to_json()))
+    card = html.split("<div>Reps</div>")[1].split("</div></div>")[0]
+    assert ("left 2 · right 2" in card) is sided
+    assert ("left" in card) is sided

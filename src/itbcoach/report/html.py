@@ -521,11 +521,14 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
     goal = (f"prescription: {presc.get('sets')} set(s) x {target[0]}-{target[1]}"
             + (" per side" if presc.get("per_side") else "")) if target and target[1] else ""
     show_reps = bool(reps.get("total")) or not (steps or holds)
-    if show_reps:
+    if show_reps:  # per side only for an exercise done one side at a time
+        sided = bool(presc.get("per_side") or reps.get("left") or reps.get("right"))
+        detail = [f"left {reps.get('left', 0)} · right {reps.get('right', 0)}"] if sided \
+            else []
+        detail += [_esc(goal)] if goal else []
         parts.append(f"<div class='card'><div>Reps</div><div class='score'>"
-                     f"{reps.get('total', 0)}</div><div class='muted'>left "
-                     f"{reps.get('left', 0)} · right {reps.get('right', 0)}"
-                     f"{' · ' + _esc(goal) if goal else ''}</div></div>")
+                     f"{reps.get('total', 0)}</div><div class='muted'>"
+                     f"{' · '.join(detail)}</div></div>")
     if steps:
         parts.append(f"<div class='card'><div>Side steps</div><div class='score'>"
                      f"{steps.get('left', 0) + steps.get('right', 0)}</div><div class='muted'>"
