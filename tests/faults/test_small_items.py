@@ -99,7 +99,7 @@ def test_side_on_clip_for_a_frontal_exercise_is_exit_4(tmp_path, capsys) -> None
     out = capsys.readouterr().out
     assert "camera: Turn to face the camera for monster band walk (filmed from the wrong " \
            "view: the counts above are guesses)" in out
-    assert json.loads((tmp_path / "r.json").read_text())["ok"] is False
+    assert json.loads((tmp_path / "r.json").read_text())["camera"]["ok"] is False
 
 
 def _loaded_numpy(pid: int) -> bool:

@@ -177,11 +177,15 @@ class ExerciseResult:
 
     @property
     def ok(self) -> bool:
-        """Something was measured: a person was seen, filmed whole (feet included), from
-        the view the exercise needs. Filmed from the wrong view the counts are still
-        reported, as guesses, but the result is not ``ok`` (exit 4), as a step-down
-        filmed side-on is not."""
-        return self.pose_frames > 0 and self.camera.whole_body and self.camera.ok
+        """Something was measured: a person was seen, filmed whole (feet included)."""
+        return self.pose_frames > 0 and self.camera.whole_body
+
+    @property
+    def view_refused(self) -> bool:
+        """Measured, but from a view the exercise does not accept: the counts are
+        reported as guesses and ``itbcoach score`` exits 4, as for a step-down filmed
+        side-on."""
+        return self.ok and not self.camera.ok
 
     def _of(self, kind: EventKind) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
@@ -235,7 +239,7 @@ class ExerciseResult:
         ex = self.exercise
         lines = [f"{ex.name} ({self.task}): {self.duration_s:.1f} s, "
                  f"{len(self.sets)} set(s)"]
-        if not self.pose_frames or not self.camera.whole_body:
+        if not self.ok:
             lines.append("  no person found: nothing counted" if not self.pose_frames else
                          f"  not counted: the whole body is not in view "
                          f"({self.camera.instruction})")

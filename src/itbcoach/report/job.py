@@ -145,7 +145,8 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         from itbcoach.report.stepdown_view import restate_medians
 
         summary = restate_medians(summary, data, scale)
-    outcome = JobOutcome(str(job.input), ExitCode.OK if result.ok else ExitCode.NO_RESULT,
+    measured = result.ok and not getattr(result, "view_refused", False)
+    outcome = JobOutcome(str(job.input), ExitCode.OK if measured else ExitCode.NO_RESULT,
                          None, data, summary)
     metrics = None
     if job.annotate or job.report_dir:
