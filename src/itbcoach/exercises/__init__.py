@@ -23,6 +23,7 @@ from itbcoach.config import Config
 from itbcoach.exercises.counters import HoldTimer, RepCheck, RepCounter, SideStepCounter, SideTimer
 from itbcoach.exercises.cues import CueEngine, CueRule
 from itbcoach.exercises.definitions import (
+    UNITS,
     ExerciseDef,
     build_counters,
     build_exercise,
@@ -226,17 +227,16 @@ class ExerciseResult:
         for tm in self.timers:
             lines.append(f"  {tm['side']} side: {tm['duration_s']:.0f} s")
         p = ex.config.prescription
-        unit = {"rep": "reps", "hold": "holds", "step": "steps", "timer": "timed sides",
-                "stepdown": "reps"}[ex.primary]
+        unit = "timed sides" if ex.primary == "timer" else UNITS[ex.primary]
         for st in self.sets:
             state = "complete" if st.complete else "short of the prescription"
             lines.append(f"  set {st.index}: {st.counts()['total']} {unit}, {state}")
         lines.append(f"  prescription: {p.sets} set(s)" + (
-            f" x {p.reps[0]}-{p.reps[1]}" if p.reps[1] else "") +
-            (" per side" if p.per_side and p.reps[1] else "") +
-            (f", holds {p.hold_s[0]:.0f}-{p.hold_s[1]:.0f} s" if p.hold_s[1] else "") +
-            (f", {p.time_per_side_s[0]:.0f}-{p.time_per_side_s[1]:.0f} s per side"
-             if p.time_per_side_s[1] else ""))
+            f" x {p.reps.min}-{p.reps.max}" if p.reps.max else "") +
+            (" per side" if p.per_side and p.reps.max else "") +
+            (f", holds {p.hold_s.min:.0f}-{p.hold_s.max:.0f} s" if p.hold_s.max else "") +
+            (f", {p.time_per_side_s.min:.0f}-{p.time_per_side_s.max:.0f} s per side"
+             if p.time_per_side_s.max else ""))
         if self.cues:
             lines.append("  cues: " + "; ".join(f"{c['t_s']:.1f} s {c['text']}"
                                                 for c in self.cues))
@@ -250,6 +250,7 @@ class ExerciseResult:
         return {
             "task": self.task,
             "name": self.exercise.name,
+            "unit": UNITS[self.exercise.primary],
             "ok": self.ok,
             "sets": [s.to_json() for s in self.sets],
             "reps": self.reps,
@@ -259,9 +260,9 @@ class ExerciseResult:
             else {},
             "timers": self.timers,
             "cues": self.cues,
-            "prescription": {"sets": p.sets, "reps": list(p.reps), "per_side": p.per_side,
-                             "hold_s": list(p.hold_s),
-                             "time_per_side_s": list(p.time_per_side_s),
+            "prescription": {"sets": p.sets, "reps": p.reps.to_json(), "per_side": p.per_side,
+                             "hold_s": p.hold_s.to_json(),
+                             "time_per_side_s": p.time_per_side_s.to_json(),
                              "rest_s": p.rest_s},
             "camera": self.camera.to_json(),
             "frames": self.frames,

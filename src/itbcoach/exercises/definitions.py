@@ -44,6 +44,9 @@ from itbcoach.exercises.expr import SIDES, ExprError, compile_expr, has_side
 #: What each view means for the framing gate.
 VIEWS = ("frontal", "side", "either")
 
+#: The unit a primary counter counts (prescriptions, progress, summaries, history).
+UNITS = {"rep": "reps", "hold": "holds", "step": "steps", "timer": "s", "stepdown": "reps"}
+
 
 @dataclass(frozen=True)
 class ExerciseDef:
@@ -291,7 +294,7 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
         groups["rep"] = RepGroup(members)
     if ex.hold is not None:
         h = ex.hold
-        target = p.hold_s[0] if ex.primary == "hold" else 0.0
+        target = p.hold_s.min if ex.primary == "hold" else 0.0
         members_h: list[HoldTimer] = []
         sided = any(has_side(x) for ph in h.phases for x in (ph.enter, ph.stay)) \
             or has_side(h.form)
@@ -311,7 +314,7 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
             max_gap_s=st.max_gap_s, fast_s=st.fast_s)])
     if ex.timer is not None:
         tm = ex.timer
-        target = p.time_per_side_s[0] if ex.primary == "timer" else 0.0
+        target = p.time_per_side_s.min if ex.primary == "timer" else 0.0
         groups["timer"] = TimerGroup([SideTimer(
             tm.active, tm.side_by, side_pick=tm.side_pick, debounce_s=tm.debounce_s,
             grace_s=tm.grace_s, min_s=tm.min_s, target_s=target)])

@@ -172,10 +172,10 @@ class ExerciseCoach:
         hold = None
         hold_text = None
         if unit == "s" or self.exercise.primary == "hold":
-            target = float(prog.target) if unit == "s" else float(
-                getattr(self.exercise.config.prescription, "hold_s", 0) or 0)
-            seconds = float(prog.done) if unit == "s" else self._hold_seconds()
-            if target > 0 and seconds is not None:
+            target = prog.target if unit == "s" else \
+                self.exercise.config.prescription.hold_s.min
+            seconds = prog.done if unit == "s" else self._hold_seconds()
+            if target > 0:
                 hold = min(1.0, seconds / target)
                 hold_text = f"{seconds:.0f} s"
         cue = self.session.cue_engine.current(t_s)
@@ -187,15 +187,11 @@ class ExerciseCoach:
             banner=("Rest" if prog.resting else None),
             keys="space pause · q quit")
 
-    def _hold_seconds(self) -> float | None:
+    def _hold_seconds(self) -> float:
+        """Good-form seconds of the hold in progress (0 when none)."""
         group = self.session.groups.get("hold")
-        for member in getattr(group, "members", []) or []:
-            t = getattr(member, "current_duration", None)
-            if callable(t):
-                t = t(self._t)
-            if t:
-                return float(t)
-        return 0.0
+        return max((float(m.elapsed_s) for m in group.members), default=0.0) \
+            if group is not None else 0.0
 
     @property
     def done(self) -> bool:
