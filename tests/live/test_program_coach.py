@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from itbcoach.config import load_config
@@ -94,7 +96,7 @@ def test_hold_exercise_shows_its_hold_clock() -> None:
         clocks.append((f.t_s, view.hold_fraction, view.hold_text))
     events += coach.finish(float(seq.times_s[-1]))
     # mid-hold (4 s into the first 5.8 s hold): about 4 - debounce of 30 s shown
-    t, fraction, text = min(clocks, key=lambda c: abs(c[0] - (truth.holds[0].start_s + 4)))
+    _t, fraction, text = min(clocks, key=lambda c: abs(c[0] - (truth.holds[0].start_s + 4)))
     assert fraction == pytest.approx(3.7 / 30.0, abs=0.5 / 30) and text in ("3 s", "4 s")
     assert max(c[1] or 0 for c in clocks) < 6.0 / 30.0  # never beyond the hold
     assert [e.kind for e in events].count(EventKind.HOLD) == 2
@@ -115,7 +117,7 @@ def test_monster_walk_counter_counts_both_ways_and_rest_shows_the_set() -> None:
         shown.append(coach.view_state(f.t_s).counter)
     done = [int(c.split("/")[0]) for c in shown]
     assert shown[-1] == "6/12"
-    assert all(b >= a for a, b in zip(done, done[1:], strict=False))  # never resets
+    assert all(b >= a for a, b in itertools.pairwise(done))  # never resets
     t_end = stream[-1].t_s
     coach.finish(t_end)  # the set closes (short of the prescription): rest
     rest = coach.view_state(t_end + 1.0)
