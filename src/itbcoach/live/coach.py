@@ -81,30 +81,39 @@ class Coach(Protocol):
         ...
 
 
-#: Spoken text for events (voice cues); counts are spoken as words by the engine.
 def speech(event: Event) -> str | None:
-    """What the voice says for ``event`` (None = nothing)."""
+    """What the voice says for ``event`` (None = nothing).
+
+    An event that carries its own words (``data["say"]``: a rep with its correction, a
+    leg's result, the pain question) is spoken as it is shown; other events get a
+    short phrase for their kind (counts as numbers, which the engine reads as words).
+    """
     kind = event.kind
-    data = event.data
+    data = event.data if isinstance(event.data, dict) else {}
+    said = data.get("say")
+    if said:
+        return str(said)
     if kind == EventKind.CUE:
-        return str(data.get("text") or "")
+        return str(data.get("text") or "") or None
     if kind in (EventKind.REP, EventKind.STEP):
         n = data.get("count") or data.get("n")
         return str(n) if n else None
     if kind == EventKind.HOLD:
         return f"done, {float(data.get('duration_s', 0)):.0f} seconds"
-    if kind == EventKind.HOLD_TARGET:
-        return "hold complete"
-    if kind == EventKind.SIDE_SWITCH:
-        return "switch sides"
-    if kind == EventKind.TIMER_TARGET:
-        return "time, switch sides"
-    if kind == EventKind.SET_COMPLETE:
-        return "set complete, rest"
-    if kind == EventKind.REST_OVER:
-        return "next set, go"
-    text = data.get("say") if isinstance(data, dict) else None
-    return str(text) if text else None
+    return {EventKind.HOLD_TARGET: "hold complete", EventKind.SIDE_SWITCH: "switch sides",
+            EventKind.TIMER_TARGET: "time, switch sides",
+            EventKind.SET_COMPLETE: "set complete, rest",
+            EventKind.REST_OVER: "next set, go"}.get(kind)
+
+
+def utterance(events: list[Event]) -> str | None:
+    """One line for the events of one frame (or one key press), in order.
+
+    The voice keeps only its newest line (it must not lag behind the picture), so what
+    happens at the same moment is said together: "3, slow down", both legs' results.
+    """
+    parts = list(dict.fromkeys(p for p in map(speech, events) if p))
+    return ". ".join(parts) if parts else None
 
 
 @dataclass

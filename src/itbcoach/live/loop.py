@@ -35,7 +35,7 @@ from itbcoach.errors import InputError
 from itbcoach.feedback.overlay import GuideLine, draw_overlay
 from itbcoach.feedback.voice import Voice
 from itbcoach.kernel import NUM_METRICS, compute_frame
-from itbcoach.live.coach import Coach, Frame, speech
+from itbcoach.live.coach import Coach, Frame, utterance
 from itbcoach.live.window import Window
 
 log = logging.getLogger(__name__)
@@ -277,14 +277,13 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 own = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
                 if thumbs is not None and own is not None:
                     thumbs.add(res.frame_id, own[0].image)
-                for ev in ([] if coach.done else coach.update(cf)):  # result screen
+                events = [] if coach.done else coach.update(cf)  # result screen
+                for ev in events:
                     recorder.add(ev)
                     stats.events += 1
                     if thumbs is not None:
                         thumbs.keep(ev.data.get("worst_frame_ids", {}).values())
-                    said = speech(ev)
-                    if said:
-                        voice.say(said)
+                voice.say(utterance(events) or "")
                 last_px = smooth[:, :2] * np.array(size, dtype=float)
                 if own is not None:
                     to_show.append((own[0], own[1], False))
@@ -305,9 +304,11 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 if key == "q" or (window is not None and window.closed):
                     quit_requested = True
                 elif key:
-                    for ev in coach.key(key, t_show):
+                    events = coach.key(key, t_show)
+                    for ev in events:
                         recorder.add(ev)
                         stats.events += 1
+                    voice.say(utterance(events) or "")
             if now >= next_rss:
                 stats.rss_mb.append((now - t0, _rss_mb()))
                 next_rss = now + 1.0
