@@ -22,12 +22,11 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from itbcoach.config import Config
-from itbcoach.config.schema import ExerciseConfig
+from itbcoach.config.schema import ExerciseConfig, StepdownConfig
 from itbcoach.errors import ConfigError
 from itbcoach.exercises.counters import (
     HoldTimer,
@@ -61,7 +60,7 @@ class ExerciseDef:
     task: str
     config: ExerciseConfig
     cues: tuple[CueRule, ...]
-    stepdown_params: Any = field(default=None, compare=False)
+    stepdown_params: StepdownConfig | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -118,12 +117,8 @@ def _cue_rules(task: str, ex: ExerciseConfig, config: Config) -> tuple[CueRule, 
 
 def build_exercise(task: str, ex: ExerciseConfig, config: Config) -> ExerciseDef:
     """Validate ``ex`` (compile every expression once) into an :class:`ExerciseDef`."""
-    params = None
-    if ex.stepdown is not None:
-        from itbcoach.scoring.stepdown import segmenter_params
-
-        params = segmenter_params(config.stepdown)
-    d = ExerciseDef(task, ex, _cue_rules(task, ex, config), params)
+    d = ExerciseDef(task, ex, _cue_rules(task, ex, config),
+                    config.stepdown if ex.stepdown is not None else None)
     try:
         build_counters(d)
         from itbcoach.exercises.cues import CueEngine

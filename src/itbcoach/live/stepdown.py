@@ -88,7 +88,6 @@ class StepdownCoach:
 
     def __init__(self, config: Config, first_side: str = "left") -> None:
         from itbcoach.scoring.segmentation import StepdownSegmenter
-        from itbcoach.scoring.stepdown import segmenter_params
 
         self.config = config
         self.target = int(getattr(config.stepdown, "reps_per_side", 5))
@@ -100,8 +99,8 @@ class StepdownCoach:
         self.pain: bool | None = None
         self.buffer = _Buffer([], [], [], [])
         self.size: tuple[int, int] = (0, 0)
-        params = segmenter_params(config.stepdown)
-        self.segmenters = [StepdownSegmenter(params), StepdownSegmenter(params)]
+        self.segmenters = [StepdownSegmenter(config.stepdown),
+                           StepdownSegmenter(config.stepdown)]
         self._scale: deque[float] = deque(maxlen=90)
         self._facing: deque[float] = deque(maxlen=90)
         self.reps: dict[str, list[dict[str, Any]]] = {"left": [], "right": []}

@@ -38,12 +38,7 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.scoring.pelvis import pelvic_drop
-from itbcoach.scoring.segmentation import (
-    RepEvent,
-    SegmenterParams,
-    StepdownSegmenter,
-    StepSample,
-)
+from itbcoach.scoring.segmentation import RepEvent, StepdownSegmenter, StepSample
 
 log = logging.getLogger(__name__)
 
@@ -210,16 +205,6 @@ class StepdownResult:
 
 # --- signals --------------------------------------------------------------------------
 
-def segmenter_params(cfg: StepdownConfig) -> SegmenterParams:
-    """The segmenter's thresholds from the ``[stepdown]`` section."""
-    return SegmenterParams(
-        enter_depth=cfg.enter_depth, exit_depth=cfg.exit_depth, start_tol=cfg.start_tol,
-        min_depth=cfg.min_depth, min_hip_descent=cfg.min_hip_descent,
-        settle_s=cfg.settle_s, stable_tol=cfg.stable_tol,
-        standing_depth_max=cfg.standing_depth_max, foot_tol=cfg.foot_tol,
-        grace_s=cfg.grace_s, max_rep_s=cfg.max_rep_s, baseline_s=cfg.baseline_s)
-
-
 @dataclass(frozen=True)
 class Signals:
     """Per-frame signals of one stance hypothesis (body scales, image axes)."""
@@ -254,7 +239,7 @@ def side_signals(px: np.ndarray, scale: float, stance: int, facing: float) -> Si
     return Signals(depth, foot[:, 0], foot[:, 1], hip, knee_lat)
 
 
-def segment(sig: Signals, times_s: np.ndarray, params: SegmenterParams) -> list[RepEvent]:
+def segment(sig: Signals, times_s: np.ndarray, params: StepdownConfig) -> list[RepEvent]:
     """Run the streaming segmenter over a whole recording."""
     seg = StepdownSegmenter(params)
     events: list[RepEvent] = []
@@ -650,7 +635,7 @@ def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
                           "trunk lean and FPPA mix in sagittal motion; face the camera")
     rec = _Recording(prepared.landmarks, prepared.image_size, times, metrics, smoothed,
                      n_smooth, facing, prepared.world_landmarks)
-    params = segmenter_params(cfg)
+    params = cfg
     wanted = (0, 1) if side == "auto" else (SIDES.index(side),)
     sides: list[SideResult] = []
     ignored: list[dict[str, Any]] = []
