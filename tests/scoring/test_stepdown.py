@@ -20,7 +20,8 @@ from itbcoach.cli.main import main
 from itbcoach.config import load_config
 from itbcoach.landmarks import save_npz
 from itbcoach.scoring import score_task
-from itbcoach.scoring.stepdown import CRITERIA, category, piva_score, score_stepdown
+from itbcoach.scoring.session import score_stepdown
+from itbcoach.scoring.stepdown import CRITERIA, category, piva_score
 from itbcoach.synth.kinematics import Noise
 from itbcoach.synth.stepdown import LegSpec, StepdownSpec, default_camera, render_stepdown
 

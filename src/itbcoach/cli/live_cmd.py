@@ -11,6 +11,7 @@ from itbcoach.cli.main import load_cli_config
 from itbcoach.config import Config
 from itbcoach.errors import ExitCode, UserError
 from itbcoach.live.coach import Coach
+from itbcoach.live.loop import LiveStats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also save what is shown as an H.264 video")
     p.add_argument("--stats", metavar="OUT.json", type=Path, default=None,
                    help="write loop statistics (fps, latency) as JSON")
+    p.add_argument("--json", metavar="OUT.json", type=Path, default=None,
+                   help="write the session's result as JSON: the schema of `itbcoach "
+                        "score --json` plus a \"live\" object (also after Ctrl-C)")
     p.set_defaults(func=run)
 
 
@@ -77,14 +81,30 @@ def run(args: argparse.Namespace) -> int:
     try:
         stats = run_live(config, coach, options)
     except KeyboardInterrupt:
+        if args.json is not None:
+            _write_result(args.json, coach, None, args.source)
         print(f"itbcoach: interrupted — everything finished so far is saved "
               f"({_where(args)})", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    if args.json is not None:
+        _write_result(args.json, coach, stats, args.source)
     if args.stats is not None:
         args.stats.write_text(json.dumps(stats.to_json(), indent=2) + "\n")
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
           f"{stats.display_fps:.1f} fps shown ({_where(args)})")
     return ExitCode.OK
+
+
+def _write_result(path: Path, coach: Coach, stats: LiveStats | None, source: str) -> None:
+    """The coach's result (as ``score --json`` writes it) plus the live-only fields."""
+    from itbcoach.report.html import atomic_write
+
+    live = {"source": source, "status": stats.status if stats else "interrupted",
+            "session_id": stats.session_id if stats else None,
+            "frames_captured": stats.captured if stats else None,
+            "frames_analysed": stats.results if stats else None,
+            "display_fps": round(stats.display_fps, 2) if stats else None}
+    atomic_write(path, json.dumps({**coach.result(), "live": live}, indent=2) + "\n")
 
 
 def _where(args: argparse.Namespace) -> str:

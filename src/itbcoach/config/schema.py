@@ -286,6 +286,9 @@ class StepdownConfig:
     grace_s: float
     max_rep_s: float
     baseline_s: float
+    scale_window_s: float
+    measure_delay_s: float
+    history_s: float
     min_detection_rate: float
     min_feet_visible: float
     yaw_note_deg: float
@@ -322,6 +325,9 @@ class StepdownConfig:
             raise ValueError("rep_fraction must be in (0, 1]")
         if self.pelvic_drop_gain <= 0:
             raise ValueError("pelvic_drop_gain must be positive")
+        if self.history_s < self.max_rep_s + self.baseline_s + self.measure_delay_s + 1.0:
+            raise ValueError("history_s must cover max_rep_s + baseline_s + "
+                             "measure_delay_s + 1 s")
 
 
 @dataclass(frozen=True)

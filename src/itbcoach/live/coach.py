@@ -20,33 +20,7 @@ import numpy as np
 from itbcoach.config import Config
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.feedback.overlay import OverlayState
-
-
-@dataclass
-class Frame:
-    """One processed live frame handed to a coach.
-
-    Attributes:
-        t_s: capture time in seconds (the source's clock).
-        frame_id: the source's frame id.
-        metrics: ``(K,)`` kernel metrics (NaN when no person).
-        landmarks: ``(33, 3)`` normalised smoothed landmarks (NaN when no person).
-        visibility: ``(33,)``.
-        image_size: ``(width, height)``.
-        framing_ok: the framing gate passed for this coach's view.
-        instruction: the framing instruction ("" when fine).
-        people: poses MediaPipe saw.
-    """
-
-    t_s: float
-    frame_id: int
-    metrics: np.ndarray
-    landmarks: np.ndarray
-    visibility: np.ndarray
-    image_size: tuple[int, int]
-    framing_ok: bool
-    instruction: str
-    people: int = 1
+from itbcoach.stream import Frame
 
 
 class Coach(Protocol):

@@ -34,13 +34,17 @@ from itbcoach.config import Config
 from itbcoach.errors import InputError
 from itbcoach.feedback.overlay import GuideLine, draw_overlay
 from itbcoach.feedback.voice import Voice
-from itbcoach.kernel import NUM_METRICS, compute_frame
-from itbcoach.live.coach import Coach, Frame, utterance
+from itbcoach.kernel import compute_frame
+from itbcoach.live.coach import Coach, utterance
 from itbcoach.live.window import Window
+from itbcoach.stream import FrameProcessor
 
 log = logging.getLogger(__name__)
 
 RING_FRAMES = 16
+#: Longest wait for the model's answer to one frame of a source whose every frame is
+#: analysed, s (far above the slowest inference seen, ~0.3 s on a loaded laptop).
+IDLE_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -184,11 +188,9 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
             so (``"<what happened> — session N saved (K events)"``).
         KeyboardInterrupt: after saving, status ``interrupted``.
     """
-    from itbcoach.pose.framing import assess_framing
     from itbcoach.pose.landmarker import LiveLandmarker
     from itbcoach.pose.models import resolve_model
     from itbcoach.pose.people import ONE_PERSON_INSTRUCTION, PeopleMonitor
-    from itbcoach.pose.smoothing import OneEuroFilter
     from itbcoach.pose.sources import open_source
 
     stats = LiveStats()
@@ -226,11 +228,10 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         warm_up = getattr(coach, "warm_up", None)
         if callable(warm_up):
             warm_up()
-        smoother = OneEuroFilter.from_config(config.smoothing)
-        world_smoother = OneEuroFilter.from_config(config.smoothing)
+        processor = FrameProcessor(config)
+        every_frame = bool(getattr(source, "every_frame", False))
         ring: deque[tuple[Any, float]] = deque(maxlen=RING_FRAMES)
         thumbs = _Thumbnails(options.mirror) if hasattr(coach, "thumbnail_frames") else None
-        metrics = np.full(NUM_METRICS, np.nan)
         last_px: np.ndarray | None = None
         last_instruction = ""
         last_shown = time.monotonic()
@@ -243,36 +244,25 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
             now = time.monotonic()
             stats.captured += 1
             ring.append((frame, now))
+            if every_frame:  # a file read frame by frame: no frame is dropped
+                landmarker.wait_idle(IDLE_TIMEOUT_S)
             if landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
                 stats.submitted += 1
+                if every_frame:
+                    landmarker.wait_idle(IDLE_TIMEOUT_S)
             if monitor is not None:
                 monitor.offer(frame.image, frame.timestamp_ms)
             to_show: list[tuple[Any, float, bool]] = []
             for res in landmarker.poll():
                 stats.results += 1
                 stats.inference_ms.append(res.latency_s * 1000.0)
-                t_s = res.timestamp_ms / 1000.0
-                t_end = max(t_end, t_s)
-                pose = res.pose
-                framing = assess_framing(pose, config.framing, view=coach.view)
-                vis = pose.visibility[0]
-                raw = pose.landmarks[0].astype(np.float64)
-                raw[~(vis >= config.pose.min_visibility)] = np.nan
-                smooth = smoother(t_s, raw)
-                world = None
-                if pose.world_landmarks is not None:
-                    w_raw = pose.world_landmarks[0].astype(np.float64)
-                    w_raw[~(vis >= config.pose.min_visibility)] = np.nan
-                    world = world_smoother(t_s, w_raw)
-                compute_frame(smooth, size, world, out=metrics)
-                last_instruction = framing.instruction(0)
-                framing_ok = bool(framing.ok[0])
+                t_end = max(t_end, res.timestamp_ms / 1000.0)
                 people = max(res.num_people, monitor.people if monitor is not None else 0)
+                cf = processor(res.pose, res.frame_id, coach.view, people)
                 if people >= 2:  # nothing counts while someone else is in view
-                    last_instruction, framing_ok = ONE_PERSON_INSTRUCTION, False
+                    cf = replace(cf, framing_ok=False, instruction=ONE_PERSON_INSTRUCTION)
                     stats.multi_person_results += 1
-                cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
-                           framing_ok, last_instruction, people)
+                last_instruction = cf.instruction
                 # the frame this result belongs to (drawn on it, thumbnailed from it)
                 own = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
                 if thumbs is not None and own is not None:
@@ -284,7 +274,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                     if thumbs is not None:
                         thumbs.keep(ev.data.get("worst_frame_ids", {}).values())
                 voice.say(utterance(events) or "")
-                last_px = smooth[:, :2] * np.array(size, dtype=float)
+                last_px = cf.landmarks[:, :2] * np.array(size, dtype=float)
                 if own is not None:
                     to_show.append((own[0], own[1], False))
             if not to_show and now - last_shown > config.live.stale_after_s:

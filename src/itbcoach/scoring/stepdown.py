@@ -16,10 +16,12 @@ the other leg. Each rep scores 1 point per fault seen on video:
 plus 1 for pain (asked, not seen). A criterion counts for a side when it is present in
 at least ``rep_fraction`` of the counted reps. Total 0-1 good, 2-3 medium, 4+ poor.
 
-Pipeline (:func:`score_stepdown`): mask and smooth the landmarks (unless already done),
-compute the kernel metrics, check the view, segment reps per stance leg with
+This module holds the criteria, the result types and the measuring functions; the
+streaming session that runs them (segment reps per stance leg with
 :class:`~itbcoach.scoring.segmentation.StepdownSegmenter`, measure each rep against the
-standing baseline just before it (:func:`measure_rep`), then aggregate per side.
+standing baseline just before it with :func:`measure_rep`, aggregate per side with
+:func:`aggregate_side`) is :class:`itbcoach.scoring.session.StepdownSession`, and
+:func:`itbcoach.scoring.session.score_stepdown` replays a recording through it.
 """
 
 from __future__ import annotations
@@ -32,11 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from itbcoach.config import Config
 from itbcoach.config.schema import StepdownConfig
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
-from itbcoach.landmarks import PoseSequence
 from itbcoach.scoring.pelvis import pelvic_drop
 from itbcoach.scoring.segmentation import RepEvent, StepdownSegmenter, StepSample
 
@@ -92,6 +92,8 @@ class StepdownRep:
     unsteady_signs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reason: str = ""
+    #: The source's frame id of each worst frame (live thumbnails; not in the JSON).
+    worst_frame_ids: dict[str, int] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -548,141 +550,6 @@ def _descent_control(ev: RepEvent, depth: np.ndarray, knee_lat: np.ndarray, t: n
     return signs, worst, out
 
 
-# --- view checks ----------------------------------------------------------------------
-
-def _view_problem(seq: PoseSequence, metrics: np.ndarray, config: Config) -> str | None:
-    """A plain message when the recording cannot show a step-down, else None."""
-    if len(seq) == 0:
-        return "the recording has no frames"
-    det = np.isfinite(metrics[:, Metric.BODY_SCALE])
-    if not det.any():
-        return "no person was found in the recording; film the whole body in good light"
-    cfg = config.stepdown
-    if det.mean() < cfg.min_detection_rate:
-        return (f"a person was found in only {det.mean():.0%} of the frames; film the whole "
-                "body, well lit, from 2-4 m")
-    width = float(np.nanmedian(metrics[det, Metric.SHOULDER_WIDTH]))
-    if width < config.framing.frontal_min_shoulder_width:
-        return (f"the person is not facing the camera (shoulder width {width:.2f} torso "
-                f"lengths, needs >= {config.framing.frontal_min_shoulder_width:.2f}); the "
-                "step-down test is filmed from the front")
-    feet = np.isfinite(seq.landmarks[:, [L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX,
-                                         L.RIGHT_FOOT_INDEX], 1]).all(axis=1)
-    if feet[det].mean() < cfg.min_feet_visible:
-        return (f"the feet are visible in only {feet[det].mean():.0%} of the frames with a "
-                "person; keep both feet and the step in view")
-    return None
-
-
-def _prepare(seq: PoseSequence, config: Config, meta: dict[str, Any]) -> PoseSequence:
-    from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
-
-    if not meta.get("masked"):
-        seq = mask_low_visibility(seq, config.pose.min_visibility)
-    if not meta.get("smoothed"):
-        seq = smooth_offline(seq, config.smoothing)
-    return seq
-
-
-# --- entry point ----------------------------------------------------------------------
-
-def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
-                   pain: bool | None = None,
-                   meta: dict[str, Any] | None = None) -> StepdownResult:
-    """Score a lateral step-down recording.
-
-    Args:
-        seq: landmarks of the recording (raw or already masked/smoothed; ``meta`` keys
-            ``masked`` / ``smoothed`` say which, as :func:`itbcoach.pose.extract_landmarks`
-            sets them).
-        config: the configuration (``[stepdown]``, ``[pose]``, ``[smoothing]``,
-            ``[framing]``).
-        side: ``"auto"`` (every stance leg with reps), ``"left"`` or ``"right"`` (only
-            that stance leg: the subject's own side, the leg on the step).
-        pain: the user's answer (True/False) or None when unknown.
-        meta: information about the input (kept in the JSON).
-
-    Returns:
-        :class:`StepdownResult`; ``ok`` is False (with ``message``) when no rep was found.
-    """
-    if side not in ("auto", "left", "right"):
-        raise ValueError(f"side must be auto, left or right, got {side!r}")
-    meta = dict(meta or {})
-    cfg = config.stepdown
-    confidence: list[str] = []
-    prepared = _prepare(seq, config, meta)
-    metrics = compute_metrics(prepared.landmarks, prepared.image_size)
-    problem = _view_problem(prepared, metrics, config)
-    if problem:
-        return StepdownResult(False, [], f"no step-down scored: {problem}", None, [],
-                              confidence, meta)
-    times = prepared.times_s
-    fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] \
-        else 30.0
-    n_smooth = round(cfg.metric_window_s * fps / 2)
-    smoothed = _smooth_columns(metrics, n_smooth)
-    px = prepared.pixels()
-    scale = float(np.nanmedian(metrics[:, Metric.BODY_SCALE]))
-    facing = float(np.nanmedian(metrics[:, Metric.FACING]))
-    facing = 1.0 if not math.isfinite(facing) or facing >= 0 else -1.0
-    if facing < 0:
-        confidence.append("the subject's left appears on the image left (seen from behind, "
-                          "or labels from a mirrored picture): sides follow the landmark "
-                          "labels")
-    yaw = float(np.nanmedian(metrics[:, Metric.BODY_YAW]))
-    if math.isfinite(yaw) and abs(yaw) > cfg.yaw_note_deg:
-        confidence.append(f"the body is turned about {abs(yaw):.0f} deg from the camera: "
-                          "trunk lean and FPPA mix in sagittal motion; face the camera")
-    rec = _Recording(prepared.landmarks, prepared.image_size, times, metrics, smoothed,
-                     n_smooth, facing, prepared.world_landmarks)
-    params = cfg
-    wanted = (0, 1) if side == "auto" else (SIDES.index(side),)
-    sides: list[SideResult] = []
-    ignored: list[dict[str, Any]] = []
-    found: dict[int, int] = {}
-    for stance in (0, 1):
-        sig = side_signals(px, scale, stance, facing)
-        events = segment(sig, times, params)
-        reps_ev = [e for e in events if e.kind == "rep"]
-        found[stance] = len(reps_ev)
-        if stance not in wanted:
-            continue
-        for e in events:
-            if e.kind == "aborted" and e.depth >= cfg.enter_depth:
-                ignored.append({"side": SIDES[stance], "start_s": _r(e.start_s),
-                                "end_s": _r(e.end_s), "reason": e.reason})
-        result = _score_side(stance, events, rec, sig, cfg, pain)
-        if result is not None:
-            sides.append(result)
-    message = None
-    if not sides:
-        other = [SIDES[s] for s in (0, 1) if s not in wanted and found.get(s)]
-        if other:
-            message = (f"no step-down reps found standing on the {side} leg; "
-                       f"{found[SIDES.index(other[0])]} rep(s) were found standing on the "
-                       f"{other[0]} leg (use --side auto or --side {other[0]}; a mirrored "
-                       "video swaps the sides)")
-        else:
-            message = ("no step-down reps found: no heel went down below a still foot on a "
-                       f"step (at least {cfg.min_depth:.2f} torso lengths, ~9 cm) and back up "
-                       "with the knee bending; film the test from the front with the step "
-                       "and both feet in view")
-    yaws = [abs(r.metrics.get("yaw_corrected_deg", 0.0)) for s in sides for r in s.reps]
-    if any(yaws):
-        confidence.append(f"{sum(1 for y in yaws if y)} rep(s) measured after turning the "
-                          f"body back to square-on by up to {max(yaws):.0f} deg (landmark "
-                          "depth; less reliable than filming square-on)")
-    for note in dict.fromkeys(n for s in sides for r in s.reps for n in r.notes):
-        confidence.append(note)
-    if sides:
-        from itbcoach.scoring.pelvis_fit import confidence_note
-
-        confidence.append(confidence_note())  # how far the pelvic reading can be trusted
-    comparison = _compare(sides, cfg.fppa_sdd_deg) if len(sides) == 2 else None
-    meta.setdefault("frames", len(seq))
-    return StepdownResult(bool(sides), sides, message, comparison, ignored, confidence, meta)
-
-
 @dataclass(frozen=True)
 class _Recording:
     """What the per-rep measurement needs about the whole recording."""
@@ -753,39 +620,13 @@ def rep_metrics(rec: _Recording, ev: RepEvent,
     return out, yaw, ""
 
 
-def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signals,
-                cfg: StepdownConfig, pain: bool | None) -> SideResult | None:
-    times = rec.times
-    candidates = [e for e in events if e.kind == "rep"]
-    if not candidates:
-        return None
-    # relative depth check: a rep well short of this side's usual depth is partial
-    typical = float(np.median([e.depth for e in candidates]))
-    reps: list[StepdownRep] = []
-    partial: list[StepdownRep] = []
-    ordered = sorted(events, key=lambda x: x.start_index)
-    refined: list[RepEvent] = []
-    for k, e in enumerate(ordered):
-        if e.kind == "aborted":
-            continue
-        lower = max([x.end_index + 1 for x in ordered[:k]] + [0])
-        upper = min([x.start_index for x in ordered[k + 1:]] + [len(times)])
-        refined.append(refine_bounds(e, sig.depth, times, lower, upper, cfg.start_tol))
-    for e in refined:
-        if e.kind == "rep" and e.depth >= cfg.partial_fraction * typical:
-            metrics, yaw, note = rep_metrics(rec, e, cfg)
-            rep = measure_rep(e, stance, metrics, sig, times, rec.landmarks, cfg, len(reps))
-            rep.metrics["yaw_corrected_deg"] = yaw
-            if note:
-                rep.notes.append(note)
-            reps.append(rep)
-        else:
-            reason = e.reason or (f"the heel went down {e.depth:.2f} body scales, less than "
-                                  f"{cfg.partial_fraction:.0%} of this side's usual "
-                                  f"{typical:.2f}")
-            partial.append(StepdownRep(SIDES[stance], len(partial), e.start_s, e.bottom_s,
-                                       e.end_s, e.start_index, e.bottom_index, e.end_index,
-                                       False, e.depth, reason=reason))
+def aggregate_side(side: str, reps: list[StepdownRep], partial: list[StepdownRep],
+                   cfg: StepdownConfig, pain: bool | None) -> SideResult | None:
+    """A stance leg's test result from its measured reps (None without a counted rep).
+
+    A criterion is present when at least ``rep_fraction`` of the counted reps show it;
+    the score adds pain; the medians of the per-rep peaks describe the leg.
+    """
     if not reps:
         return None
     counts = {c: sum(r.faults[c] for r in reps) for c in CRITERIA}
@@ -803,7 +644,7 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
         notes.append(f"knee FPPA {peaks['fppa_deg']:.0f} deg, above the controls' mean + 1 "
                      f"SD ({cfg.fppa_note_deg:g} deg; single-leg squat norms, Herrington "
                      "2014)")
-    return SideResult(SIDES[stance], reps, partial, criteria, counts, pain, score,
+    return SideResult(side, list(reps), list(partial), criteria, counts, pain, score,
                       category(score), peaks, notes)
 
 

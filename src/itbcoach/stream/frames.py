@@ -30,6 +30,9 @@ class Frame:
         instruction: the framing instruction ("" when fine).
         people: poses seen in the picture.
         world: ``(33, 3)`` masked and smoothed world landmarks, metres, or None.
+        raw: ``(33, 3)`` masked landmarks before the causal filter (for measurements
+            that filter a closed window of frames themselves), or None.
+        raw_world: ``(33, 3)`` the same for the world landmarks, or None.
     """
 
     t_s: float
@@ -42,6 +45,8 @@ class Frame:
     instruction: str
     people: int = 1
     world: np.ndarray | None = None
+    raw: np.ndarray | None = None
+    raw_world: np.ndarray | None = None
 
 
 class FrameProcessor:
@@ -79,14 +84,14 @@ class FrameProcessor:
         raw = pose.landmarks[0].astype(np.float64)
         raw[low] = np.nan
         landmarks = self._image(t_s, raw) if self.smooth else raw
-        world = None
+        world = w_raw = None
         if pose.world_landmarks is not None:
             w_raw = pose.world_landmarks[0].astype(np.float64)
             w_raw[low] = np.nan
             world = self._world(t_s, w_raw) if self.smooth else w_raw
         metrics = compute_frame(landmarks, pose.image_size, world, out=np.empty(NUM_METRICS))
         return Frame(t_s, frame_id, metrics, landmarks, vis, pose.image_size,
-                     bool(framing.ok[0]), framing.instruction(0), people, world)
+                     bool(framing.ok[0]), framing.instruction(0), people, world, raw, w_raw)
 
 
 def replay(seq: PoseSequence, config: Config, view: str = "any",
