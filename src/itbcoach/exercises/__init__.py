@@ -41,6 +41,7 @@ from itbcoach.exercises.session import (
     read_jsonl,
 )
 from itbcoach.landmarks import PoseSequence
+from itbcoach.stream import replay
 
 #: The framing gate's name for each exercise view.
 _GATE_VIEW = {"frontal": "frontal", "side": "side", "either": "any"}
@@ -89,7 +90,7 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     from itbcoach.pose.framing import Problem, assess_framing
 
     view = exercise.config.view
-    gate_view = "any" if exercise.config.posture == "lying" else _GATE_VIEW[view]
+    gate_view = exercise.gate_view
     if len(seq) == 0:
         return CameraCheck(view, False, 0.0, "No frames: film the whole body")
     res = assess_framing(seq, config.framing, view=gate_view)
@@ -285,8 +286,13 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
                    on_event: Callable[[Event], None] | None = None) -> ExerciseResult:
     """Count and coach one recording of exercise ``task``.
 
+    The recording's frames are replayed through the live path
+    (:func:`itbcoach.stream.replay`: masking, the causal filter, the kernel, the framing
+    gate) into the same :class:`Session` the live coach feeds, so a clip counts the same
+    offline and live.
+
     Args:
-        seq: the landmarks (NaN frames = no pose).
+        seq: the landmarks (NaN frames = no pose), raw unless ``meta["smoothed"]``.
         task: exercise id (``[exercises.<task>]``).
         config: the configuration.
         meta: how the landmarks were obtained (copied into the result).
@@ -296,18 +302,17 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
         ConfigError: unknown task or invalid definition.
     """
     exercise = get_exercise(config, task)
-    metrics = stream_metrics(seq)
-    times = seq.times_s
+    meta = dict(meta or {})
     session = Session(exercise, on_event=on_event)
-    for t, row in zip(times, metrics, strict=True):
-        session.update(float(t), row)
-    end = float(times[-1]) if len(times) else 0.0
-    session.finish(end)
+    pose_frames, first, last = 0, None, 0.0
+    for frame in replay(seq, config, exercise.gate_view, smooth=not meta.get("smoothed")):
+        session.push(frame)
+        pose_frames += bool(np.isfinite(frame.metrics[0]))
+        first, last = (frame.t_s if first is None else first), frame.t_s
+    session.finish(last)
     camera = check_camera(seq, exercise, config)
-    pose_frames = int(np.isfinite(metrics[:, 0]).sum()) if len(metrics) else 0
-    duration = float(times[-1] - times[0]) if len(times) > 1 else 0.0
     return ExerciseResult(task, exercise, session.sets, session.events, camera, len(seq),
-                          pose_frames, duration, dict(meta or {}))
+                          pose_frames, last - (first if first is not None else last), meta)
 
 
 __all__ = [

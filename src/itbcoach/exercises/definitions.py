@@ -77,6 +77,15 @@ class ExerciseDef:
         """Prescription is per side (per direction for side steps)."""
         return self.config.prescription.per_side
 
+    @property
+    def gate_view(self) -> str:
+        """The framing gate's view: ``frontal``, ``side`` or ``any`` (lying exercises
+        skip the view test: a side-lying body seen from the front has its shoulders
+        stacked, which the gate would call side-on)."""
+        if self.config.posture == "lying":
+            return "any"
+        return {"frontal": "frontal", "side": "side"}.get(self.config.view, "any")
+
 
 def exercise_ids(config: Config) -> tuple[str, ...]:
     """Task ids of every configured exercise, sorted."""

@@ -36,6 +36,7 @@ from itbcoach.exercises.cues import CueEngine
 from itbcoach.exercises.definitions import UNITS, CounterGroup, ExerciseDef, build_counters
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.exercises.expr import SIDES
+from itbcoach.stream import Frame
 
 EventCallback = Callable[[Event], None]
 
@@ -221,6 +222,13 @@ class Session:
                         float(rest_left), finished)
 
     # -- streaming ------------------------------------------------------------------
+    def push(self, frame: Frame) -> list[Event]:
+        """Feed one processed frame: its metrics, or NaN when the framing gate failed
+        (the body is not seen as the exercise needs: nothing may count). Live and
+        offline both feed the session this way."""
+        row = frame.metrics if frame.framing_ok else np.full_like(frame.metrics, np.nan)
+        return self.update(frame.t_s, row)
+
     def update(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one frame (``row`` = metric vector ``(K,)``); returns its events."""
         self._t = t_s

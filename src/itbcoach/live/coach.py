@@ -109,8 +109,7 @@ class ExerciseCoach:
         from itbcoach.exercises.session import Session
 
         self.exercise = get_exercise(self.config, self.task)
-        needed = str(getattr(self.exercise.config, "view", "either") or "either")
-        self.view = {"frontal": "frontal", "side": "side"}.get(needed, "any")
+        self.view = self.exercise.gate_view
         self.session = Session(self.exercise)
         self._t = 0.0
         self._t0: float | None = None
@@ -129,8 +128,7 @@ class ExerciseCoach:
             self._view_ok += bool(frame.framing_ok)
         if self.paused:
             return []
-        row = frame.metrics if frame.framing_ok else np.full_like(frame.metrics, np.nan)
-        events = self.session.update(frame.t_s, row)
+        events = self.session.push(frame)
         out = []
         for ev in events:
             if ev.kind in (EventKind.REP, EventKind.STEP, EventKind.HOLD):

@@ -125,14 +125,14 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     times: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     clock = _StageClock(times)
-    streamed = job.task == "stepdown"  # its session filters the frames as live does
+    # the task's session filters the raw frames as live does (one path: same answer)
     with clock("landmarks"):
         seq, meta = load_input(path, config, model=job.model, progress=job.progress,
-                               allow_multiple=job.allow_multiple, smooth=not streamed)
+                               allow_multiple=job.allow_multiple, smooth=False)
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()
-    if streamed and not meta.get("smoothed"):  # the pictures draw smoothed landmarks
+    if not meta.get("smoothed"):  # the pictures draw smoothed landmarks
         from itbcoach.pose import postprocess
 
         seq = postprocess(seq, config, mask=False)
