@@ -154,9 +154,11 @@ fast_s = 0.0
      'on = "rep"\n', "give exactly one of 'when'"),
 ])
 def test_bad_exercise_config_names_the_key(tmp_path, text: str, message: str) -> None:
+    from itbcoach.tasks import load_config as load_checked
+
     user = tmp_path / "bad.toml"
     user.write_text(text)
     with pytest.raises(ConfigError) as err:
-        load_config(user)
+        load_checked(user)
     assert message in str(err.value)
     assert "\n" not in str(err.value)

@@ -113,7 +113,7 @@ def live_replay(seq, task: str, config) -> dict[str, Any]:
 
 @pytest.mark.parametrize("clip", list(CLIPS))
 def test_live_coach_and_offline_score_agree(raw_landmarks, clip: str) -> None:
-    from itbcoach.scoring import score_task
+    from itbcoach.tasks import score_task
 
     config = load_config(use_user_file=False)
     task = CLIPS[clip]

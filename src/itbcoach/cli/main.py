@@ -15,8 +15,9 @@ import sys
 from collections.abc import Sequence
 
 from itbcoach import __version__
-from itbcoach.config import Config, load_config, parse_override
+from itbcoach.config import Config, parse_override
 from itbcoach.errors import ExitCode, UserError
+from itbcoach.tasks import load_config
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ("score", "live", "landmarks", "models", "history", "synth", "eval", "config")

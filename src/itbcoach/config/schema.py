@@ -263,9 +263,6 @@ class ExerciseConfig:
         if getattr(self, self.primary) is None:
             raise ValueError(f"primary counter '{self.primary}' has no [{self.primary}] "
                              f"table")
-        from itbcoach.exercises.definitions import check_exercise_config
-
-        check_exercise_config(self)
 
 
 @dataclass(frozen=True)

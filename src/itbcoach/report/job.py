@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from itbcoach.config import Config, load_config
+from itbcoach.config import Config
 from itbcoach.errors import ExitCode, InputError
+from itbcoach.tasks import load_config
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     Raises:
         UserError: unreadable input, bad config, model problems (one-line message).
     """
-    from itbcoach.scoring import VIDEO_SUFFIXES, load_input, score_task
+    from itbcoach.scoring import VIDEO_SUFFIXES, load_input
+    from itbcoach.tasks import score_task
 
     config = config or job_config(job)
     path = Path(job.input)

@@ -1,9 +1,9 @@
 """Scoring stage: the step-down test and exercise counting behind one entry point.
 
 * :func:`load_input` turns a video or a landmark ``.npz`` into a :class:`PoseSequence`.
-* :func:`score_task` scores it: ``"stepdown"`` goes to
-  :func:`itbcoach.scoring.stepdown.score_stepdown`, every other task id to
-  :func:`itbcoach.exercises.score_exercise`.
+* :func:`itbcoach.scoring.session.score_stepdown` scores the step-down test;
+  :func:`itbcoach.tasks.score_task` (the layer above scoring and exercises) picks the
+  step-down test or an exercise by task id.
 
 Both return a result object with ``summary() -> str`` (human-readable), ``to_json() ->
 dict`` and ``ok`` (something was measured).
@@ -84,15 +84,3 @@ def load_input(path: Path, config: Config, model: str | None = None,
 
     return extract_landmarks(path, config, model=model, progress=progress,
                              allow_multiple=allow_multiple, smooth=smooth)
-
-
-def score_task(seq: PoseSequence, task: str, config: Config, *, side: str = "auto",
-               pain: bool | None = None, meta: dict[str, Any] | None = None) -> TaskResult:
-    """Score ``seq`` as ``task`` ("stepdown" or an exercise id)."""
-    if task == "stepdown":
-        from itbcoach.scoring.session import score_stepdown
-
-        return score_stepdown(seq, config, side=side, pain=pain, meta=meta)
-    from itbcoach.exercises import score_exercise
-
-    return score_exercise(seq, task, config, meta=meta)

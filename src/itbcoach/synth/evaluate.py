@@ -63,8 +63,8 @@ def evaluate_clip(video: Path, config: Config,
     """Run the pipeline on one rendered clip and compare with its ground truth
     (MediaPipe's landmarks cached in ``landmark_cache``, see :func:`cached_landmarks`)."""
     from itbcoach.kernel import compute_metrics
-    from itbcoach.scoring import score_task
     from itbcoach.scoring.stepdown import category
+    from itbcoach.tasks import score_task
 
     doc = load_truth(video)
     res = ClipResult(Path(video).stem, str(doc["kind"]))
@@ -186,7 +186,7 @@ def _true_drop(obl: np.ndarray, t_s: np.ndarray, rep: dict, side: str) -> float:
 
 def _exercise_counts(seq, doc: dict, config: Config, meta: dict) -> dict[str, Any]:
     """Counted reps + side steps of an exercise clip vs its script's truth."""
-    from itbcoach.scoring import score_task
+    from itbcoach.tasks import score_task
 
     result = score_task(seq, str(doc["kind"]), config, meta=meta).to_json()
 
