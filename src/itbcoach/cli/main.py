@@ -75,15 +75,5 @@ def load_cli_config(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None), overrides)
 
 
-def not_yet(name: str, issue: str):
-    """A ``func`` for a subcommand that is wired but not built yet."""
-
-    def run(_args: argparse.Namespace) -> int:
-        print(f"itbcoach: '{name}' is not yet available ({issue})", file=sys.stderr)
-        return ExitCode.FAILURE
-
-    return run
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

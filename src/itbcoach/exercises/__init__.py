@@ -75,10 +75,6 @@ class CameraCheck:
                 "framing": self.framing}
 
 
-#: The view is accepted when it suits the exercise in at least this share of the frames
-#: with a pose.
-VIEW_OK_SHARE = 0.5
-
 
 def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> CameraCheck:
     """Run the framing gate with the exercise's view over the recording.
@@ -89,6 +85,7 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     """
     from itbcoach.pose.framing import Problem, assess_framing
 
+    share = config.framing.min_view_share
     view = exercise.config.view
     gate_view = exercise.gate_view
     if len(seq) == 0:
@@ -102,12 +99,12 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     summary = res.summary()
     instruction = ""
     in_frame = res.body_in_frame & res.feet_in_frame
-    if view_share >= VIEW_OK_SHARE and float(in_frame[det].mean()) < VIEW_OK_SHARE:
+    if view_share >= share and float(in_frame[det].mean()) < share:
         # the right view, but feet or body cut off in most frames: counts would be guesses
         first_bad = int(np.flatnonzero(det & ~in_frame)[0])
         instruction = res.instruction(first_bad) or "Film the whole body, feet included"
         return CameraCheck(view, False, view_share, instruction, summary, whole_body=False)
-    if view_share < VIEW_OK_SHARE:
+    if view_share < share:
         wrong = res.problem[det & ~res.view_ok]
         codes = [int(p) for p in wrong if p in (Problem.FACE_CAMERA, Problem.TURN_SIDE)]
         if codes:
@@ -116,7 +113,7 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
             instruction = ("Turn to face the camera" if view == "frontal"
                            else "Turn side-on to the camera")
         instruction = f"{instruction} for {exercise.name.lower()}"
-    return CameraCheck(view, view_share >= VIEW_OK_SHARE, view_share, instruction, summary)
+    return CameraCheck(view, view_share >= share, view_share, instruction, summary)
 
 
 @dataclass
@@ -274,13 +271,6 @@ class ExerciseResult:
         }
 
 
-def stream_metrics(seq: PoseSequence) -> np.ndarray:
-    """Kernel metrics ``(T, K)`` of a whole sequence."""
-    from itbcoach.kernel import compute_metrics
-
-    return compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
-
-
 def score_exercise(seq: PoseSequence, task: str, config: Config,
                    meta: dict[str, Any] | None = None,
                    on_event: Callable[[Event], None] | None = None) -> ExerciseResult:
@@ -342,5 +332,4 @@ __all__ = [
     "get_exercise",
     "read_jsonl",
     "score_exercise",
-    "stream_metrics",
 ]

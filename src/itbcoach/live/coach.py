@@ -188,7 +188,8 @@ class ExerciseCoach:
         from itbcoach.exercises import CameraCheck, ExerciseResult
 
         share = self._view_ok / self._pose_frames if self._pose_frames else 0.0
-        camera = CameraCheck(self.exercise.config.view, share >= 0.5, share, "")
+        camera = CameraCheck(self.exercise.config.view,
+                             share >= self.config.framing.min_view_share, share, "")
         return ExerciseResult(self.task, self.exercise, self.session.sets,
                               self.session.events, camera, self._frames, self._pose_frames,
                               self._t - (self._t0 or self._t), {"source": "live"}).to_json()
@@ -206,7 +207,7 @@ class ProgramCoach:
 
     config: Config
     tasks: tuple[str, ...]
-    rest_s: float = 30.0
+    rest_s: float
     view: str = field(init=False, default="any")
     task: str = field(init=False, default="program")
 

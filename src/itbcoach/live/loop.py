@@ -63,7 +63,8 @@ class LiveOptions:
     max_seconds: float | None = None
     history: Path | None = None
     record: Path | None = None  # also write the displayed frames to this mp4
-    result_hold_s: float = 10.0  # keep the result on screen (window only; q closes)
+    #: keep the result on screen, s (window only; q closes); None: ``live.result_hold_s``
+    result_hold_s: float | None = None
 
 
 @dataclass
@@ -193,6 +194,8 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
     if source is None:
         source = open_source(options.source, realtime=options.realtime, width=options.width,
                              height=options.height, fps=options.fps)
+    if options.result_hold_s is None:
+        options = replace(options, result_hold_s=config.live.result_hold_s)
     run = _Run(config, coach, options, window, source)
     lost: InputError | None = None
     try:
@@ -361,10 +364,10 @@ class _Run:
             return True
         if self.coach.done:
             self.stats.status = "completed"
-            if self.window is None or self.options.result_hold_s <= 0:
+            if self.window is None or (self.options.result_hold_s or 0) <= 0:
                 return True
             self.finished_at = now if self.finished_at is None else self.finished_at
-            if now - self.finished_at >= self.options.result_hold_s:
+            if now - self.finished_at >= (self.options.result_hold_s or 0):
                 return True
         if self.options.max_seconds is not None and now - self.t0 >= self.options.max_seconds:
             self.stats.status = "time limit"
@@ -374,12 +377,12 @@ class _Run:
     def result_screen(self) -> None:
         """The source ended: a window still shows the result for ``result_hold_s``."""
         window = self.window
-        if window is None or self.options.result_hold_s <= 0 or not self.ring:
+        if window is None or (self.options.result_hold_s or 0) <= 0 or not self.ring:
             return
         self.coach_finished = True
         self.record(self.coach.finish(self.t_end))
         last = self.ring[-1][0]
-        until = time.monotonic() + self.options.result_hold_s
+        until = time.monotonic() + (self.options.result_hold_s or 0)
         while time.monotonic() < until and not window.closed:
             img = _compose(last.image, self.coach, self.t_end, self.last_px, "",
                            self.options.mirror, False, self.fps_times, self.stats,
