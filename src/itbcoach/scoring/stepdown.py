@@ -375,21 +375,8 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     worst: dict[str, int] = {}
     faults: dict[str, bool] = {}
 
-    def peak_abs(x: np.ndarray) -> tuple[float, int]:
-        if not np.isfinite(x).any():
-            return float("nan"), -1
-        i = int(np.nanargmax(np.abs(x)))
-        return float(x[i]), i
-
-    def peak_max(x: np.ndarray) -> tuple[float, int]:
-        if not np.isfinite(x).any():
-            return float("nan"), -1
-        i = int(np.nanargmax(x))
-        return float(x[i]), i
-
     def base_med(col: int) -> float:
-        v = base[:, col]
-        return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+        return _base_median(base, col)
 
     # pelvis (one estimator function, see scoring/pelvis.py)
     pd = pelvic_drop(m, base, stance, cfg.pelvic_drop_gain, landmarks[a:b])
@@ -401,7 +388,7 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     # trunk lean vs the baseline, + = toward the stance leg
     lean_sign = 1.0 if stance == 0 else -1.0
     lean = lean_sign * (m[:, Metric.TRUNK_LEAN] - base_med(Metric.TRUNK_LEAN))
-    v, i = peak_abs(lean)
+    v, i = _peak_abs(lean)
     out["trunk_lean_deg"] = v
     worst["trunk_lean"] = a + i if i >= 0 else -1
     faults["trunk_lean"] = bool(math.isfinite(v) and abs(v) >= cfg.trunk_lean_deg)
@@ -413,41 +400,24 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     toe = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]], np.nan)
     foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan)
     fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
-    v, i = peak_max(toe)
+    v, i = _peak_max(toe)
     out["knee_offset_second_toe"] = v
     worst["knee_medial_to_second_toe"] = a + i if i >= 0 else -1
     faults["knee_medial_to_second_toe"] = bool(math.isfinite(v) and v > cfg.knee_toe_margin)
-    v, i = peak_max(foot)
+    v, i = _peak_max(foot)
     out["knee_offset_foot"] = v
     worst["knee_medial_to_foot"] = a + i if i >= 0 else -1
     faults["knee_medial_to_foot"] = bool(math.isfinite(v) and v > cfg.knee_foot_margin)
-    v, i = peak_max(fppa)
+    v, i = _peak_max(fppa)
     out["fppa_deg"] = v
     out["fppa_change_deg"] = v - base_med(Metric[f"FPPA_{sg}"]) if math.isfinite(v) \
         else float("nan")
     worst["fppa"] = a + i if i >= 0 else -1
 
     # arm strategy: a wrist moves away from its hip (the hand leaves the waist)
-    def largest_rise(metric: str) -> tuple[float, int]:
-        """Largest rise from the baseline of ``{metric}_LEFT/RIGHT`` (either arm)."""
-        best, best_i = float("nan"), -1
-        for arm in ("LEFT", "RIGHT"):
-            col = Metric[f"{metric}_{arm}"]
-            v, i = peak_max(m[:, col] - base_med(col))
-            if math.isfinite(v) and (best_i < 0 or v > best):
-                best, best_i = v, i
-        return best, best_i
-
-    wrist, wrist_i = largest_rise("WRIST_HIP_DISTANCE")
-    abd, abd_i = largest_rise("ARM_ABDUCTION")
-    out["wrist_rise"] = wrist
-    out["arm_abduction_change_deg"] = abd
-    if math.isfinite(wrist):
-        worst["arm_strategy"] = a + wrist_i
-        faults["arm_strategy"] = bool(wrist >= cfg.arm_rise)
-    else:  # wrists masked (hands on the waist read as low visibility): the elbows
-        worst["arm_strategy"] = a + abd_i if abd_i >= 0 else -1
-        faults["arm_strategy"] = bool(math.isfinite(abd) and abd >= cfg.arm_abduction_deg)
+    arm, arm_i, faults["arm_strategy"] = _arm_strategy(m, base, cfg)
+    out.update(arm)
+    worst["arm_strategy"] = a + arm_i if arm_i >= 0 else -1
 
     # unsteady: descent control
     signs, uworst, umetrics = _descent_control(ev, depth, sig.knee_lateral[a:b], t, cfg)
@@ -457,6 +427,52 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     return StepdownRep(side, index, ev.start_s, ev.bottom_s, ev.end_s, ev.start_index,
                        ev.bottom_index, ev.end_index, True, ev.depth, faults, out, worst,
                        signs)
+
+
+def _peak_abs(x: np.ndarray) -> tuple[float, int]:
+    """Value and index of the largest ``|x|`` (NaN, -1 when all NaN)."""
+    if not np.isfinite(x).any():
+        return float("nan"), -1
+    i = int(np.nanargmax(np.abs(x)))
+    return float(x[i]), i
+
+
+def _peak_max(x: np.ndarray) -> tuple[float, int]:
+    """Value and index of the largest ``x`` (NaN, -1 when all NaN)."""
+    if not np.isfinite(x).any():
+        return float("nan"), -1
+    i = int(np.nanargmax(x))
+    return float(x[i]), i
+
+
+def _base_median(base: np.ndarray, col: int) -> float:
+    """Median of metric ``col`` over the baseline frames (NaN when unknown)."""
+    v = base[:, col]
+    return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+
+
+def _arm_strategy(m: np.ndarray, base: np.ndarray,
+                  cfg: StepdownConfig) -> tuple[dict[str, float], int, bool]:
+    """Piva's arm strategy over a rep's metrics ``m``: the largest rise of a wrist's
+    distance from its hip above the baseline (body scales; the hand leaves the waist),
+    or, when the wrists are masked (hands on the waist read as low visibility), of an
+    arm's abduction (deg). Returns the two rises, the worst frame within the rep (-1
+    when unknown) and the fault."""
+    def largest_rise(metric: str) -> tuple[float, int]:
+        best, best_i = float("nan"), -1
+        for arm in ("LEFT", "RIGHT"):
+            col = Metric[f"{metric}_{arm}"]
+            v, i = _peak_max(m[:, col] - _base_median(base, col))
+            if math.isfinite(v) and (best_i < 0 or v > best):
+                best, best_i = v, i
+        return best, best_i
+
+    wrist, wrist_i = largest_rise("WRIST_HIP_DISTANCE")
+    abd, abd_i = largest_rise("ARM_ABDUCTION")
+    values = {"wrist_rise": wrist, "arm_abduction_change_deg": abd}
+    if math.isfinite(wrist):
+        return values, wrist_i, bool(wrist >= cfg.arm_rise)
+    return values, abd_i, bool(math.isfinite(abd) and abd >= cfg.arm_abduction_deg)
 
 
 def _descent_control(ev: RepEvent, depth: np.ndarray, knee_lat: np.ndarray, t: np.ndarray,
