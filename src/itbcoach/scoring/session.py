@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,9 +74,10 @@ class ViewStats:
     frames: int = 0
     detected: int = 0
     feet_seen: int = 0
-    shoulder_widths: list[float] = field(default_factory=list)
-    yaws: list[float] = field(default_factory=list)
-    facings: list[float] = field(default_factory=list)
+    # medians at the end need the values: 8 bytes a frame each (array, not list)
+    shoulder_widths: array[float] = field(default_factory=lambda: array("d"))
+    yaws: array[float] = field(default_factory=lambda: array("d"))
+    facings: array[float] = field(default_factory=lambda: array("d"))
 
     def add(self, frame: Frame) -> None:
         """Count one frame."""
