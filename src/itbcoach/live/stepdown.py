@@ -32,29 +32,14 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.pose.smoothing import smooth_offline
+from itbcoach.scoring.criteria import TABLE
 from itbcoach.scoring.session import StepdownSession
 from itbcoach.scoring.stepdown import StepdownRep, StepdownResult
 from itbcoach.stream import Frame
 
 SIDES = ("left", "right")
-FAULT_TEXT = {
-    "arm_strategy": "keep your hands on your hips",
-    "trunk_lean": "keep your trunk upright",
-    "pelvis_not_level": "keep your pelvis level",
-    "knee_medial_to_second_toe": "knee over your second toe",
-    "knee_medial_to_foot": "knee out, over your foot",
-    "unsteady": "slower and smoother",
-}
-ADVICE = {
-    "arm_strategy": "Balance: practise single-leg stance with hands on the hips.",
-    "trunk_lean": "Trunk control: side planks and upright single-leg work.",
-    "pelvis_not_level": "Hip abductors: glute isometric holds and monster band walks.",
-    "knee_medial_to_second_toe": "Knee alignment: heel-tap step-downs with the knee over "
-                                 "the second toe; midline hinge.",
-    "knee_medial_to_foot": "Knee alignment: heel-tap step-downs from a lower step; "
-                           "banded glute work.",
-    "unsteady": "Control: slow heel-taps (3 s down), lower step first.",
-}
+FAULT_TEXT = {c.id: c.cue for c in TABLE}
+ADVICE = {c.id: c.advice for c in TABLE}
 SETUP_OK_S = 1.5
 INSTRUCTIONS_S = 4.0
 COUNTDOWN_S = 3.0

@@ -32,38 +32,18 @@ from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR, GuideLine, OverlaySt
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
+from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
 
 log = logging.getLogger(__name__)
 
 #: Piva's protocol: 5 reps per leg (shown as the counter's target).
 STEPDOWN_REPS = 5
 
-#: Fault flag text of each Piva criterion.
-FAULT_TEXT = {
-    "arm_strategy": "Arm used for balance",
-    "trunk_lean": "Trunk lean",
-    "pelvis_not_level": "Pelvis not level",
-    "knee_medial_to_second_toe": "Knee medial to 2nd toe",
-    "knee_medial_to_foot": "Knee medial to foot",
-    "unsteady": "Unsteady descent",
-}
-#: Short words for the end-of-rep cue.
-FAULT_SHORT = {
-    "arm_strategy": "arms",
-    "trunk_lean": "trunk lean",
-    "pelvis_not_level": "pelvis",
-    "knee_medial_to_second_toe": "knee in",
-    "knee_medial_to_foot": "knee in",
-    "unsteady": "control",
-}
-#: The rep metric that quantifies each fault: (key, format).
-FAULT_VALUE = {
-    "pelvis_not_level": ("pelvic_drop_deg", "{:+.1f} deg"),
-    "trunk_lean": ("trunk_lean_deg", "{:+.1f} deg"),
-    "knee_medial_to_second_toe": ("knee_offset_second_toe", "{:+.2f}"),
-    "knee_medial_to_foot": ("knee_offset_foot", "{:+.2f}"),
-    "arm_strategy": ("wrist_rise", "{:.2f}"),
-}
+#: Fault flag text, end-of-rep cue words and the quantifying rep metric (key, format) of
+#: each Piva criterion (the one criteria table).
+FAULT_TEXT = {c.id: c.flag for c in CRITERIA_TABLE}
+FAULT_SHORT = {c.id: c.short for c in CRITERIA_TABLE}
+FAULT_VALUE = {c.id: (c.metric, c.metric_format) for c in CRITERIA_TABLE if c.metric}
 
 
 @dataclass(frozen=True)

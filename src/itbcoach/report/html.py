@@ -35,16 +35,10 @@ from itbcoach import __version__
 from itbcoach.config import Config
 from itbcoach.kernel import METRIC_NAMES, Metric
 from itbcoach.landmarks import PoseSequence
+from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
 
 SIDE_COLORS = {"left": "#1f77b4", "right": "#ff7f0e", None: "#7f7f7f"}
-CRITERIA_LABELS = {
-    "arm_strategy": "Arm used for balance",
-    "trunk_lean": "Trunk lean",
-    "pelvis_not_level": "Pelvis not level",
-    "knee_medial_to_second_toe": "Knee medial to the second toe",
-    "knee_medial_to_foot": "Knee medial to the foot",
-    "unsteady": "Unsteady / uncontrolled",
-}
+CRITERIA_LABELS = {c.id: c.label for c in CRITERIA_TABLE}
 #: Per-rep metrics of the step-down shown in the rep table: key -> (header, digits).
 STEPDOWN_REP_COLUMNS = {
     "pelvic_drop_deg": ("pelvic drop (deg)", 1),

@@ -37,6 +37,7 @@ import numpy as np
 from itbcoach.config.schema import StepdownConfig
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
+from itbcoach.scoring.criteria import IDS
 from itbcoach.scoring.pelvis import pelvic_drop
 from itbcoach.scoring.segmentation import RepEvent, StepdownSegmenter, StepSample
 
@@ -44,8 +45,7 @@ log = logging.getLogger(__name__)
 
 SIDES = ("left", "right")
 #: The criteria seen on video, in Piva's order.
-CRITERIA = ("arm_strategy", "trunk_lean", "pelvis_not_level", "knee_medial_to_second_toe",
-            "knee_medial_to_foot", "unsteady")
+CRITERIA = IDS
 CATEGORIES = ((1, "good"), (3, "medium"), (math.inf, "poor"))
 
 
