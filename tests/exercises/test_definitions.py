@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from itbcoach.config import load_config
+from itbcoach.config.schema import CountRange, Range
 from itbcoach.errors import ConfigError
 from itbcoach.exercises import build_counters, exercise_ids, get_exercise
 
@@ -33,15 +34,29 @@ def test_every_programme_and_general_exercise_is_defined() -> None:
 def test_programme_prescriptions_follow_the_seed() -> None:
     cfg = load_config(use_user_file=False)
     p = {t: cfg.exercises[t].prescription for t in PROGRAMME}
-    assert (p["asmr-itb"].sets, p["asmr-itb"].time_per_side_s) == (1, (60.0, 120.0))
+    assert (p["asmr-itb"].sets, p["asmr-itb"].time_per_side_s) == (1, Range(60.0, 120.0))
     assert (p["psoas-activator"].sets, p["psoas-activator"].reps,
             p["psoas-activator"].hold_s, p["psoas-activator"].per_side) == \
-        (2, (3, 5), (5.0, 10.0), True)
-    assert (p["tibial-rotation"].reps, p["tibial-rotation"].hold_s) == ((3, 5), (5.0, 5.0))
-    assert (p["monster-walk"].reps, p["monster-walk"].per_side) == ((4, 6), True)
-    assert p["midline-hinge"].reps == (3, 5) and p["lunge-twist"].reps == (4, 6)
-    assert (p["glute-iso"].sets, p["glute-iso"].hold_s) == (3, (30.0, 45.0))
-    assert p["heel-taps"].reps == (8, 10)
+        (2, CountRange(3, 5), Range(5.0, 10.0), True)
+    assert (p["tibial-rotation"].reps.to_json(), p["tibial-rotation"].hold_s.to_json()) == \
+        ([3, 5], [5.0, 5.0])
+    assert (p["monster-walk"].reps, p["monster-walk"].per_side) == (CountRange(4, 6), True)
+    assert p["midline-hinge"].reps.max == 5 and p["lunge-twist"].reps.min == 4
+    assert (p["glute-iso"].sets, p["glute-iso"].hold_s.min, p["glute-iso"].hold_s.max) == \
+        (3, 30.0, 45.0)
+    assert p["heel-taps"].reps == CountRange(8, 10)
+
+
+def test_prescription_ranges_are_checked_when_loaded() -> None:
+    with pytest.raises(ConfigError, match=r"hold_s': must be \[min, max\] with 0 <= min"):
+        load_config(use_user_file=False,
+                    overrides={"exercises.glute-iso.prescription.hold_s": [45.0, 30.0]})
+    with pytest.raises(ConfigError, match=r"hold_s' must be an array of 2 items"):
+        load_config(use_user_file=False,
+                    overrides={"exercises.glute-iso.prescription.hold_s": 30.0})
+    with pytest.raises(ConfigError, match=r"reps.max' must be a whole number"):
+        load_config(use_user_file=False,
+                    overrides={"exercises.squat.prescription.reps": [8, 12.5]})
 
 
 def test_views_per_exercise() -> None:
@@ -120,7 +135,7 @@ checks = []
 fast_s = 0.0
 """)
     ex = get_exercise(load_config(user), "calf-raise")
-    assert ex.primary == "rep" and ex.config.prescription.reps == (10, 15)
+    assert ex.primary == "rep" and ex.config.prescription.reps == CountRange(10, 15)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -139,9 +154,11 @@ fast_s = 0.0
      'on = "rep"\n', "give exactly one of 'when'"),
 ])
 def test_bad_exercise_config_names_the_key(tmp_path, text: str, message: str) -> None:
+    from itbcoach.tasks import load_config as load_checked
+
     user = tmp_path / "bad.toml"
     user.write_text(text)
     with pytest.raises(ConfigError) as err:
-        load_config(user)
+        load_checked(user)
     assert message in str(err.value)
     assert "\n" not in str(err.value)

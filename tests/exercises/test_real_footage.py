@@ -2,7 +2,8 @@
 
 Landmarks come from the real PoseLandmarker through the session-cached
 ``video_landmarks`` fixture (one model run per clip per test session), then the same
-post-processing as ``itbcoach score`` (low-visibility masking and offline smoothing).
+per-frame processing as ``itbcoach score`` and ``itbcoach live`` (masking, the causal
+filter, the kernel, the framing gate).
 
 Counts are the MANIFEST's. Sides are asserted where the MANIFEST states them. The
 step-touch clip ("about 4 step-touches, 2 each way") is asserted as exactly 4 steps, 2
@@ -45,12 +46,8 @@ def config():
 
 
 def scored(video_landmarks, config, name: str, task: str):
-    from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
-
-    raw, meta = video_landmarks(name)
-    seq = smooth_offline(mask_low_visibility(raw, config.pose.min_visibility),
-                         config.smoothing)
-    return score_exercise(seq, task, config, meta=meta)
+    raw, meta = video_landmarks(name)  # raw: masked and filtered as live does, by the score
+    return score_exercise(raw, task, config, meta=meta)
 
 
 @pytest.mark.parametrize("name", list(CLIPS))

@@ -75,7 +75,9 @@ def check_against_truth(result, truth) -> None:
     got_timers = {t["side"]: t["duration_s"] for t in j["timers"]}
     assert set(got_timers) == set(truth.timers)
     for side, seconds in truth.timers.items():
-        assert got_timers[side] == pytest.approx(seconds, abs=0.2)
+        # 0.3 s: the causal landmark filter (shared with live) starts a bout ~0.23 s late,
+        # and the last bout ends with the recording
+        assert got_timers[side] == pytest.approx(seconds, abs=0.3)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from itbcoach.config import load_config
@@ -73,3 +75,50 @@ def test_programme_stays_finished_during_the_result_screen() -> None:
     assert [e.kind for e in events].count(EventKind.SET_COMPLETE) == 1
     assert coach.view_state(squat[-1].t_s).title == "1/1 · Squat"
     assert coach.finish(squat[-1].t_s) == []
+
+
+def test_hold_exercise_shows_its_hold_clock() -> None:
+    """A hold exercise live: the prescription's ``hold_s`` is a [min, max] range; the
+    overlay's clock runs against its minimum (30 s for glute-iso) while a hold is on."""
+    config = load_config(use_user_file=False)
+    coach = ExerciseCoach(config, "glute-iso")
+    synth, truth = render_exercise("glute-iso", ExerciseScript(reps=2, hold_s=5.0))
+    seq = synth.pose
+    metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
+    framing = assess_framing(seq, config.framing, view=coach.view)
+    clocks, events = [], []
+    for i in range(len(seq)):
+        f = Frame(float(seq.times_s[i]), i, metrics[i], seq.landmarks[i].astype(float),
+                  seq.visibility[i], seq.image_size, bool(framing.ok[i]),
+                  framing.instruction(i))
+        events += coach.update(f)
+        view = coach.view_state(f.t_s)
+        clocks.append((f.t_s, view.hold_fraction, view.hold_text))
+    events += coach.finish(float(seq.times_s[-1]))
+    # mid-hold (4 s into the first 5.8 s hold): about 4 - debounce of 30 s shown
+    _t, fraction, text = min(clocks, key=lambda c: abs(c[0] - (truth.holds[0].start_s + 4)))
+    assert fraction == pytest.approx(3.7 / 30.0, abs=0.5 / 30) and text in ("3 s", "4 s")
+    assert max(c[1] or 0 for c in clocks) < 6.0 / 30.0  # never beyond the hold
+    assert [e.kind for e in events].count(EventKind.HOLD) == 2
+    assert coach.result()["holds"][0]["duration_s"] == pytest.approx(5.8, abs=0.6)
+
+
+def test_monster_walk_counter_counts_both_ways_and_rest_shows_the_set() -> None:
+    """A set of side steps walks one way then back: the counter keeps counting when the
+    walk changes direction (6 steps = 3 each way, of 2 x 6), and the rest between sets
+    shows the finished set, not 0."""
+    config = load_config(use_user_file=False)
+    coach = ExerciseCoach(config, "monster-walk")
+    stream, truth = frames("monster-walk", 0.0, coach.view, config)
+    assert truth.steps == {"left": 3, "right": 3}
+    shown = []
+    for f in stream:
+        coach.update(f)
+        shown.append(coach.view_state(f.t_s).counter)
+    done = [int(c.split("/")[0]) for c in shown]
+    assert shown[-1] == "6/12"
+    assert all(b >= a for a, b in itertools.pairwise(done))  # never resets
+    t_end = stream[-1].t_s
+    coach.finish(t_end)  # the set closes (short of the prescription): rest
+    rest = coach.view_state(t_end + 1.0)
+    assert rest.banner == "Rest" and rest.counter == "6/12"

@@ -120,3 +120,33 @@ def test_pelvic_guide_uses_the_configured_threshold() -> None:
                            seq.visibility[0], seq.image_size, True, ""))
         colours.append(coach.view_state(0.0).guides[0].color)
     assert colours == [BAD, GOOD]
+
+
+def test_voice_says_what_is_shown(config) -> None:
+    """Each rep is spoken with its count and correction, the pain question is asked and
+    each leg's result is spoken after the answer (a key press), together in one line
+    (the voice keeps only its newest line)."""
+    from itbcoach.live.coach import utterance
+
+    spec = StepdownSpec(legs=(LegSpec("left", reps=2),
+                              LegSpec("right", reps=2, pelvic_drop_deg=10.0)))
+    synth, _ = render_stepdown(spec)
+    seq = synth.pose
+    coach = StepdownCoach(config)
+    coach.target = 2
+    metrics = compute_metrics(seq.landmarks, seq.image_size)
+    framing = assess_framing(seq, config.framing, view="frontal")
+    said = []
+    for i in range(len(seq)):
+        events = coach.update(Frame(float(seq.times_s[i]), i, metrics[i],
+                                    seq.landmarks[i].astype(float), seq.visibility[i],
+                                    seq.image_size, bool(framing.ok[i]),
+                                    framing.instruction(i)))
+        said.append(utterance(events))
+    said.append(utterance(coach.key("n", float(seq.times_s[-1]) + 1)))
+    said = [s for s in said if s]
+    reps = [s for s in said if s[0].isdigit()]
+    assert reps[:2] == ["1", "2. switch legs: stand on your right leg"]
+    assert reps[2:] == ["1, keep your pelvis level",
+                        "2, keep your pelvis level. was it painful? press y or n"]
+    assert said[-1] == "left leg: good. right leg: good"

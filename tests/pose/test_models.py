@@ -423,19 +423,6 @@ def test_explicit_path_errors(case: str, tmp_cache: Path, tmp_path: Path,
     assert not tmp_cache.exists()
 
 
-def test_resolve_for_config_prefers_explicit_then_config(assembled, tmp_cache: Path) -> None:
-    from types import SimpleNamespace
-
-    _, path, _ = assembled
-    cfg = SimpleNamespace(model_variant="full", model_path=str(path))
-    assert models.resolve_for_config(cfg, progress=False) == path
-    with pytest.raises(ModelError, match="does not exist"):
-        models.resolve_for_config(cfg, explicit=tmp_cache / "nope.task", progress=False)
-
-
-# --------------------------------------------------------------------------- downloads
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
     def __init__(self, *args, routes: dict[str, bytes], **kwargs) -> None:
         self.routes = routes

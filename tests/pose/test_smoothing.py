@@ -17,7 +17,6 @@ from itbcoach.pose.smoothing import (
     butterworth2,
     mask_low_visibility,
     reject_outliers,
-    smooth_live,
     smooth_offline,
 )
 
@@ -147,7 +146,9 @@ def test_smoothing_real_landmarks_reduces_jitter_and_keeps_the_path(video_landma
     raw, _ = video_landmarks("squat_front_01.mp4")
     masked = mask_low_visibility(raw, CONFIG.pose.min_visibility)
     offline = smooth_offline(masked, SMOOTH)
-    live = smooth_live(masked, SMOOTH)
+    live_filter = OneEuroFilter.from_config(SMOOTH)  # as the live processor runs it
+    live = dataclasses.replace(masked, landmarks=np.stack([
+        live_filter(float(t), masked.landmarks[i]) for i, t in enumerate(masked.times_s)]))
     px_raw = masked.pixels()
     for out in (offline, live):
         px = out.pixels()

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from itbcoach.config import load_config
-from itbcoach.exercises import score_exercise, stream_metrics
+from itbcoach.exercises import score_exercise
+from itbcoach.kernel import compute_metrics
 from itbcoach.report.annotate import AnnotationPlan
 from itbcoach.report.html import exercise_panels
 from itbcoach.synth.exercises import ExerciseScript, render_exercise
@@ -28,7 +29,8 @@ def test_counted_signal_panel_has_a_name_a_unit_and_its_thresholds(config, task,
     synth, _ = render_exercise(task, ExerciseScript(reps=2))
     seq = synth.pose
     result = score_exercise(seq, task, config).to_json()
-    panels = exercise_panels(seq, stream_metrics(seq), result, config)
+    metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
+    panels = exercise_panels(seq, metrics, result, config)
     counted = panels[0]
     assert (counted.title, counted.unit) == (title, unit)
     rep = config.exercises[task].rep
@@ -42,7 +44,7 @@ def test_overlay_shows_the_counted_knee_angle_in_degrees(config) -> None:
 
     synth, _ = render_exercise("lunge-twist", ExerciseScript(reps=1))
     seq = synth.pose
-    metrics = stream_metrics(seq)
+    metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
     plan = AnnotationPlan(seq, score_exercise(seq, "lunge-twist", config).to_json(), config,
                           metrics)
     straighter = np.fmin(metrics[:, Metric.KNEE_FLEXION_3D_LEFT],

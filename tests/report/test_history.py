@@ -195,3 +195,33 @@ def test_a_locked_database_is_busy_not_corrupt(tmp_path) -> None:
     h2.add_event(sid, "rep", {"n": 1})  # once free, writing works again
     assert len(h2.events(sid)) == 1
     h2.close()
+
+
+def test_history_lists_steps_and_holds_in_their_own_unit(tmp_path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    """A monster walk is listed by its steps and a wall sit by its holds, not as
+    "reps 0"; a programme lists each exercise it did."""
+    from itbcoach.config import load_config
+    from itbcoach.exercises import score_exercise
+    from itbcoach.synth.exercises import ExerciseScript, render_exercise
+
+    config = load_config(use_user_file=False)
+    results = {}
+    for task, script in (("monster-walk", ExerciseScript(reps=2)),
+                         ("glute-iso", ExerciseScript(reps=2, hold_s=5.0))):
+        synth, _truth = render_exercise(task, script)
+        results[task] = score_exercise(synth.pose, task, config).to_json()
+    db = tmp_path / "h.sqlite"
+    with History(db) as h:
+        for task, summary in (*results.items(),
+                              ("program", {"task": "program",
+                                           "exercises": list(results.values())})):
+            sid = h.start_session("live", task, "camera 0")
+            h.end_session(sid, "completed", summary)
+    assert main(["history", "--db", str(db)]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert rows[0].endswith("steps 4 (left 2, right 2)")
+    assert rows[1].endswith("holds 2 (12 s held)")
+    assert rows[2].endswith("monster-walk steps 4 (left 2, right 2); "
+                            "glute-iso holds 2 (12 s held)")

@@ -96,7 +96,7 @@ def table_after(page: _Page, header_cell: str) -> list[list[str]]:
 def stepdown(tmp_path_factory):
     """Synthetic step-down (left leg: pelvic drop + knee medial, right leg clean), its
     stick-figure video, result and config."""
-    from itbcoach.scoring.stepdown import score_stepdown
+    from itbcoach.scoring.session import score_stepdown
     from itbcoach.synth.stepdown import LegSpec, StepdownSpec, default_camera, render_stepdown
 
     spec = StepdownSpec(legs=(LegSpec("left", reps=3, pelvic_drop_deg=10.0,

@@ -30,7 +30,8 @@ from itbcoach.config import load_config
 from itbcoach.report import measures as ms
 from itbcoach.report.annotate import AnnotationPlan
 from itbcoach.report.html import write_report
-from itbcoach.scoring import load_input, score_task
+from itbcoach.scoring import load_input
+from itbcoach.tasks import score_task
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 STEPDOWN_SAMPLES = ("stepdown_both_legs", "stepdown_left_clean", "stepdown_left_faulty",

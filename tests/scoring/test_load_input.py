@@ -11,7 +11,8 @@ from itbcoach.config import load_config
 from itbcoach.errors import InputError
 from itbcoach.landmarks import load_npz, load_npz_processing, save_npz
 from itbcoach.pose import postprocess
-from itbcoach.scoring import load_input, score_task
+from itbcoach.scoring import load_input
+from itbcoach.tasks import score_task
 
 CONFIG = load_config(use_user_file=False)
 CLIP = "sidestep_front_small_01.mp4"  # 4.1 s, one person stepping side to side

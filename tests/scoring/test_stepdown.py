@@ -19,10 +19,11 @@ import pytest
 from itbcoach.cli.main import main
 from itbcoach.config import load_config
 from itbcoach.landmarks import save_npz
-from itbcoach.scoring import score_task
-from itbcoach.scoring.stepdown import CRITERIA, category, piva_score, score_stepdown
+from itbcoach.scoring.session import score_stepdown
+from itbcoach.scoring.stepdown import CRITERIA, category, piva_score
 from itbcoach.synth.kinematics import Noise
 from itbcoach.synth.stepdown import LegSpec, StepdownSpec, default_camera, render_stepdown
+from itbcoach.tasks import score_task
 
 CONFIG = load_config(use_user_file=False)
 NOISE = Noise(image_px=2.0, seed=11)

@@ -17,7 +17,7 @@ from itbcoach.cli.main import main
 from itbcoach.config import load_config
 from itbcoach.errors import ExitCode
 from itbcoach.landmarks import save_npz
-from itbcoach.scoring.stepdown import score_stepdown
+from itbcoach.scoring.session import score_stepdown
 
 CLIPS = {
     # side-on or oblique: the framing check stops them

@@ -9,10 +9,9 @@ import pytest
 
 from itbcoach.config import load_config
 from itbcoach.scoring.segmentation import State, StepdownSegmenter, StepSample
-from itbcoach.scoring.stepdown import segmenter_params
 
 FPS = 30.0
-PARAMS = segmenter_params(load_config(use_user_file=False).stepdown)
+PARAMS = load_config(use_user_file=False).stepdown
 
 
 def _trapezoid(depth: float, down_s: float = 1.0, hold_s: float = 0.2,
@@ -139,9 +138,8 @@ def test_sparse_frames_never_arm_without_a_baseline() -> None:
     must not arm the segmenter (it used to reach STANDING with no baseline and crash)."""
     from itbcoach.config import load_config
     from itbcoach.scoring.segmentation import StepdownSegmenter, StepSample
-    from itbcoach.scoring.stepdown import segmenter_params
 
-    params = segmenter_params(load_config(use_user_file=False).stepdown)
+    params = load_config(use_user_file=False).stepdown
     seg = StepdownSegmenter(params)
     gap = params.baseline_s + 0.05  # each frame alone in the baseline window
     events = []

@@ -6,8 +6,9 @@ import argparse
 import json
 
 from itbcoach.cli.main import load_cli_config
-from itbcoach.config import config_to_json, default_toml_text, load_config
+from itbcoach.config import config_to_json, default_toml_text
 from itbcoach.errors import ExitCode
+from itbcoach.tasks import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from itbcoach.errors import ExitCode, NoResultError, UserError
 from itbcoach.output import check_target
@@ -25,15 +26,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _summary(s: SessionRow) -> str:
-    summ = s.summary or {}
-    if not isinstance(summ, dict):
-        return ""
+    summ = s.summary if isinstance(s.summary, dict) else {}
     if s.task == "stepdown" and summ.get("sides"):
         return ", ".join(f"{side['side']} {side.get('score')} ({side.get('category')})"
                          for side in summ["sides"])
+    if isinstance(summ.get("exercises"), list):  # a programme: one short part each
+        return "; ".join(f"{ex.get('task')} {exercise_summary(ex)}"
+                         for ex in summ["exercises"] if isinstance(ex, dict))
     if "reps" in summ and isinstance(summ["reps"], dict):
-        return f"reps {summ['reps'].get('total', 0)}"
+        return exercise_summary(summ)
     return str(summ.get("message", ""))
+
+
+def exercise_summary(summ: dict[str, Any]) -> str:
+    """What one exercise session counted, in its own unit (steps, holds, reps, s).
+
+    Sessions saved before results named their ``unit`` get it from what they hold.
+    """
+    unit = summ.get("unit") or ("steps" if summ.get("steps") else
+                                "holds" if summ.get("holds") else
+                                "s" if summ.get("timers") else "reps")
+    if unit == "steps":
+        steps = summ.get("steps") or {}
+        left, right = int(steps.get("left", 0)), int(steps.get("right", 0))
+        return f"steps {left + right} (left {left}, right {right})"
+    if unit == "holds":
+        holds = summ.get("holds") or []
+        held = sum(float(h.get("duration_s", 0.0)) for h in holds)
+        return f"holds {len(holds)} ({held:.0f} s held)"
+    if unit == "s":
+        per_side: dict[str, float] = {}
+        for tm in summ.get("timers") or []:
+            side = str(tm.get("side"))
+            per_side[side] = per_side.get(side, 0.0) + float(tm.get("duration_s", 0.0))
+        return ", ".join(f"{side} {secs:.0f} s" for side, secs in per_side.items()) or "0 s"
+    return f"reps {(summ.get('reps') or {}).get('total', 0)}"
 
 
 def run(args: argparse.Namespace) -> int:

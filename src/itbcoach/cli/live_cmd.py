@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also save what is shown as an H.264 video")
     p.add_argument("--stats", metavar="OUT.json", type=Path, default=None,
                    help="write loop statistics (fps, latency) as JSON")
+    p.add_argument("--json", metavar="OUT.json", type=Path, default=None,
+                   help="write the session's result as JSON: the schema of `itbcoach "
+                        "score --json` plus a \"live\" object (also after Ctrl-C)")
     p.set_defaults(func=run)
 
 
@@ -78,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
                             ExitCode.USAGE)
     check_target(args.record, "--record")
     check_target(args.stats, "--stats", stdout_ok=True)
+    check_target(args.json, "--json", stdout_ok=True)
     config = load_cli_config(args)
     coach = make_coach(config, args.task, args.program)
     options = LiveOptions(
@@ -89,15 +93,19 @@ def run(args: argparse.Namespace) -> int:
         stats = run_live(config, coach, options)
     except LiveInterrupted as exc:
         errors = _write_stats(args, exc.stats)
+        if args.json is not None:
+            errors += _write_result(args.json, coach, exc.stats, args.source)
         print(f"itbcoach: interrupted — session {exc.stats.session_id} and everything "
               f"finished so far are saved ({_where(args)})"
               + (f"; but {errors[0].removeprefix('cannot write ')}" if errors else ""),
               file=sys.stderr)
         return ExitCode.INTERRUPTED
+    json_errors = (_write_result(args.json, coach, stats, args.source)
+                   if args.json is not None else [])
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
           f"{stats.display_fps:.1f} fps shown ({_where(args)})",
-          file=sys.stderr if is_stdout(args.stats) else sys.stdout)
-    errors = _write_stats(args, stats)
+          file=sys.stderr if is_stdout(args.stats) or is_stdout(args.json) else sys.stdout)
+    errors = _write_stats(args, stats) + json_errors
     if errors:
         print(f"itbcoach: {errors[0]}", file=sys.stderr)
         return ExitCode.INPUT
@@ -114,6 +122,23 @@ def _write_stats(args: argparse.Namespace, stats: LiveStats) -> list[str]:
         except OutputError as exc:
             errors.append(str(exc))
     return errors
+
+
+def _write_result(path: Path, coach: Coach, stats: LiveStats | None,
+                  source: str) -> list[str]:
+    """Write the coach's result (as ``score --json`` writes it) plus the live-only
+    fields; returns the output error, if any (``-`` writes to stdout)."""
+    live = {"source": source, "status": stats.status if stats else "interrupted",
+            "session_id": stats.session_id if stats else None,
+            "frames_captured": stats.captured if stats else None,
+            "frames_analysed": stats.results if stats else None,
+            "display_fps": round(stats.display_fps, 2) if stats else None}
+    try:
+        write_output(path, json.dumps({**coach.result(), "live": live}, indent=2) + "\n",
+                     stdout_ok=True)
+    except OutputError as exc:
+        return [str(exc)]
+    return []
 
 
 def _where(args: argparse.Namespace) -> str:

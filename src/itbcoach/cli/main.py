@@ -17,9 +17,10 @@ import threading
 from collections.abc import Callable, Sequence
 
 from itbcoach import __version__
-from itbcoach.config import Config, load_config, parse_override
+from itbcoach.config import Config, parse_override
 from itbcoach.errors import ExitCode, UserError
 from itbcoach.pose.native_log import filtered_stderr
+from itbcoach.tasks import load_config
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ("score", "live", "landmarks", "models", "history", "synth", "eval", "config")
@@ -111,16 +112,6 @@ def load_cli_config(args: argparse.Namespace) -> Config:
     """The configuration for this run: defaults, ``--config`` file, ``--set`` overrides."""
     overrides = dict(parse_override(o) for o in getattr(args, "overrides", []) or [])
     return load_config(getattr(args, "config", None), overrides)
-
-
-def not_yet(name: str, issue: str):
-    """A ``func`` for a subcommand that is wired but not built yet."""
-
-    def run(_args: argparse.Namespace) -> int:
-        print(f"itbcoach: '{name}' is not yet available ({issue})", file=sys.stderr)
-        return ExitCode.FAILURE
-
-    return run
 
 
 if __name__ == "__main__":  # pragma: no cover

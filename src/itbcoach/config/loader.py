@@ -292,6 +292,12 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
             choices = ", ".join(repr(a) for a in args)
             raise ConfigError(f"'{path}' must be one of {choices}, got {value!r}")
         return value
+    if dataclasses.is_dataclass(tp) and getattr(tp, "TOML_ARRAY", False):
+        names = [f.name for f in dataclasses.fields(tp)]
+        if not isinstance(value, list | tuple) or len(value) != len(names):
+            raise ConfigError(f"'{path}' must be an array of {len(names)} items "
+                              f"[{', '.join(names)}], got {value!r}")
+        return build(tp, dict(zip(names, value, strict=True)), path)
     if dataclasses.is_dataclass(tp):
         return build(tp, value, path)
     if origin in (dict, Mapping):

@@ -64,29 +64,61 @@ class FramingConfig:
     world_limb_torso_max: float
     min_frame_side_px: int
     min_brightness: float
+    min_view_share: float
+
+
+@dataclass(frozen=True)
+class Range:
+    """A prescribed ``[min, max]`` (written as a two-item TOML array); ``max == 0`` means
+    the prescription does not ask for it.
+
+    Not a tuple on purpose: code reads ``.min`` / ``.max`` by name, so a range can never
+    be mistaken for a number (``float(range)`` is a TypeError at the call, not a crash
+    mid-session).
+    """
+
+    min: float
+    max: float
+
+    #: The loader reads this dataclass from an array of its fields, in order.
+    TOML_ARRAY = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min <= self.max:
+            raise ValueError("must be [min, max] with 0 <= min <= max")
+
+    def to_json(self) -> list[float]:
+        """``[min, max]``, as in the TOML."""
+        return [self.min, self.max]
+
+
+@dataclass(frozen=True)
+class CountRange(Range):
+    """A prescribed ``[min, max]`` count (whole numbers)."""
+
+    min: int
+    max: int
 
 
 @dataclass(frozen=True)
 class PrescriptionConfig:
-    """``[exercises.<id>.prescription]``: what the programme asks for."""
+    """``[exercises.<id>.prescription]``: what the programme asks for.
+
+    ``reps`` counts the primary unit (reps, holds, steps per direction); ``hold_s`` is
+    seconds per hold; ``time_per_side_s`` seconds per side (timer exercises).
+    """
 
     sets: int
-    reps: tuple[int, int]
+    reps: CountRange
     per_side: bool
-    hold_s: tuple[float, float]
-    time_per_side_s: tuple[float, float]
+    hold_s: Range
+    time_per_side_s: Range
     rest_s: float
     set_gap_s: float
 
     def __post_init__(self) -> None:
         if self.sets < 1:
             raise ValueError("sets must be at least 1")
-        if not 0 <= self.reps[0] <= self.reps[1]:
-            raise ValueError("reps must be [min, max] with 0 <= min <= max")
-        for name in ("hold_s", "time_per_side_s"):
-            lo, hi = getattr(self, name)
-            if not 0 <= lo <= hi:
-                raise ValueError(f"{name} must be [min, max] with 0 <= min <= max")
         if self.set_gap_s <= 0:
             raise ValueError("set_gap_s must be positive")
 
@@ -239,9 +271,6 @@ class ExerciseConfig:
         if getattr(self, self.primary) is None:
             raise ValueError(f"primary counter '{self.primary}' has no [{self.primary}] "
                              f"table")
-        from itbcoach.exercises.definitions import check_exercise_config
-
-        check_exercise_config(self)
 
 
 @dataclass(frozen=True)
@@ -262,6 +291,9 @@ class StepdownConfig:
     grace_s: float
     max_rep_s: float
     baseline_s: float
+    scale_window_s: float
+    measure_delay_s: float
+    history_s: float
     min_detection_rate: float
     min_feet_visible: float
     yaw_note_deg: float
@@ -298,6 +330,9 @@ class StepdownConfig:
             raise ValueError("rep_fraction must be in (0, 1]")
         if self.pelvic_drop_gain <= 0:
             raise ValueError("pelvic_drop_gain must be positive")
+        if self.history_s < self.max_rep_s + self.baseline_s + self.measure_delay_s + 1.0:
+            raise ValueError("history_s must cover max_rep_s + baseline_s + "
+                             "measure_delay_s + 1 s")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from itbcoach.config import Config
 from itbcoach.exercises.counters import HoldTimer, RepCheck, RepCounter, SideStepCounter, SideTimer
 from itbcoach.exercises.cues import CueEngine, CueRule
 from itbcoach.exercises.definitions import (
+    UNITS,
     ExerciseDef,
     build_counters,
     build_exercise,
@@ -42,6 +43,7 @@ from itbcoach.exercises.session import (
 )
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
+from itbcoach.stream import replay
 
 #: The framing gate's name for each exercise view.
 _GATE_VIEW = {"frontal": "frontal", "side": "side", "either": "any"}
@@ -75,10 +77,6 @@ class CameraCheck:
                 "framing": self.framing}
 
 
-#: The view is accepted when it suits the exercise in at least this share of the frames
-#: with a pose.
-VIEW_OK_SHARE = 0.5
-
 
 def view_yaw(seq: PoseSequence) -> np.ndarray:
     """Per-frame angle between the body's frontal plane and the image plane, deg (0 =
@@ -106,8 +104,9 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     """
     from itbcoach.pose.framing import Problem, assess_framing
 
+    share = config.framing.min_view_share
     view = exercise.config.view
-    gate_view = "any" if exercise.config.posture == "lying" else _GATE_VIEW[view]
+    gate_view = exercise.gate_view
     if len(seq) == 0:
         return CameraCheck(view, False, 0.0, "No frames: film the whole body")
     res = assess_framing(seq, config.framing, view=gate_view)
@@ -129,15 +128,15 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
         summary["max_yaw_deg"] = max_yaw
     instruction = ""
     in_frame = res.body_in_frame & res.feet_in_frame
-    if view_share >= VIEW_OK_SHARE and float(in_frame[det].mean()) < VIEW_OK_SHARE:
+    if view_share >= share and float(in_frame[det].mean()) < share:
         # the right view, but feet or body cut off in most frames: counts would be guesses
         first_bad = int(np.flatnonzero(det & ~in_frame)[0])
         instruction = res.instruction(first_bad) or "Film the whole body, feet included"
         return CameraCheck(view, False, view_share, instruction, summary, whole_body=False)
-    if view_share < VIEW_OK_SHARE:
+    if view_share < share:
         wrong = res.problem[det & ~res.view_ok]
         codes = [int(p) for p in wrong if p in (Problem.FACE_CAMERA, Problem.TURN_SIDE)]
-        if float(res.view_ok[det].mean()) >= VIEW_OK_SHARE:  # refused for the yaw alone
+        if float(res.view_ok[det].mean()) >= share:  # refused for the yaw alone
             turned = float(np.nanmedian(yaw_off[det]))
             instruction = (f"{'Face the camera' if view == 'frontal' else 'Turn side-on'} "
                            f"within {max_yaw:.0f} deg (now {turned:.0f} deg off)")
@@ -147,7 +146,7 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
             instruction = ("Turn to face the camera" if view == "frontal"
                            else "Turn side-on to the camera")
         instruction = f"{instruction} for {exercise.name.lower()}"
-    return CameraCheck(view, view_share >= VIEW_OK_SHARE, view_share, instruction, summary)
+    return CameraCheck(view, view_share >= share, view_share, instruction, summary)
 
 
 @dataclass
@@ -266,17 +265,16 @@ class ExerciseResult:
         for tm in self.timers:
             lines.append(f"  {tm['side']} side: {tm['duration_s']:.0f} s")
         p = ex.config.prescription
-        unit = {"rep": "reps", "hold": "holds", "step": "steps", "timer": "timed sides",
-                "stepdown": "reps"}[ex.primary]
+        unit = "timed sides" if ex.primary == "timer" else UNITS[ex.primary]
         for st in self.sets:
             state = "complete" if st.complete else "short of the prescription"
             lines.append(f"  set {st.index}: {st.counts()['total']} {unit}, {state}")
         lines.append(f"  prescription: {p.sets} set(s)" + (
-            f" x {p.reps[0]}-{p.reps[1]}" if p.reps[1] else "") +
-            (" per side" if p.per_side and p.reps[1] else "") +
-            (f", holds {p.hold_s[0]:.0f}-{p.hold_s[1]:.0f} s" if p.hold_s[1] else "") +
-            (f", {p.time_per_side_s[0]:.0f}-{p.time_per_side_s[1]:.0f} s per side"
-             if p.time_per_side_s[1] else ""))
+            f" x {p.reps.min}-{p.reps.max}" if p.reps.max else "") +
+            (" per side" if p.per_side and p.reps.max else "") +
+            (f", holds {p.hold_s.min:.0f}-{p.hold_s.max:.0f} s" if p.hold_s.max else "") +
+            (f", {p.time_per_side_s.min:.0f}-{p.time_per_side_s.max:.0f} s per side"
+             if p.time_per_side_s.max else ""))
         if self.cues:
             lines.append("  cues: " + "; ".join(f"{c['t_s']:.1f} s {c['text']}"
                                                 for c in self.cues))
@@ -291,6 +289,7 @@ class ExerciseResult:
         return {
             "task": self.task,
             "name": self.exercise.name,
+            "unit": UNITS[self.exercise.primary],
             "ok": self.ok,
             "sets": [s.to_json() for s in self.sets],
             "reps": self.reps,
@@ -300,9 +299,9 @@ class ExerciseResult:
             else {},
             "timers": self.timers,
             "cues": self.cues,
-            "prescription": {"sets": p.sets, "reps": list(p.reps), "per_side": p.per_side,
-                             "hold_s": list(p.hold_s),
-                             "time_per_side_s": list(p.time_per_side_s),
+            "prescription": {"sets": p.sets, "reps": p.reps.to_json(), "per_side": p.per_side,
+                             "hold_s": p.hold_s.to_json(),
+                             "time_per_side_s": p.time_per_side_s.to_json(),
                              "rest_s": p.rest_s},
             "camera": self.camera.to_json(),
             "frames": self.frames,
@@ -311,13 +310,6 @@ class ExerciseResult:
             "events": [e.to_json() for e in self.events],
             "source": self.meta,
         }
-
-
-def stream_metrics(seq: PoseSequence) -> np.ndarray:
-    """Kernel metrics ``(T, K)`` of a whole sequence."""
-    from itbcoach.kernel import compute_metrics
-
-    return compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
 
 
 def check_inputs(seq: PoseSequence, exercise: ExerciseDef) -> None:
@@ -347,8 +339,13 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
                    on_event: Callable[[Event], None] | None = None) -> ExerciseResult:
     """Count and coach one recording of exercise ``task``.
 
+    The recording's frames are replayed through the live path
+    (:func:`itbcoach.stream.replay`: masking, the causal filter, the kernel, the framing
+    gate) into the same :class:`Session` the live coach feeds, so a clip counts the same
+    offline and live.
+
     Args:
-        seq: the landmarks (NaN frames = no pose).
+        seq: the landmarks (NaN frames = no pose), raw unless ``meta["smoothed"]``.
         task: exercise id (``[exercises.<task>]``).
         config: the configuration.
         meta: how the landmarks were obtained (copied into the result).
@@ -361,18 +358,17 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
     """
     exercise = get_exercise(config, task)
     check_inputs(seq, exercise)
-    metrics = stream_metrics(seq)
-    times = seq.times_s
+    meta = dict(meta or {})
     session = Session(exercise, on_event=on_event)
-    for t, row in zip(times, metrics, strict=True):
-        session.update(float(t), row)
-    end = float(times[-1]) if len(times) else 0.0
-    session.finish(end)
+    pose_frames, first, last = 0, None, 0.0
+    for frame in replay(seq, config, exercise.gate_view, smooth=not meta.get("smoothed")):
+        session.push(frame)
+        pose_frames += bool(np.isfinite(frame.metrics[0]))
+        first, last = (frame.t_s if first is None else first), frame.t_s
+    session.finish(last)
     camera = check_camera(seq, exercise, config)
-    pose_frames = int(np.isfinite(metrics[:, 0]).sum()) if len(metrics) else 0
-    duration = float(times[-1] - times[0]) if len(times) > 1 else 0.0
     return ExerciseResult(task, exercise, session.sets, session.events, camera, len(seq),
-                          pose_frames, duration, dict(meta or {}))
+                          pose_frames, last - (first if first is not None else last), meta)
 
 
 __all__ = [
@@ -403,7 +399,6 @@ __all__ = [
     "get_exercise",
     "read_jsonl",
     "score_exercise",
-    "stream_metrics",
     "view_yaw",
     "world_only_inputs",
 ]

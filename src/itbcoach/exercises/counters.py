@@ -871,7 +871,7 @@ class StepdownRepCounter:
         depth, foot_x, foot_y, hip_y: expressions with ``{side}`` = the stance leg giving
             the segmenter's inputs in torso lengths (image axes, y down).
         params: the segmenter's thresholds
-            (:func:`itbcoach.scoring.stepdown.segmenter_params`).
+            (the ``[stepdown]`` section).
     """
 
     def __init__(self, depth: str, foot_x: str, foot_y: str, hip_y: str, params: object,

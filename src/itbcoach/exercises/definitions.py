@@ -22,12 +22,11 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from itbcoach.config import Config
-from itbcoach.config.schema import ExerciseConfig
+from itbcoach.config.schema import ExerciseConfig, StepdownConfig
 from itbcoach.errors import ConfigError
 from itbcoach.exercises.counters import (
     HoldTimer,
@@ -44,6 +43,9 @@ from itbcoach.exercises.expr import SIDES, ExprError, compile_expr, has_side, ne
 #: What each view means for the framing gate.
 VIEWS = ("frontal", "side", "either")
 
+#: The unit a primary counter counts (prescriptions, progress, summaries, history).
+UNITS = {"rep": "reps", "hold": "holds", "step": "steps", "timer": "s", "stepdown": "reps"}
+
 
 @dataclass(frozen=True)
 class ExerciseDef:
@@ -58,7 +60,7 @@ class ExerciseDef:
     task: str
     config: ExerciseConfig
     cues: tuple[CueRule, ...]
-    stepdown_params: Any = field(default=None, compare=False)
+    stepdown_params: StepdownConfig | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -74,6 +76,15 @@ class ExerciseDef:
     def per_side(self) -> bool:
         """Prescription is per side (per direction for side steps)."""
         return self.config.prescription.per_side
+
+    @property
+    def gate_view(self) -> str:
+        """The framing gate's view: ``frontal``, ``side`` or ``any`` (lying exercises
+        skip the view test: a side-lying body seen from the front has its shoulders
+        stacked, which the gate would call side-on)."""
+        if self.config.posture == "lying":
+            return "any"
+        return {"frontal": "frontal", "side": "side"}.get(self.config.view, "any")
 
 
 def exercise_ids(config: Config) -> tuple[str, ...]:
@@ -115,12 +126,8 @@ def _cue_rules(task: str, ex: ExerciseConfig, config: Config) -> tuple[CueRule, 
 
 def build_exercise(task: str, ex: ExerciseConfig, config: Config) -> ExerciseDef:
     """Validate ``ex`` (compile every expression once) into an :class:`ExerciseDef`."""
-    params = None
-    if ex.stepdown is not None:
-        from itbcoach.scoring.stepdown import segmenter_params
-
-        params = segmenter_params(config.stepdown)
-    d = ExerciseDef(task, ex, _cue_rules(task, ex, config), params)
+    d = ExerciseDef(task, ex, _cue_rules(task, ex, config),
+                    config.stepdown if ex.stepdown is not None else None)
     try:
         build_counters(d)
         from itbcoach.exercises.cues import CueEngine
@@ -291,7 +298,7 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
         groups["rep"] = RepGroup(members)
     if ex.hold is not None:
         h = ex.hold
-        target = p.hold_s[0] if ex.primary == "hold" else 0.0
+        target = p.hold_s.min if ex.primary == "hold" else 0.0
         members_h: list[HoldTimer] = []
         sided = any(has_side(x) for ph in h.phases for x in (ph.enter, ph.stay)) \
             or has_side(h.form)
@@ -311,7 +318,7 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
             max_gap_s=st.max_gap_s, fast_s=st.fast_s)])
     if ex.timer is not None:
         tm = ex.timer
-        target = p.time_per_side_s[0] if ex.primary == "timer" else 0.0
+        target = p.time_per_side_s.min if ex.primary == "timer" else 0.0
         groups["timer"] = TimerGroup([SideTimer(
             tm.active, tm.side_by, side_pick=tm.side_pick, debounce_s=tm.debounce_s,
             grace_s=tm.grace_s, min_s=tm.min_s, target_s=target)])

@@ -33,9 +33,10 @@ from typing import IO, Any
 import numpy as np
 
 from itbcoach.exercises.cues import CueEngine
-from itbcoach.exercises.definitions import CounterGroup, ExerciseDef, build_counters
+from itbcoach.exercises.definitions import UNITS, CounterGroup, ExerciseDef, build_counters
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.exercises.expr import SIDES
+from itbcoach.stream import Frame
 
 EventCallback = Callable[[Event], None]
 
@@ -107,9 +108,10 @@ class Progress:
     Attributes:
         set_index: current set (1-based; the next one while resting, 0 before any).
         sets: prescribed sets.
-        done: units done in this set on the current side (reps, holds, steps) or
-            seconds (timer / hold in progress).
-        target: prescribed maximum for ``done``.
+        done: units done in this set on the current side (reps, holds), steps in
+            both directions, or seconds (timer / hold in progress); while resting, those
+            of the last set.
+        target: prescribed maximum for ``done`` (steps: per direction x 2).
         unit: ``"reps"``, ``"holds"``, ``"steps"`` or ``"s"``.
         side: side being worked (direction for steps), or ``None``.
         resting: between sets.
@@ -196,26 +198,37 @@ class Session:
         resting = self._current is None and self._rest_until is not None
         rest_left = (self._rest_until - self._t) if resting and self._rest_until else 0.0
         cur = self._current
+        # between sets (and after the last one) the last set stays on show
+        shown = cur if cur is not None else (self.sets[-1] if self.sets else None)
         side = self.side
         if kind == "timer":
-            secs = cur.seconds() if cur else {"left": 0.0, "right": 0.0}
+            secs = shown.seconds() if shown else {"left": 0.0, "right": 0.0}
             done = secs.get(side or "left", 0.0) + self.primary.members[0].elapsed_s
-            unit, target = "s", p.time_per_side_s[1]
+            unit, target = "s", p.time_per_side_s.max
         else:
-            counts = cur.counts() if cur else {"left": 0, "right": 0, "none": 0, "total": 0}
-            key = (side or "none") if self.exercise.per_side else "total"
-            done = counts.get(key, 0)
-            unit = {"rep": "reps", "hold": "holds", "step": "steps",
-                    "stepdown": "reps"}[kind]
-            target = p.reps[1]
-            if kind == "hold" and self.primary.active and p.hold_s[1] > 0:
+            counts = shown.counts() if shown else {"left": 0, "right": 0, "none": 0,
+                                                   "total": 0}
+            unit = UNITS[kind]
+            target = p.reps.max
+            if kind == "step":  # a set walks both ways: every step counts toward it
+                done, target = counts["total"], target * (2 if self.exercise.per_side else 1)
+            else:
+                done = counts.get((side or "none") if self.exercise.per_side else "total", 0)
+            if kind == "hold" and self.primary.active and p.hold_s.max > 0:
                 held = max(m.elapsed_s for m in self.primary.members)
-                done, target, unit = held, p.hold_s[0], "s"
+                done, target, unit = held, p.hold_s.min, "s"
         index = len(self.sets) + (0 if cur else 1) if (cur or self.sets) else 1
         return Progress(index, p.sets, float(done), float(target), unit, side, resting,
                         float(rest_left), finished)
 
     # -- streaming ------------------------------------------------------------------
+    def push(self, frame: Frame) -> list[Event]:
+        """Feed one processed frame: its metrics, or NaN when the framing gate failed
+        (the body is not seen as the exercise needs: nothing may count). Live and
+        offline both feed the session this way."""
+        row = frame.metrics if frame.framing_ok else np.full_like(frame.metrics, np.nan)
+        return self.update(frame.t_s, row)
+
     def update(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one frame (``row`` = metric vector ``(K,)``); returns its events."""
         self._t = t_s
@@ -295,10 +308,10 @@ class Session:
     def _prescription_met(self, cur: SetRecord) -> bool:
         p = self.exercise.config.prescription
         if self.exercise.primary == "timer":
-            hi = p.time_per_side_s[1]
+            hi = p.time_per_side_s.max
             secs = cur.seconds()
             return hi > 0 and all(secs[s] >= hi for s in SIDES)
-        hi = p.reps[1]
+        hi = p.reps.max
         if hi <= 0:
             return False
         counts = cur.counts()
@@ -314,9 +327,9 @@ class Session:
         p = self.exercise.config.prescription
         counts = cur.counts()
         if not complete:
-            lo = p.reps[0]
+            lo = p.reps.min
             if self.exercise.primary == "timer":
-                lo_s = p.time_per_side_s[0]
+                lo_s = p.time_per_side_s.min
                 complete = lo_s > 0 and all(v >= lo_s for v in cur.seconds().values())
             elif self.exercise.per_side:
                 complete = lo > 0 and all(counts[s] >= lo for s in SIDES)

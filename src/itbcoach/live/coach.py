@@ -20,33 +20,7 @@ import numpy as np
 from itbcoach.config import Config
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.feedback.overlay import OverlayState
-
-
-@dataclass
-class Frame:
-    """One processed live frame handed to a coach.
-
-    Attributes:
-        t_s: capture time in seconds (the source's clock).
-        frame_id: the source's frame id.
-        metrics: ``(K,)`` kernel metrics (NaN when no person).
-        landmarks: ``(33, 3)`` normalised smoothed landmarks (NaN when no person).
-        visibility: ``(33,)``.
-        image_size: ``(width, height)``.
-        framing_ok: the framing gate passed for this coach's view.
-        instruction: the framing instruction ("" when fine).
-        people: poses MediaPipe saw.
-    """
-
-    t_s: float
-    frame_id: int
-    metrics: np.ndarray
-    landmarks: np.ndarray
-    visibility: np.ndarray
-    image_size: tuple[int, int]
-    framing_ok: bool
-    instruction: str
-    people: int = 1
+from itbcoach.stream import Frame
 
 
 class Coach(Protocol):
@@ -81,30 +55,39 @@ class Coach(Protocol):
         ...
 
 
-#: Spoken text for events (voice cues); counts are spoken as words by the engine.
 def speech(event: Event) -> str | None:
-    """What the voice says for ``event`` (None = nothing)."""
+    """What the voice says for ``event`` (None = nothing).
+
+    An event that carries its own words (``data["say"]``: a rep with its correction, a
+    leg's result, the pain question) is spoken as it is shown; other events get a
+    short phrase for their kind (counts as numbers, which the engine reads as words).
+    """
     kind = event.kind
-    data = event.data
+    data = event.data if isinstance(event.data, dict) else {}
+    said = data.get("say")
+    if said:
+        return str(said)
     if kind == EventKind.CUE:
-        return str(data.get("text") or "")
+        return str(data.get("text") or "") or None
     if kind in (EventKind.REP, EventKind.STEP):
         n = data.get("count") or data.get("n")
         return str(n) if n else None
     if kind == EventKind.HOLD:
         return f"done, {float(data.get('duration_s', 0)):.0f} seconds"
-    if kind == EventKind.HOLD_TARGET:
-        return "hold complete"
-    if kind == EventKind.SIDE_SWITCH:
-        return "switch sides"
-    if kind == EventKind.TIMER_TARGET:
-        return "time, switch sides"
-    if kind == EventKind.SET_COMPLETE:
-        return "set complete, rest"
-    if kind == EventKind.REST_OVER:
-        return "next set, go"
-    text = data.get("say") if isinstance(data, dict) else None
-    return str(text) if text else None
+    return {EventKind.HOLD_TARGET: "hold complete", EventKind.SIDE_SWITCH: "switch sides",
+            EventKind.TIMER_TARGET: "time, switch sides",
+            EventKind.SET_COMPLETE: "set complete, rest",
+            EventKind.REST_OVER: "next set, go"}.get(kind)
+
+
+def utterance(events: list[Event]) -> str | None:
+    """One line for the events of one frame (or one key press), in order.
+
+    The voice keeps only its newest line (it must not lag behind the picture), so what
+    happens at the same moment is said together: "3, slow down", both legs' results.
+    """
+    parts = list(dict.fromkeys(p for p in map(speech, events) if p))
+    return ". ".join(parts) if parts else None
 
 
 @dataclass
@@ -126,8 +109,7 @@ class ExerciseCoach:
         from itbcoach.exercises.session import Session
 
         self.exercise = get_exercise(self.config, self.task)
-        needed = str(getattr(self.exercise.config, "view", "either") or "either")
-        self.view = {"frontal": "frontal", "side": "side"}.get(needed, "any")
+        self.view = self.exercise.gate_view
         self.session = Session(self.exercise)
         self._t = 0.0
         self._t0: float | None = None
@@ -146,8 +128,7 @@ class ExerciseCoach:
             self._view_ok += bool(frame.framing_ok)
         if self.paused:
             return []
-        row = frame.metrics if frame.framing_ok else np.full_like(frame.metrics, np.nan)
-        events = self.session.update(frame.t_s, row)
+        events = self.session.push(frame)
         out = []
         for ev in events:
             if ev.kind in (EventKind.REP, EventKind.STEP, EventKind.HOLD):
@@ -172,10 +153,10 @@ class ExerciseCoach:
         hold = None
         hold_text = None
         if unit == "s" or self.exercise.primary == "hold":
-            target = float(prog.target) if unit == "s" else float(
-                getattr(self.exercise.config.prescription, "hold_s", 0) or 0)
-            seconds = float(prog.done) if unit == "s" else self._hold_seconds()
-            if target > 0 and seconds is not None:
+            target = prog.target if unit == "s" else \
+                self.exercise.config.prescription.hold_s.min
+            seconds = prog.done if unit == "s" else self._hold_seconds()
+            if target > 0:
                 hold = min(1.0, seconds / target)
                 hold_text = f"{seconds:.0f} s"
         cue = self.session.cue_engine.current(t_s)
@@ -187,15 +168,11 @@ class ExerciseCoach:
             banner=("Rest" if prog.resting else None),
             keys="space pause · q quit")
 
-    def _hold_seconds(self) -> float | None:
+    def _hold_seconds(self) -> float:
+        """Good-form seconds of the hold in progress (0 when none)."""
         group = self.session.groups.get("hold")
-        for member in getattr(group, "members", []) or []:
-            t = getattr(member, "current_duration", None)
-            if callable(t):
-                t = t(self._t)
-            if t:
-                return float(t)
-        return 0.0
+        return max((float(m.elapsed_s) for m in group.members), default=0.0) \
+            if group is not None else 0.0
 
     @property
     def done(self) -> bool:
@@ -211,7 +188,8 @@ class ExerciseCoach:
         from itbcoach.exercises import CameraCheck, ExerciseResult
 
         share = self._view_ok / self._pose_frames if self._pose_frames else 0.0
-        camera = CameraCheck(self.exercise.config.view, share >= 0.5, share, "")
+        camera = CameraCheck(self.exercise.config.view,
+                             share >= self.config.framing.min_view_share, share, "")
         return ExerciseResult(self.task, self.exercise, self.session.sets,
                               self.session.events, camera, self._frames, self._pose_frames,
                               self._t - (self._t0 or self._t), {"source": "live"}).to_json()
@@ -229,7 +207,7 @@ class ProgramCoach:
 
     config: Config
     tasks: tuple[str, ...]
-    rest_s: float = 30.0
+    rest_s: float
     view: str = field(init=False, default="any")
     task: str = field(init=False, default="program")
 

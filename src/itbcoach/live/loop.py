@@ -36,14 +36,18 @@ from itbcoach.config import Config
 from itbcoach.errors import InputError
 from itbcoach.feedback.overlay import GuideLine, draw_overlay
 from itbcoach.feedback.voice import Voice
-from itbcoach.kernel import NUM_METRICS, compute_frame
-from itbcoach.live.coach import Coach, Frame, speech
+from itbcoach.kernel import compute_frame
+from itbcoach.live.coach import Coach, utterance
 from itbcoach.live.window import Window
 from itbcoach.output import OutputError
+from itbcoach.stream import FrameProcessor
 
 log = logging.getLogger(__name__)
 
 RING_FRAMES = 16
+#: Longest wait for the model's answer to one frame of a source whose every frame is
+#: analysed, s (far above the slowest inference seen, ~0.3 s on a loaded laptop).
+IDLE_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -62,7 +66,8 @@ class LiveOptions:
     max_seconds: float | None = None
     history: Path | None = None
     record: Path | None = None  # also write the displayed frames to this mp4
-    result_hold_s: float = 10.0  # keep the result on screen (window only; q closes)
+    #: keep the result on screen, s (window only; q closes); None: ``live.result_hold_s``
+    result_hold_s: float | None = None
 
 
 @dataclass
@@ -201,213 +206,251 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         LiveInterrupted: (a KeyboardInterrupt) after saving, status ``interrupted``,
             carrying the stats.
     """
-    from itbcoach.pose.framing import assess_framing
-    from itbcoach.pose.landmarker import LiveLandmarker
-    from itbcoach.pose.models import resolve_model
-    from itbcoach.pose.people import ONE_PERSON_INSTRUCTION, PeopleMonitor
-    from itbcoach.pose.smoothing import OneEuroFilter
     from itbcoach.pose.sources import open_source
 
-    stats = LiveStats()
     if source is None:
         source = open_source(options.source, realtime=options.realtime, width=options.width,
                              height=options.height, fps=options.fps)
-    recorder: Recorder | None = None
-    voice: Voice | None = None
-    writer = None
-    landmarker = None
-    monitor: PeopleMonitor | None = None
+    if options.result_hold_s is None:
+        options = replace(options, result_hold_s=config.live.result_hold_s)
+    run = _Run(config, coach, options, window, source)
     lost: InputError | None = None
-    coach_finished = False
-    t_end = 0.0
-    t0 = time.monotonic()  # reset when the loop starts; wall time if it never does
     stop = _StopSignals().install()  # restored in the finally below
+    run.stop = stop
     try:
-        size = source.size
+        run.open()
+        for frame in source:
+            stop.check()  # Ctrl-C, SIGTERM, SIGHUP: stop here, between two frames
+            if run.step(frame):
+                break
+        else:
+            run.stats.status = "source ended"
+            run.result_screen()
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (see itbcoach.cli.main)
+        run.stats.status = "interrupted"
+        raise LiveInterrupted(run.stats, str(exc)) from None
+    except InputError as exc:
+        run.stats.status = "camera lost"
+        if run.recorder is None:
+            raise
+        lost = exc  # re-raised below, once the session is saved
+    except BaseException:
+        run.stats.status = "failed"  # not "completed": the session ended on an error
+        raise
+    finally:
+        try:
+            run.close()
+        finally:
+            stop.restore()
+    if lost is not None and run.recorder is not None:
+        raise InputError(f"{lost} — session {run.recorder.session_id} saved "
+                         f"({run.recorder.events} events)") from None
+    return run.stats
+
+
+class _Run:
+    """One live run: its resources (opened in :meth:`open`, released in :meth:`close`),
+    the per-result processing (:meth:`analyse`), the display (:meth:`show`) and one
+    captured frame of the loop (:meth:`step`)."""
+
+    def __init__(self, config: Config, coach: Coach, options: LiveOptions,
+                 window: Window | None, source: Any) -> None:
+        self.config, self.coach, self.options = config, coach, options
+        self.window, self.source = window, source
+        self.stats = LiveStats()
+        self.recorder: Recorder | None = None
+        self.voice: Voice | None = None
+        self.writer: Any = None
+        self.landmarker: Any = None
+        self.monitor: Any = None
+        self.processor = FrameProcessor(config)
+        self.stop: _StopSignals | None = None  # set by run_live
+        self.every_frame = bool(getattr(source, "every_frame", False))
+        self.coach_finished = False
+        self.t_end = 0.0
+        self.t0 = time.monotonic()  # reset when the loop starts; wall time if it never does
+        self.next_rss = self.t0
+        self.finished_at: float | None = None
+        # display state
+        self.ring: deque[tuple[Any, float]] = deque(maxlen=RING_FRAMES)
+        self.thumbs = _Thumbnails(options.mirror) if hasattr(coach, "thumbnail_frames") \
+            else None
+        self.last_px: np.ndarray | None = None
+        self.last_instruction = ""
+        self.last_shown = time.monotonic()
+        self.fps_times: deque[float] = deque(maxlen=30)
+
+    def open(self) -> None:
+        """Model, second-person check, window, history session, voice, recording."""
+        from itbcoach.pose.landmarker import LiveLandmarker
+        from itbcoach.pose.models import resolve_model
+        from itbcoach.pose.people import PeopleMonitor
+
+        config, options, size = self.config, self.options, self.source.size
         model = resolve_model(config.pose.model_variant,
                               explicit=options.model or config.pose.model_path or None)
-        landmarker = LiveLandmarker(model, config.pose, size)
+        self.landmarker = LiveLandmarker(model, config.pose, size)
         if config.pose.people_check_interval_s > 0 and config.pose.num_poses < 2:
-            monitor = PeopleMonitor(model, config.pose, size)
-        if window is None and options.window:  # before the session: no empty session
-            window = Window(f"itbcoach — {coach.task}")
-        recorder = Recorder(options.history, coach.task, str(options.source))
-        stats.session_id = recorder.session_id
-        voice = Voice(enabled=not options.mute)
+            self.monitor = PeopleMonitor(model, config.pose, size)
+        if self.window is None and options.window:  # before the session: no empty session
+            self.window = Window(f"itbcoach — {self.coach.task}")
+        self.recorder = Recorder(options.history, self.coach.task, str(options.source))
+        self.stats.session_id = self.recorder.session_id
+        self.voice = Voice(enabled=not options.mute)
         if options.record is not None:
             from itbcoach.report.video import H264Writer
 
             # wall-clock timestamps: frames dropped or shown late keep their real times
-            writer = H264Writer(options.record, getattr(source, "fps", 30.0), size,
-                                wall_clock=True)
+            self.writer = H264Writer(options.record, getattr(self.source, "fps", 30.0), size,
+                                     wall_clock=True)
         # compile the kernel and let the coach load what it needs now, not mid-session
         # (a fresh install compiles for seconds; a real-time source does not wait)
         compute_frame(np.full((33, 3), 0.5), size)
-        warm_up = getattr(coach, "warm_up", None)
+        warm_up = getattr(self.coach, "warm_up", None)
         if callable(warm_up):
             warm_up()
-        smoother = OneEuroFilter.from_config(config.smoothing)
-        world_smoother = OneEuroFilter.from_config(config.smoothing)
-        ring: deque[tuple[Any, float]] = deque(maxlen=RING_FRAMES)
-        thumbs = _Thumbnails(options.mirror) if hasattr(coach, "thumbnail_frames") else None
-        metrics = np.full(NUM_METRICS, np.nan)
-        last_px: np.ndarray | None = None
-        last_instruction = ""
-        last_shown = time.monotonic()
-        fps_times: deque[float] = deque(maxlen=30)
-        t0 = time.monotonic()
-        next_rss = t0
-        quit_requested = False
-        finished_at: float | None = None
-        for frame in source:
-            stop.check()  # Ctrl-C, SIGTERM, SIGHUP: stop here, between two frames
-            now = time.monotonic()
-            stats.captured += 1
-            ring.append((frame, now))
-            if landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
-                stats.submitted += 1
-            if monitor is not None:
-                monitor.offer(frame.image, frame.timestamp_ms)
-            to_show: list[tuple[Any, float, bool]] = []
-            for res in landmarker.poll():
-                stats.results += 1
-                stats.inference_ms.append(res.latency_s * 1000.0)
-                t_s = res.timestamp_ms / 1000.0
-                t_end = max(t_end, t_s)
-                pose = res.pose
-                framing = assess_framing(pose, config.framing, view=coach.view)
-                vis = pose.visibility[0]
-                raw = pose.landmarks[0].astype(np.float64)
-                raw[~(vis >= config.pose.min_visibility)] = np.nan
-                smooth = smoother(t_s, raw)
-                world = None
-                if pose.world_landmarks is not None:
-                    w_raw = pose.world_landmarks[0].astype(np.float64)
-                    w_raw[~(vis >= config.pose.min_visibility)] = np.nan
-                    world = world_smoother(t_s, w_raw)
-                compute_frame(smooth, size, world, out=metrics)
-                last_instruction = framing.instruction(0)
-                framing_ok = bool(framing.ok[0])
-                people = max(res.num_people, monitor.people if monitor is not None else 0)
-                if people >= 2:  # nothing counts while someone else is in view
-                    last_instruction, framing_ok = ONE_PERSON_INSTRUCTION, False
-                    stats.multi_person_results += 1
-                cf = Frame(t_s, res.frame_id, metrics.copy(), smooth, vis, size,
-                           framing_ok, last_instruction, people)
-                # the frame this result belongs to (drawn on it, thumbnailed from it)
-                own = next(((f, tc) for f, tc in ring if f.frame_id == res.frame_id), None)
-                if thumbs is not None and own is not None:
-                    thumbs.add(res.frame_id, own[0].image)
-                for ev in ([] if coach.done else coach.update(cf)):  # result screen
-                    recorder.add(ev)
-                    stats.events += 1
-                    if thumbs is not None:
-                        thumbs.keep(ev.data.get("worst_frame_ids", {}).values())
-                    said = speech(ev)
-                    if said:
-                        voice.say(said)
-                last_px = smooth[:, :2] * np.array(size, dtype=float)
-                if own is not None:
-                    to_show.append((own[0], own[1], False))
-            if not to_show and now - last_shown > config.live.stale_after_s:
-                to_show.append((frame, now, True))
-            for shown, t_cap, stale in to_show[-1:]:  # only the newest result is shown
-                t_show = max(t_end, shown.timestamp_ms / 1000.0)
-                img = _compose(shown.image, coach, t_show, last_px, last_instruction,
-                               options.mirror, stale, fps_times, stats, thumbs)
-                if writer is not None:
-                    try:
-                        writer.write(img, time.monotonic() - t0)
-                    except OutputError as exc:  # disk full: coaching goes on, unrecorded
-                        stats.output_error, writer = str(exc), None
-                key = window.show(img) if window is not None else None
-                done_at = time.monotonic()
-                stats.displayed += 1
-                stats.latency_ms.append((done_at - t_cap) * 1000.0)
-                fps_times.append(done_at)
-                last_shown = done_at
-                if key == "q" or (window is not None and window.closed):
-                    quit_requested = True
-                elif key:
-                    for ev in coach.key(key, t_show):
-                        recorder.add(ev)
-                        stats.events += 1
-            if now >= next_rss:
-                stats.rss_mb.append((now - t0, _rss_mb()))
-                next_rss = now + 1.0
-            if quit_requested:
-                stats.status = "quit"
-                break
-            if coach.done:
-                stats.status = "completed"
-                if window is None or options.result_hold_s <= 0:
-                    break
-                finished_at = now if finished_at is None else finished_at
-                if now - finished_at >= options.result_hold_s:
-                    break
-            if options.max_seconds is not None and now - t0 >= options.max_seconds:
-                stats.status = "time limit"
-                break
-        else:
-            stats.status = "source ended"
-            if window is not None and options.result_hold_s > 0 and ring:
-                # a file (or a camera that ended) still gets its result screen
-                coach_finished = True
-                for ev in coach.finish(t_end):
-                    recorder.add(ev)
-                    stats.events += 1
-                last = ring[-1][0]
-                until = time.monotonic() + options.result_hold_s
-                while time.monotonic() < until and not window.closed:
-                    stop.check()
-                    img = _compose(last.image, coach, t_end, last_px, "", options.mirror,
-                                   False, fps_times, stats, thumbs)
-                    if window.show(img) == "q":
-                        break
-                    time.sleep(0.05)
-    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (see itbcoach.cli.main)
-        stats.status = "interrupted"
-        raise LiveInterrupted(stats, str(exc)) from None
-    except InputError as exc:
-        stats.status = "camera lost"
-        if recorder is None:
-            raise
-        lost = exc  # re-raised below, once the session is saved
-    except BaseException:
-        stats.status = "failed"  # not "completed": the session ended on an error
-        raise
-    finally:
-        stats.wall_s = time.monotonic() - t0
-        if monitor is not None:
-            monitor.close()
-            stats.people_check_ms = list(monitor.check_ms)
-        if landmarker is not None:
-            stats.dropped_busy = landmarker.dropped_busy
-            landmarker.close()
-        with contextlib.suppress(Exception):
-            stats.source_dropped = int(getattr(source, "dropped", 0) or 0)
-        source.close()
-        if recorder is not None:
+        self.t0 = self.next_rss = self.last_shown = time.monotonic()
+
+    def record(self, events: list[Any]) -> None:
+        """Save, count, keep the thumbnails of and speak the events of one moment."""
+        assert self.recorder is not None and self.voice is not None
+        for ev in events:
+            self.recorder.add(ev)
+            self.stats.events += 1
+            if self.thumbs is not None:
+                self.thumbs.keep(ev.data.get("worst_frame_ids", {}).values())
+        self.voice.say(utterance(events) or "")
+
+    def analyse(self, res: Any) -> tuple[Any, float] | None:
+        """One model result: the processed frame to the coach; returns the captured frame
+        it belongs to (with its capture time) when still in the ring."""
+        from itbcoach.pose.people import ONE_PERSON_INSTRUCTION
+
+        stats, coach = self.stats, self.coach
+        stats.results += 1
+        stats.inference_ms.append(res.latency_s * 1000.0)
+        self.t_end = max(self.t_end, res.timestamp_ms / 1000.0)
+        people = max(res.num_people, self.monitor.people if self.monitor is not None else 0)
+        frame = self.processor(res.pose, res.frame_id, coach.view, people)
+        if people >= 2:  # nothing counts while someone else is in view
+            frame = replace(frame, framing_ok=False, instruction=ONE_PERSON_INSTRUCTION)
+            stats.multi_person_results += 1
+        self.last_instruction = frame.instruction
+        own = next(((f, tc) for f, tc in self.ring if f.frame_id == res.frame_id), None)
+        if self.thumbs is not None and own is not None:
+            self.thumbs.add(res.frame_id, own[0].image)
+        self.record([] if coach.done else coach.update(frame))  # done: the result screen
+        self.last_px = frame.landmarks[:, :2] * np.array(self.source.size, dtype=float)
+        return own
+
+    def show(self, shown: Any, t_cap: float, stale: bool) -> None:
+        """Draw the overlay on ``shown``, display and record it, handle the key."""
+        t_show = max(self.t_end, shown.timestamp_ms / 1000.0)
+        img = _compose(shown.image, self.coach, t_show, self.last_px, self.last_instruction,
+                       self.options.mirror, stale, self.fps_times, self.stats, self.thumbs)
+        if self.writer is not None:
             try:
-                for ev in ([] if coach_finished else coach.finish(t_end)):
-                    recorder.add(ev)
+                self.writer.write(img, time.monotonic() - self.t0)
+            except OutputError as exc:  # disk full: coaching goes on, unrecorded
+                self.stats.output_error, self.writer = str(exc), None
+        key = self.window.show(img) if self.window is not None else None
+        done_at = time.monotonic()
+        self.stats.displayed += 1
+        self.stats.latency_ms.append((done_at - t_cap) * 1000.0)
+        self.fps_times.append(done_at)
+        self.last_shown = done_at
+        if key == "q" or (self.window is not None and self.window.closed):
+            self.stats.status = "quit"
+        elif key:
+            self.record(self.coach.key(key, t_show))
+
+    def step(self, frame: Any) -> bool:
+        """One captured frame: submit it, take the results, show the newest; returns
+        True when the run should stop (``stats.status`` says why)."""
+        now = time.monotonic()
+        self.stats.captured += 1
+        self.ring.append((frame, now))
+        if self.every_frame:  # a file read frame by frame: no frame is dropped
+            self.landmarker.wait_idle(IDLE_TIMEOUT_S)
+        if self.landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
+            self.stats.submitted += 1
+            if self.every_frame:
+                self.landmarker.wait_idle(IDLE_TIMEOUT_S)
+        if self.monitor is not None:
+            self.monitor.offer(frame.image, frame.timestamp_ms)
+        to_show = [own for own in map(self.analyse, self.landmarker.poll()) if own]
+        if to_show:
+            self.show(*to_show[-1], stale=False)  # only the newest result is shown
+        elif now - self.last_shown > self.config.live.stale_after_s:
+            self.show(frame, now, stale=True)
+        if now >= self.next_rss:
+            self.stats.rss_mb.append((now - self.t0, _rss_mb()))
+            self.next_rss = now + 1.0
+        return self._should_stop(now)
+
+    def _should_stop(self, now: float) -> bool:
+        if self.stats.status == "quit":
+            return True
+        if self.coach.done:
+            self.stats.status = "completed"
+            if self.window is None or (self.options.result_hold_s or 0) <= 0:
+                return True
+            self.finished_at = now if self.finished_at is None else self.finished_at
+            if now - self.finished_at >= (self.options.result_hold_s or 0):
+                return True
+        if self.options.max_seconds is not None and now - self.t0 >= self.options.max_seconds:
+            self.stats.status = "time limit"
+            return True
+        return False
+
+    def result_screen(self) -> None:
+        """The source ended: a window still shows the result for ``result_hold_s``."""
+        window = self.window
+        if window is None or (self.options.result_hold_s or 0) <= 0 or not self.ring:
+            return
+        self.coach_finished = True
+        self.record(self.coach.finish(self.t_end))
+        last = self.ring[-1][0]
+        until = time.monotonic() + (self.options.result_hold_s or 0)
+        while time.monotonic() < until and not window.closed:
+            if self.stop is not None:
+                self.stop.check()
+            img = _compose(last.image, self.coach, self.t_end, self.last_px, "",
+                           self.options.mirror, False, self.fps_times, self.stats,
+                           self.thumbs)
+            if window.show(img) == "q":
+                break
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        """Release everything; close the session with its status and summary."""
+        stats = self.stats
+        stats.wall_s = time.monotonic() - self.t0
+        if self.monitor is not None:
+            self.monitor.close()
+            stats.people_check_ms = list(self.monitor.check_ms)
+        if self.landmarker is not None:
+            stats.dropped_busy = self.landmarker.dropped_busy
+            self.landmarker.close()
+        with contextlib.suppress(Exception):
+            stats.source_dropped = int(getattr(self.source, "dropped", 0) or 0)
+        self.source.close()
+        if self.recorder is not None:
+            try:
+                for ev in ([] if self.coach_finished else self.coach.finish(self.t_end)):
+                    self.recorder.add(ev)
                     stats.events += 1
             finally:
-                recorder.close(stats.status, _safe_result(coach))
-        if voice is not None:
-            voice.close(wait=False)
-        if writer is not None:
+                self.recorder.close(stats.status, _safe_result(self.coach))
+        if self.voice is not None:
+            self.voice.close(wait=False)
+        if self.writer is not None:
             try:
-                writer.close()
+                self.writer.close()
             except OutputError as exc:
                 stats.output_error = str(exc)
-        if window is not None:
-            window.close()
-        stop.restore()
-    if lost is not None and recorder is not None:
-        raise InputError(f"{lost} — session {recorder.session_id} saved "
-                         f"({recorder.events} events)") from None
-    return stats
+        if self.window is not None:
+            self.window.close()
 
 
 class _StopSignals:

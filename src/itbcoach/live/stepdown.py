@@ -8,19 +8,19 @@ The coach follows the person rather than the script: reps are counted in every p
 once the framing is right (someone who starts before the countdown ends is not ignored),
 and the stance leg of each rep is detected (the foot that stays on the step).
 
-Detection is streaming (:class:`itbcoach.scoring.segmentation.StepdownSegmenter`, one per
-stance leg, cheap per frame). When it completes a rep, the frames so far are scored with
-the offline scorer (:func:`itbcoach.scoring.stepdown.score_stepdown`), so a rep is judged
-live exactly as it is in a recording; the final result is the same scorer over the whole
-session with the pain answer. Keys: space pause, r redo the last rep (its frames are
-dropped from the session), n next side, y/n answer the pain question, q quit (loop).
+Counting and scoring are the step-down session's
+(:class:`itbcoach.scoring.session.StepdownSession`), the same object ``itbcoach score``
+replays a recording through: each rep is measured from its own baseline and frames when
+it closes, and the final result is the session's aggregate with the pain answer, so a
+clip played live gets the answer it gets offline. Keys: space pause (frames go to the
+session as "no person"), r redo the last rep (dropped from the session), n next side,
+y/n answer the pain question, q quit (loop).
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,51 +28,23 @@ import numpy as np
 from itbcoach.config import Config
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.feedback.overlay import BAD, GOOD, GuideLine, OverlayState
-from itbcoach.kernel import Metric
+from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
-from itbcoach.live.coach import Frame
+from itbcoach.pose.smoothing import smooth_offline
+from itbcoach.report.measures import measures_json, scale_from_torso
+from itbcoach.scoring.criteria import TABLE
+from itbcoach.scoring.session import StepdownSession
+from itbcoach.scoring.stepdown import StepdownRep, StepdownResult
+from itbcoach.stream import Frame
 
 SIDES = ("left", "right")
-FAULT_TEXT = {
-    "arm_strategy": "keep your hands on your hips",
-    "trunk_lean": "keep your trunk upright",
-    "pelvis_not_level": "keep your pelvis level",
-    "knee_medial_to_second_toe": "knee over your second toe",
-    "knee_medial_to_foot": "knee out, over your foot",
-    "unsteady": "slower and smoother",
-}
-ADVICE = {
-    "arm_strategy": "Balance: practise single-leg stance with hands on the hips.",
-    "trunk_lean": "Trunk control: side planks and upright single-leg work.",
-    "pelvis_not_level": "Hip abductors: glute isometric holds and monster band walks.",
-    "knee_medial_to_second_toe": "Knee alignment: heel-tap step-downs with the knee over "
-                                 "the second toe; midline hinge.",
-    "knee_medial_to_foot": "Knee alignment: heel-tap step-downs from a lower step; "
-                           "banded glute work.",
-    "unsteady": "Control: slow heel-taps (3 s down), lower step first.",
-}
+FAULT_TEXT = {c.id: c.cue for c in TABLE}
+ADVICE = {c.id: c.advice for c in TABLE}
 SETUP_OK_S = 1.5
 INSTRUCTIONS_S = 4.0
 COUNTDOWN_S = 3.0
 PAIN_TIMEOUT_S = 15.0
-RESCORE_MARGIN_S = 0.5
-
-
-@dataclass
-class _Buffer:
-    """The session's frames so far (smoothed landmarks), growing."""
-
-    landmarks: list[np.ndarray]
-    visibility: list[np.ndarray]
-    times_ms: list[int]
-    frame_ids: list[int]
-
-    def sequence(self, size: tuple[int, int]) -> PoseSequence:
-        n = len(self.times_ms)
-        lm = np.array(self.landmarks, dtype=np.float32).reshape(n, 33, 3)
-        vis = np.array(self.visibility, dtype=np.float32).reshape(n, 33)
-        return PoseSequence(lm, vis, vis.copy(), np.array(self.times_ms, np.int64), size)
 
 
 class StepdownCoach:
@@ -87,113 +59,61 @@ class StepdownCoach:
     view = "frontal"
 
     def __init__(self, config: Config, first_side: str = "left") -> None:
-        from itbcoach.scoring.segmentation import StepdownSegmenter
-        from itbcoach.scoring.stepdown import segmenter_params
-
         self.config = config
-        self.target = int(getattr(config.stepdown, "reps_per_side", 5))
+        self.target = config.stepdown.reps_per_side
         self.order = [first_side, "right" if first_side == "left" else "left"]
         self.side_index = 0
         self.phase = "setup"
         self.phase_t = 0.0
         self.paused = False
         self.pain: bool | None = None
-        self.buffer = _Buffer([], [], [], [])
-        self.size: tuple[int, int] = (0, 0)
-        params = segmenter_params(config.stepdown)
-        self.segmenters = [StepdownSegmenter(params), StepdownSegmenter(params)]
-        self._scale: deque[float] = deque(maxlen=90)
-        self._facing: deque[float] = deque(maxlen=90)
-        self.reps: dict[str, list[dict[str, Any]]] = {"left": [], "right": []}
-        self.final: dict[str, Any] | None = None
+        self.session = StepdownSession(config)
+        self.final: StepdownResult | None = None
         self._setup_since: float | None = None
         self._feedback: tuple[str, str, float] | None = None  # text, level, until
-        self._t = 0.0
+        self._t = -math.inf
         self._done = False
         self.last_metrics: np.ndarray | None = None
         self.last_landmarks: np.ndarray | None = None
+        self.size: tuple[int, int] = (0, 0)
         self._worst_ids: dict[tuple[str, str], int] = {}  # (side, fault) -> frame id
 
-    def warm_up(self) -> None:
-        """Run the scorer once on a dummy sequence (imports, compiled kernels) so the
-        first judged rep does not stall the live loop."""
-        from itbcoach.scoring.stepdown import score_stepdown
+    @property
+    def reps(self) -> dict[str, list[StepdownRep]]:
+        """Counted reps per stance leg so far."""
+        return self.session.reps
 
-        n = 3
-        dummy = PoseSequence(np.full((n, 33, 3), np.nan, np.float32),
-                             np.zeros((n, 33), np.float32), np.zeros((n, 33), np.float32),
-                             np.arange(n, dtype=np.int64) * 33, (640, 480))
-        score_stepdown(dummy, self.config, meta={"masked": True, "smoothed": True})
+    def warm_up(self) -> None:
+        """Compile what measuring a rep needs (filters, kernel) so the first rep does
+        not stall the live loop."""
+        warm_up_session(self.config)
 
     # -- feeding ----------------------------------------------------------------------
     def update(self, frame: Frame) -> list[Event]:
-        """Buffer the frame, run the segmenters, advance the guide."""
-        self._t = frame.t_s
+        """Feed the session, advance the guide."""
         self.size = frame.image_size
         self.last_metrics = frame.metrics
         self.last_landmarks = frame.landmarks
-        events: list[Event] = []
         if self.phase in ("pain", "result") or self._done:
             return self._advance_end(frame.t_s)
-        lm = frame.landmarks if (frame.framing_ok and not self.paused) else \
-            np.full((33, 3), np.nan)
-        if self.buffer.times_ms and round(frame.t_s * 1000) <= self.buffer.times_ms[-1]:
-            return events
-        self.buffer.landmarks.append(lm.astype(np.float32))
-        self.buffer.visibility.append(frame.visibility.astype(np.float32))
-        self.buffer.times_ms.append(round(frame.t_s * 1000))
-        self.buffer.frame_ids.append(frame.frame_id)
-        events += self._segment(frame, lm)
-        events += self._advance(frame)
-        return events
-
-    def _segment(self, frame: Frame, lm: np.ndarray) -> list[Event]:
-        from itbcoach.scoring.segmentation import StepSample
-        from itbcoach.scoring.stepdown import side_signals
-
-        m = frame.metrics
-        if np.isfinite(m[Metric.BODY_SCALE]):
-            self._scale.append(float(m[Metric.BODY_SCALE]))
-        if np.isfinite(m[Metric.FACING]):
-            self._facing.append(float(m[Metric.FACING]))
-        if not self._scale:
-            scale = math.nan
-        else:
-            scale = float(np.median(self._scale))
-        facing = 1.0 if not self._facing or np.median(self._facing) >= 0 else -1.0
-        px = (lm[:, :2] * np.array(frame.image_size, float))[None]
-        index = len(self.buffer.times_ms) - 1
-        out: list[Event] = []
-        for stance, seg in enumerate(self.segmenters):
-            sig = side_signals(px, scale, stance, facing)
-            sample = StepSample(frame.t_s, float(sig.depth[0]), float(sig.foot_x[0]),
-                                float(sig.foot_y[0]), float(sig.hip_y[0]))
-            for ev in seg.update(index, sample):
-                if ev.kind == "rep":
-                    out += self._judge(SIDES[stance], ev.bottom_s, frame.t_s)
-        return out
-
-    def _judge(self, side: str, bottom_s: float, t_s: float) -> list[Event]:
-        """Score the frames so far and report the rep whose bottom is ``bottom_s``."""
-        from itbcoach.scoring.stepdown import score_stepdown
-
-        result = score_stepdown(self.buffer.sequence(self.size), self.config, side=side,
-                                meta={"masked": True, "smoothed": True}).to_json()
-        reps = next((s["reps"] for s in result["sides"] if s["side"] == side), [])
-        if not reps:
+        if frame.t_s <= self._t:  # a repeated timestamp: the session needs time to move
             return []
-        rep = min(reps, key=lambda r: abs((r.get("bottom_s") or 0) - bottom_s))
-        if abs((rep.get("bottom_s") or 0) - bottom_s) > 1.5:
-            return []
-        self.reps[side].append(rep)
-        n = len(self.reps[side])
-        worst_ids = {}
-        for fault, present in rep.get("faults", {}).items():
-            index = (rep.get("worst_frame") or {}).get(fault, -1)
-            if present and index is not None and 0 <= index < len(self.buffer.frame_ids):
-                worst_ids[fault] = self.buffer.frame_ids[index]
-                self._worst_ids.setdefault((side, fault), worst_ids[fault])
-        faults = [k for k, v in rep.get("faults", {}).items() if v]
+        self._t = frame.t_s
+        if self.paused or frame.people >= 2:  # nothing counts: the session sees no one
+            frame = _nobody(frame)
+        events: list[Event] = []
+        for rep in self.session.push(frame):
+            events += self._judge(rep, frame.t_s)
+        return events + self._advance(frame)
+
+    def _judge(self, rep: StepdownRep, t_s: float) -> list[Event]:
+        """The event for a rep the session has just measured (feedback, voice, record)."""
+        side = rep.side
+        n = self.session.count(side)
+        faults = [k for k, v in rep.faults.items() if v]
+        worst_ids = {k: rep.worst_frame_ids[k] for k in faults if k in rep.worst_frame_ids}
+        for fault, fid in worst_ids.items():
+            self._worst_ids.setdefault((side, fault), fid)
         text = FAULT_TEXT.get(faults[0], "") if faults else "good rep"
         self._feedback = (f"{n}: {text}", "warn" if faults else "good", t_s + 2.5)
         if self.phase in ("setup", "instructions", "countdown", "switch") or \
@@ -203,7 +123,7 @@ class StepdownCoach:
             self.side_index = self.order.index(side)
         say = f"{n}" + (f", {text}" if faults else "")
         return [Event(EventKind.REP, t_s, side, "stepdown",
-                      {**rep, "count": n, "say": say, "record_as": "stepdown_rep",
+                      {**rep.to_json(), "count": n, "say": say, "record_as": "stepdown_rep",
                        "worst_frame_ids": worst_ids},
                       tuple(faults))]
 
@@ -254,22 +174,15 @@ class StepdownCoach:
         return [self._say(t, "was it painful? press y or n")]
 
     def _finish_test(self, t: float) -> list[Event]:
-        from itbcoach.scoring.stepdown import score_stepdown
-
-        result = score_stepdown(self.buffer.sequence(self.size), self.config, side="auto",
-                                pain=self.pain, meta={"masked": True, "smoothed": True})
-        self.final = result.to_json()
+        self.final = self.session.finish("auto", self.pain, {"source": "live"})
         self._goto("result", t)
         self._done = True
-        out = []
-        for s in self.final.get("sides", []):
-            out.append(Event(EventKind.SET_COMPLETE, t, s["side"], "stepdown",
-                             {"record_as": "stepdown_side", "side": s["side"],
-                              "score": s["score"], "category": s["category"],
-                              "criteria": s["criteria"], "pain": s.get("pain"),
-                              "metrics": s.get("median_metrics", {}),
-                              "say": f"{s['side']} leg: {s['category']}"}))
-        return out
+        return [Event(EventKind.SET_COMPLETE, t, s.side, "stepdown",
+                      {"record_as": "stepdown_side", "side": s.side, "score": s.score,
+                       "category": s.category, "criteria": dict(s.criteria),
+                       "pain": s.pain, "metrics": s.to_json()["median_metrics"],
+                       "say": f"{s.side} leg: {s.category}"})
+                for s in self.final.sides]
 
     # -- keys -------------------------------------------------------------------------
     def key(self, key: str, t_s: float) -> list[Event]:
@@ -287,15 +200,11 @@ class StepdownCoach:
 
     def _redo(self, t_s: float) -> list[Event]:
         side = self.order[self.side_index]
-        if not self.reps[side]:
+        rep = self.session.drop_last(side)
+        if rep is None:
             return []
-        rep = self.reps[side].pop()
-        start, end = rep.get("start_frame"), rep.get("end_frame")
-        if start is not None and end is not None:
-            for i in range(int(start), min(int(end) + 1, len(self.buffer.landmarks))):
-                self.buffer.landmarks[i] = np.full((33, 3), np.nan, np.float32)
         return [Event(EventKind.REP_REJECTED, t_s, side, "stepdown",
-                      {"bottom_s": rep.get("bottom_s"), "say": "redo that rep"}, ("redo",))]
+                      {"bottom_s": rep.bottom_s, "say": "redo that rep"}, ("redo",))]
 
     # -- view -------------------------------------------------------------------------
     def view_state(self, t_s: float) -> OverlayState:
@@ -317,18 +226,17 @@ class StepdownCoach:
         elif self.phase == "pain":
             banner = "Was it painful?  y = yes   n = no"
         elif self.phase == "result" and self.final is not None:
-            banner = "  ·  ".join(f"{s['side']}: {s['score']} ({s['category']})"
-                                  for s in self.final.get("sides", [])) or "no reps found"
-            advice = [ADVICE[k] for s in self.final.get("sides", [])
-                      for k, v in s["criteria"].items() if v and k in ADVICE]
+            banner = "  ·  ".join(f"{s.side}: {s.score} ({s.category})"
+                                  for s in self.final.sides) or "no reps found"
+            advice = [ADVICE[k] for s in self.final.sides
+                      for k, v in s.criteria.items() if v and k in ADVICE]
             cue = advice[0] if advice else "Good control on both legs."
         if self._feedback and t_s <= self._feedback[2] and self.phase == "reps":
             cue, level = self._feedback[0], self._feedback[1]
         faults: tuple[str, ...] = ()
         if self.phase == "result" and self.final is not None:
-            faults = tuple(f"{s['side']}: {k.replace('_', ' ')}"
-                           for s in self.final.get("sides", [])
-                           for k, v in s["criteria"].items() if v)
+            faults = tuple(f"{s.side}: {k.replace('_', ' ')}"
+                           for s in self.final.sides for k, v in s.criteria.items() if v)
         return OverlayState(
             title=f"Lateral step-down — {side} leg",
             counter=None if self.phase == "result" else f"{n}/{self.target}",
@@ -369,11 +277,11 @@ class StepdownCoach:
         if self.final is None:
             return []
         out = []
-        for s in self.final.get("sides", []):
-            for fault, present in s["criteria"].items():
-                fid = self._worst_ids.get((s["side"], fault))
+        for s in self.final.sides:
+            for fault, present in s.criteria.items():
+                fid = self._worst_ids.get((s.side, fault))
                 if present and fid is not None:
-                    out.append((f"{s['side']}: {fault.replace('_', ' ')}", fid))
+                    out.append((f"{s.side}: {fault.replace('_', ' ')}", fid))
         return out[:4]
 
     # -- end --------------------------------------------------------------------------
@@ -384,7 +292,7 @@ class StepdownCoach:
 
     def finish(self, t_s: float) -> list[Event]:
         """Score whatever was done (source ended, quit, Ctrl-C)."""
-        if self.final is None and self.buffer.times_ms:
+        if self.final is None and self.session.view.frames:
             return self._finish_test(t_s)
         return []
 
@@ -393,4 +301,27 @@ class StepdownCoach:
         if self.final is None:
             return {"task": "stepdown", "ok": False, "sides": [],
                     "message": "the test was not finished"}
-        return self.final
+        data = self.final.to_json()
+        torso = self.session.view.torso_m
+        scale = scale_from_torso(float(np.median(torso)) if len(torso) else None,
+                                 self.config.report.height_cm)
+        data["measures"] = measures_json(data, self.config.stepdown, scale)
+        return data
+
+
+def _nobody(frame: Frame) -> Frame:
+    """``frame`` with no person in it (paused, or someone else in view)."""
+    nan = np.full((33, 3), np.nan)
+    return replace(frame, metrics=np.full_like(frame.metrics, np.nan), landmarks=nan,
+                   raw=nan, world=None if frame.world is None else nan,
+                   raw_world=None if frame.raw_world is None else nan)
+
+
+def warm_up_session(config: Config) -> None:
+    """Compile the step-down session's measuring path (filters, kernel) on a dummy rep
+    window, so a live session's first rep does not stall the loop."""
+    n = 12
+    seq = PoseSequence(np.full((n, 33, 3), 0.5, np.float32), np.ones((n, 33), np.float32),
+                       np.ones((n, 33), np.float32), np.arange(n, dtype=np.int64) * 33,
+                       (640, 480))
+    compute_metrics(smooth_offline(seq, config.smoothing).landmarks, seq.image_size)

@@ -11,7 +11,7 @@ and only code that runs the model loads mediapipe
   :class:`PoseCandidates`, :class:`TargetSelector`, :class:`LiveResult` -- the adapter.
 * :class:`VideoFileSource`, :class:`CameraSource`, :class:`ImageFolderSource`,
   :class:`Frame`, :func:`open_source` -- frame sources.
-* :class:`OneEuroFilter`, :func:`smooth_offline`, :func:`smooth_live`,
+* :class:`OneEuroFilter`, :func:`smooth_offline`,
   :func:`mask_low_visibility` -- smoothing.
 * :func:`assess_framing`, :class:`FramingResult`, :class:`Facing`, :class:`Problem` --
   the framing / view gate.
@@ -43,7 +43,6 @@ _EXPORTS = {
     "read_image": "sources",
     "OneEuroFilter": "smoothing",
     "smooth_offline": "smoothing",
-    "smooth_live": "smoothing",
     "mask_low_visibility": "smoothing",
     "assess_framing": "framing",
     "FramingResult": "framing",

@@ -640,6 +640,16 @@ class LiveLandmarker(_Task):
         finally:
             self._silencer.stop()
 
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until every submitted frame has been answered (or given up on); returns
+        False on timeout. For sources whose every frame is analysed."""
+        deadline = time.monotonic() + timeout_s
+        while self.in_flight:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
     @property
     def in_flight(self) -> int:
         """Frames submitted and not yet answered."""

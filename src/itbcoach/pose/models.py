@@ -238,16 +238,6 @@ def resolve_model(variant: str = "full", explicit: str | os.PathLike[str] | None
     return fetch(variant, force=True, progress=progress)
 
 
-def resolve_for_config(pose_config: object, explicit: str | os.PathLike[str] | None = None,
-                       progress: bool = True) -> Path:
-    """:func:`resolve_model` from a ``PoseConfig`` (``model_variant``, ``model_path``).
-
-    ``explicit`` (e.g. a ``--model`` flag) wins over ``pose_config.model_path``.
-    """
-    chosen = explicit if explicit else getattr(pose_config, "model_path", "") or None
-    return resolve_model(getattr(pose_config, "model_variant", "full"), chosen, progress)
-
-
 def fetch(variant: str = "full", force: bool = False, progress: bool = True) -> Path:
     """Put a verified bundle of ``variant`` into the cache and return its path.
 

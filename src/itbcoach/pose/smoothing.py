@@ -148,24 +148,6 @@ class OneEuroFilter:
         return out
 
 
-def smooth_live(seq: PoseSequence, config: SmoothingConfig) -> PoseSequence:
-    """Run :class:`OneEuroFilter` causally over a whole sequence (replays of live mode).
-
-    Image landmarks and world landmarks get one filter each; time is ``seq.times_s``.
-    """
-    if len(seq) == 0:
-        return seq
-    f_img = OneEuroFilter.from_config(config)
-    f_world = OneEuroFilter.from_config(config)
-    lm = np.empty_like(seq.landmarks)
-    world = None if seq.world_landmarks is None else np.empty_like(seq.world_landmarks)
-    for i, t in enumerate(seq.times_s):
-        lm[i] = f_img(float(t), seq.landmarks[i])
-        if world is not None and seq.world_landmarks is not None:
-            world[i] = f_world(float(t), seq.world_landmarks[i])
-    return dataclasses.replace(seq, landmarks=lm, world_landmarks=world)
-
-
 # -------------------------------------------------------------------------- offline
 def butterworth2(cutoff_hz: float, fs_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """2nd-order Butterworth low-pass (bilinear transform with pre-warping).

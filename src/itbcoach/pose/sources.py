@@ -196,6 +196,12 @@ class _FrameSource:
         raise NotImplementedError
 
     @property
+    def every_frame(self) -> bool:
+        """Every frame must be analysed, in order (a file read as fast as it decodes);
+        False for a camera or a file played in real time, where the newest frame wins."""
+        return False
+
+    @property
     def dropped(self) -> int:
         """Frames captured but never delivered (live sources); 0 for offline sources."""
         return 0
@@ -510,6 +516,11 @@ class VideoFileSource(_FrameSource):
             yield item
 
     @property
+    def every_frame(self) -> bool:
+        """Read frame by frame (not ``realtime``): every frame is analysed."""
+        return not self.realtime
+
+    @property
     def dropped(self) -> int:
         return self._slot.dropped if self._slot is not None else 0
 
@@ -756,6 +767,11 @@ class ImageFolderSource(_FrameSource):
         self._reader = _QueuedReader(self._produce, self._queue_size,
                                      f"images:{self.path.name}")
         return iter(self._reader)
+
+    @property
+    def every_frame(self) -> bool:
+        """A folder is read image by image: every frame is analysed."""
+        return True
 
     def close(self) -> None:
         """Stop the reader thread (safe to call twice)."""

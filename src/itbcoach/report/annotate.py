@@ -1,7 +1,7 @@
 """Annotated video: a scored recording with the live coach's overlay burnt in.
 
 :class:`AnnotationPlan` turns a finished result (the step-down test's or an exercise's
-JSON, see :func:`itbcoach.scoring.score_task`) and its landmark sequence into one
+JSON, see :func:`itbcoach.tasks.score_task`) and its landmark sequence into one
 :class:`~itbcoach.feedback.overlay.OverlayState` per frame: the skeleton, the key angles
 of that frame, the rep counter as it stood at that moment, each fault flagged around its
 rep's worst frame, cues while they were shown and the task's guide lines (pelvic line,
@@ -40,30 +40,16 @@ from itbcoach.kernel import compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.report import measures as ms
+from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
 
 log = logging.getLogger(__name__)
 
 #: Piva's protocol: 5 reps per leg (shown as the counter's target).
 STEPDOWN_REPS = 5
 
-#: Fault flag text of each Piva criterion.
-FAULT_TEXT = {
-    "arm_strategy": "Arm used for balance",
-    "trunk_lean": "Trunk lean",
-    "pelvis_not_level": "Pelvis not level",
-    "knee_medial_to_second_toe": "Knee inside 2nd toe",
-    "knee_medial_to_foot": "Knee inside foot",
-    "unsteady": "Unsteady descent",
-}
-#: Short words for the end-of-rep cue.
-FAULT_SHORT = {
-    "arm_strategy": "arms",
-    "trunk_lean": "trunk lean",
-    "pelvis_not_level": "pelvis",
-    "knee_medial_to_second_toe": "knee in",
-    "knee_medial_to_foot": "knee in",
-    "unsteady": "control",
-}
+#: Fault flag text and end-of-rep cue words of each Piva criterion (the criteria table).
+FAULT_TEXT = {c.id: c.flag for c in CRITERIA_TABLE}
+FAULT_SHORT = {c.id: c.short for c in CRITERIA_TABLE}
 #: Measures shown on the video (one name, unit and sign each, see report.measures).
 SHOWN_MEASURES = ("pelvic_drop_deg", "trunk_lean_deg", "knee_offset_second_toe", "fppa_deg")
 #: Guide line thickness at 720p, px: thick enough to read at a glance.

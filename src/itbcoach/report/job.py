@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from itbcoach.config import Config, load_config
+from itbcoach.config import Config
 from itbcoach.errors import ExitCode, InputError
+from itbcoach.tasks import load_config
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,8 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     Raises:
         UserError: unreadable input, bad config, model problems (one-line message).
     """
-    from itbcoach.scoring import VIDEO_SUFFIXES, load_input, score_task
+    from itbcoach.scoring import VIDEO_SUFFIXES, load_input
+    from itbcoach.tasks import score_task
 
     config = config or job_config(job)
     path = Path(job.input)
@@ -128,9 +130,10 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     times: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     clock = _StageClock(times)
+    # the task's session filters the raw frames as live does (one path: same answer)
     with clock("landmarks"):
         seq, meta = load_input(path, config, model=job.model, progress=job.progress,
-                               allow_multiple=job.allow_multiple)
+                               allow_multiple=job.allow_multiple, smooth=False)
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()
@@ -145,6 +148,10 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         from itbcoach.report.stepdown_view import restate_medians
 
         summary = restate_medians(summary, data, scale)
+    if not meta.get("smoothed"):  # the pictures draw smoothed landmarks
+        from itbcoach.pose import postprocess
+
+        seq = postprocess(seq, config, mask=False)
     measured = result.ok and not getattr(result, "view_refused", False)
     outcome = JobOutcome(str(job.input), ExitCode.OK if measured else ExitCode.NO_RESULT,
                          None, data, summary)

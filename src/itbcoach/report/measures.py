@@ -144,16 +144,27 @@ def length_scale(world: np.ndarray | None, height_cm: float | None) -> LengthSca
         From the height when given (torso = :data:`TORSO_PER_HEIGHT` x height), else the
         median 3D torso length of the world landmarks, else no scale.
     """
+    torso = world_torso_m(np.asarray(world, dtype=np.float64)) if world is not None \
+        and len(world) else np.empty(0)
+    return scale_from_torso(float(np.median(torso)) if torso.size else None, height_cm)
+
+
+def world_torso_m(world: np.ndarray) -> np.ndarray:
+    """3D torso lengths (shoulder midpoint to hip midpoint), metres, of the frames of
+    ``world`` ``(T, 33, 3)`` where it is known (finite, > 0)."""
+    sh = 0.5 * (world[:, L.LEFT_SHOULDER] + world[:, L.RIGHT_SHOULDER])
+    hip = 0.5 * (world[:, L.LEFT_HIP] + world[:, L.RIGHT_HIP])
+    torso = np.linalg.norm(sh - hip, axis=1)
+    return torso[np.isfinite(torso) & (torso > 0)]
+
+
+def scale_from_torso(torso_m: float | None, height_cm: float | None) -> LengthScale:
+    """:func:`length_scale` from the median 3D torso length (metres; None: unknown), for
+    a live session that collected the lengths frame by frame."""
     if height_cm is not None and height_cm > 0:
         return LengthScale(TORSO_PER_HEIGHT * float(height_cm), "height", float(height_cm))
-    if world is not None and len(world):
-        w = np.asarray(world, dtype=np.float64)
-        sh = 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
-        hip = 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP])
-        torso = np.linalg.norm(sh - hip, axis=1)
-        torso = torso[np.isfinite(torso) & (torso > 0)]
-        if torso.size:
-            return LengthScale(100.0 * float(np.median(torso)), "world")
+    if torso_m is not None:
+        return LengthScale(100.0 * torso_m, "world")
     return LengthScale(None, "none")
 
 

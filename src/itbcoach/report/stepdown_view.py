@@ -37,15 +37,9 @@ from itbcoach.report.measures import (
     threshold,
     unit,
 )
+from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
 
-CRITERIA_LABELS = {
-    "arm_strategy": "Arm used for balance",
-    "trunk_lean": "Trunk lean",
-    "pelvis_not_level": "Pelvis not level",
-    "knee_medial_to_second_toe": "Knee inside the 2nd toe",
-    "knee_medial_to_foot": "Knee inside the foot",
-    "unsteady": "Unsteady / uncontrolled",
-}
+CRITERIA_LABELS = {c.id: c.label for c in CRITERIA_TABLE}
 #: What each criterion is measured from (shown on the score card).
 CRITERIA_SOURCE = {
     "arm_strategy": "wrist-to-hip distance",

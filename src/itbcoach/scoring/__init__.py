@@ -1,9 +1,9 @@
 """Scoring stage: the step-down test and exercise counting behind one entry point.
 
 * :func:`load_input` turns a video or a landmark ``.npz`` into a :class:`PoseSequence`.
-* :func:`score_task` scores it: ``"stepdown"`` goes to
-  :func:`itbcoach.scoring.stepdown.score_stepdown`, every other task id to
-  :func:`itbcoach.exercises.score_exercise`.
+* :func:`itbcoach.scoring.session.score_stepdown` scores the step-down test;
+  :func:`itbcoach.tasks.score_task` (the layer above scoring and exercises) picks the
+  step-down test or an exercise by task id.
 
 Both return a result object with ``summary() -> str`` (human-readable), ``to_json() ->
 dict`` and ``ok`` (something was measured).
@@ -36,12 +36,13 @@ class TaskResult(Protocol):
 
 
 def load_input(path: Path, config: Config, model: str | None = None,
-               progress: bool = True, *,
-               allow_multiple: bool = False) -> tuple[PoseSequence, dict[str, Any]]:
+               progress: bool = True, *, allow_multiple: bool = False,
+               smooth: bool = True) -> tuple[PoseSequence, dict[str, Any]]:
     """Landmarks of a video (run through the pose model) or a landmark file.
 
     Either way the landmarks come back processed the same way: low-visibility points
-    masked and the sequence smoothed offline (:func:`itbcoach.pose.postprocess`). A
+    masked and (unless ``smooth`` is False: tasks whose streaming session filters the
+    frames itself) the sequence smoothed offline (:func:`itbcoach.pose.postprocess`). A
     landmark file is processed here unless its optional ``masked`` / ``smoothed`` keys
     say that was already done (docs/pose-and-landmarks.md, "Landmark file format").
 
@@ -52,6 +53,7 @@ def load_input(path: Path, config: Config, model: str | None = None,
         progress: progress bar while the model runs.
         allow_multiple: accept a video with several people in view (see
             :func:`itbcoach.pose.extract_landmarks`).
+        smooth: smooth offline (else ``meta["smoothed"]`` says whether the file was).
 
     Returns:
         The sequence and metadata about how it was obtained (``source``, ``kind``,
@@ -73,23 +75,12 @@ def load_input(path: Path, config: Config, model: str | None = None,
             done = load_npz_processing(path)
         except LandmarkFileError as exc:
             raise InputError(str(exc)) from None
-        seq = postprocess(seq, config, mask=not done["masked"], smooth=not done["smoothed"])
+        seq = postprocess(seq, config, mask=not done["masked"],
+                          smooth=smooth and not done["smoothed"])
         return seq, {"source": str(path), "kind": "landmarks", "masked": True,
-                     "smoothed": True, "file_masked": done["masked"],
+                     "smoothed": smooth or done["smoothed"], "file_masked": done["masked"],
                      "file_smoothed": done["smoothed"]}
     from itbcoach.pose import extract_landmarks
 
     return extract_landmarks(path, config, model=model, progress=progress,
-                             allow_multiple=allow_multiple)
-
-
-def score_task(seq: PoseSequence, task: str, config: Config, *, side: str = "auto",
-               pain: bool | None = None, meta: dict[str, Any] | None = None) -> TaskResult:
-    """Score ``seq`` as ``task`` ("stepdown" or an exercise id)."""
-    if task == "stepdown":
-        from itbcoach.scoring.stepdown import score_stepdown
-
-        return score_stepdown(seq, config, side=side, pain=pain, meta=meta)
-    from itbcoach.exercises import score_exercise
-
-    return score_exercise(seq, task, config, meta=meta)
+                             allow_multiple=allow_multiple, smooth=smooth)

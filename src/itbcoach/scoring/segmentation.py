@@ -29,45 +29,7 @@ from typing import Literal
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class SegmenterParams:
-    """Thresholds of :class:`StepdownSegmenter` (body scales and seconds).
-
-    Attributes:
-        enter_depth: depth above the standing baseline that starts a rep.
-        exit_depth: depth above the baseline under which the rep is over (< enter).
-        start_tol: the start and end are refined to where the depth is this close to
-            the baseline.
-        min_depth: peak depth of a counted rep.
-        min_hip_descent: the hip midpoint must go down at least this much.
-        settle_s: stable standing needed to arm (first rep, after a step or a loss).
-        stable_tol: largest depth range over ``settle_s`` that counts as stable.
-        standing_depth_max: arming needs the standing depth within this of level.
-        foot_tol: the stance foot moving more than this aborts a rep / disarms.
-        grace_s: longest run of frames without a pose inside a rep.
-        max_rep_s: longest rep.
-        baseline_s: standing window that forms each rep's baseline.
-    """
-
-    enter_depth: float
-    exit_depth: float
-    start_tol: float
-    min_depth: float
-    min_hip_descent: float
-    settle_s: float
-    stable_tol: float
-    standing_depth_max: float
-    foot_tol: float
-    grace_s: float
-    max_rep_s: float
-    baseline_s: float
-
-    def __post_init__(self) -> None:
-        if not 0 < self.exit_depth < self.enter_depth:
-            raise ValueError("need 0 < exit_depth < enter_depth")
-        if not 0 < self.start_tol <= self.exit_depth:
-            raise ValueError("need 0 < start_tol <= exit_depth")
+from itbcoach.config.schema import StepdownConfig
 
 
 @dataclass(frozen=True)
@@ -145,9 +107,17 @@ class _Frame:
 
 
 class StepdownSegmenter:
-    """Streaming segmenter for one stance leg (see the module docstring)."""
+    """Streaming segmenter for one stance leg (see the module docstring).
 
-    def __init__(self, params: SegmenterParams) -> None:
+    Args:
+        params: the ``[stepdown]`` section; the segmenter reads ``enter_depth``,
+            ``exit_depth``, ``start_tol`` and ``min_depth`` (body scales above the standing
+            baseline), ``min_hip_descent``, ``stable_tol``, ``standing_depth_max`` and
+            ``foot_tol`` (body scales), ``settle_s``, ``grace_s``, ``max_rep_s`` and
+            ``baseline_s`` (seconds); see ``defaults.toml`` for what each means.
+    """
+
+    def __init__(self, params: StepdownConfig) -> None:
         self.params = params
         self.reset()
 
@@ -178,6 +148,15 @@ class StepdownSegmenter:
     def baseline_depth(self) -> float | None:
         """Standing depth baseline, body scales (None until armed)."""
         return None if self._base is None else self._base[0]
+
+    @property
+    def oldest_needed(self) -> int | None:
+        """Index of the oldest frame a rep in progress (or the next one) may refer to:
+        its baseline window or its start (None while unarmed)."""
+        if self._base is None:
+            return None
+        first = self._base_range[0]
+        return min(first, self._rep[0].index) if self._rep else first
 
     # -- internals ---------------------------------------------------------------------
     def _window(self, seconds: float) -> list[_Frame]:

@@ -16,10 +16,12 @@ the other leg. Each rep scores 1 point per fault seen on video:
 plus 1 for pain (asked, not seen). A criterion counts for a side when it is present in
 at least ``rep_fraction`` of the counted reps. Total 0-1 good, 2-3 medium, 4+ poor.
 
-Pipeline (:func:`score_stepdown`): mask and smooth the landmarks (unless already done),
-compute the kernel metrics, check the view, segment reps per stance leg with
+This module holds the criteria, the result types and the measuring functions; the
+streaming session that runs them (segment reps per stance leg with
 :class:`~itbcoach.scoring.segmentation.StepdownSegmenter`, measure each rep against the
-standing baseline just before it (:func:`measure_rep`), then aggregate per side.
+standing baseline just before it with :func:`measure_rep`, aggregate per side with
+:func:`aggregate_side`) is :class:`itbcoach.scoring.session.StepdownSession`, and
+:func:`itbcoach.scoring.session.score_stepdown` replays a recording through it.
 """
 
 from __future__ import annotations
@@ -32,25 +34,18 @@ from typing import Any
 
 import numpy as np
 
-from itbcoach.config import Config
 from itbcoach.config.schema import StepdownConfig
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
-from itbcoach.landmarks import PoseSequence
+from itbcoach.scoring.criteria import IDS
 from itbcoach.scoring.pelvis import pelvic_drop
-from itbcoach.scoring.segmentation import (
-    RepEvent,
-    SegmenterParams,
-    StepdownSegmenter,
-    StepSample,
-)
+from itbcoach.scoring.segmentation import RepEvent, StepdownSegmenter, StepSample
 
 log = logging.getLogger(__name__)
 
 SIDES = ("left", "right")
 #: The criteria seen on video, in Piva's order.
-CRITERIA = ("arm_strategy", "trunk_lean", "pelvis_not_level", "knee_medial_to_second_toe",
-            "knee_medial_to_foot", "unsteady")
+CRITERIA = IDS
 CATEGORIES = ((1, "good"), (3, "medium"), (math.inf, "poor"))
 
 
@@ -97,6 +92,8 @@ class StepdownRep:
     unsteady_signs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reason: str = ""
+    #: The source's frame id of each worst frame (live thumbnails; not in the JSON).
+    worst_frame_ids: dict[str, int] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -210,16 +207,6 @@ class StepdownResult:
 
 # --- signals --------------------------------------------------------------------------
 
-def segmenter_params(cfg: StepdownConfig) -> SegmenterParams:
-    """The segmenter's thresholds from the ``[stepdown]`` section."""
-    return SegmenterParams(
-        enter_depth=cfg.enter_depth, exit_depth=cfg.exit_depth, start_tol=cfg.start_tol,
-        min_depth=cfg.min_depth, min_hip_descent=cfg.min_hip_descent,
-        settle_s=cfg.settle_s, stable_tol=cfg.stable_tol,
-        standing_depth_max=cfg.standing_depth_max, foot_tol=cfg.foot_tol,
-        grace_s=cfg.grace_s, max_rep_s=cfg.max_rep_s, baseline_s=cfg.baseline_s)
-
-
 @dataclass(frozen=True)
 class Signals:
     """Per-frame signals of one stance hypothesis (body scales, image axes)."""
@@ -254,7 +241,7 @@ def side_signals(px: np.ndarray, scale: float, stance: int, facing: float) -> Si
     return Signals(depth, foot[:, 0], foot[:, 1], hip, knee_lat)
 
 
-def segment(sig: Signals, times_s: np.ndarray, params: SegmenterParams) -> list[RepEvent]:
+def segment(sig: Signals, times_s: np.ndarray, params: StepdownConfig) -> list[RepEvent]:
     """Run the streaming segmenter over a whole recording."""
     seg = StepdownSegmenter(params)
     events: list[RepEvent] = []
@@ -388,21 +375,8 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     worst: dict[str, int] = {}
     faults: dict[str, bool] = {}
 
-    def peak_abs(x: np.ndarray) -> tuple[float, int]:
-        if not np.isfinite(x).any():
-            return float("nan"), -1
-        i = int(np.nanargmax(np.abs(x)))
-        return float(x[i]), i
-
-    def peak_max(x: np.ndarray) -> tuple[float, int]:
-        if not np.isfinite(x).any():
-            return float("nan"), -1
-        i = int(np.nanargmax(x))
-        return float(x[i]), i
-
     def base_med(col: int) -> float:
-        v = base[:, col]
-        return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+        return _base_median(base, col)
 
     # pelvis (one estimator function, see scoring/pelvis.py)
     pd = pelvic_drop(m, base, stance, cfg.pelvic_drop_gain, landmarks[a:b])
@@ -414,7 +388,7 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     # trunk lean vs the baseline, + = toward the stance leg
     lean_sign = 1.0 if stance == 0 else -1.0
     lean = lean_sign * (m[:, Metric.TRUNK_LEAN] - base_med(Metric.TRUNK_LEAN))
-    v, i = peak_abs(lean)
+    v, i = _peak_abs(lean)
     out["trunk_lean_deg"] = v
     worst["trunk_lean"] = a + i if i >= 0 else -1
     faults["trunk_lean"] = bool(math.isfinite(v) and abs(v) >= cfg.trunk_lean_deg)
@@ -426,41 +400,24 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     toe = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]], np.nan)
     foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan)
     fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
-    v, i = peak_max(toe)
+    v, i = _peak_max(toe)
     out["knee_offset_second_toe"] = v
     worst["knee_medial_to_second_toe"] = a + i if i >= 0 else -1
     faults["knee_medial_to_second_toe"] = bool(math.isfinite(v) and v > cfg.knee_toe_margin)
-    v, i = peak_max(foot)
+    v, i = _peak_max(foot)
     out["knee_offset_foot"] = v
     worst["knee_medial_to_foot"] = a + i if i >= 0 else -1
     faults["knee_medial_to_foot"] = bool(math.isfinite(v) and v > cfg.knee_foot_margin)
-    v, i = peak_max(fppa)
+    v, i = _peak_max(fppa)
     out["fppa_deg"] = v
     out["fppa_change_deg"] = v - base_med(Metric[f"FPPA_{sg}"]) if math.isfinite(v) \
         else float("nan")
     worst["fppa"] = a + i if i >= 0 else -1
 
     # arm strategy: a wrist moves away from its hip (the hand leaves the waist)
-    def largest_rise(metric: str) -> tuple[float, int]:
-        """Largest rise from the baseline of ``{metric}_LEFT/RIGHT`` (either arm)."""
-        best, best_i = float("nan"), -1
-        for arm in ("LEFT", "RIGHT"):
-            col = Metric[f"{metric}_{arm}"]
-            v, i = peak_max(m[:, col] - base_med(col))
-            if math.isfinite(v) and (best_i < 0 or v > best):
-                best, best_i = v, i
-        return best, best_i
-
-    wrist, wrist_i = largest_rise("WRIST_HIP_DISTANCE")
-    abd, abd_i = largest_rise("ARM_ABDUCTION")
-    out["wrist_rise"] = wrist
-    out["arm_abduction_change_deg"] = abd
-    if math.isfinite(wrist):
-        worst["arm_strategy"] = a + wrist_i
-        faults["arm_strategy"] = bool(wrist >= cfg.arm_rise)
-    else:  # wrists masked (hands on the waist read as low visibility): the elbows
-        worst["arm_strategy"] = a + abd_i if abd_i >= 0 else -1
-        faults["arm_strategy"] = bool(math.isfinite(abd) and abd >= cfg.arm_abduction_deg)
+    arm, arm_i, faults["arm_strategy"] = _arm_strategy(m, base, cfg)
+    out.update(arm)
+    worst["arm_strategy"] = a + arm_i if arm_i >= 0 else -1
 
     # unsteady: descent control
     signs, uworst, umetrics = _descent_control(ev, depth, sig.knee_lateral[a:b], t, cfg)
@@ -470,6 +427,52 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     return StepdownRep(side, index, ev.start_s, ev.bottom_s, ev.end_s, ev.start_index,
                        ev.bottom_index, ev.end_index, True, ev.depth, faults, out, worst,
                        signs)
+
+
+def _peak_abs(x: np.ndarray) -> tuple[float, int]:
+    """Value and index of the largest ``|x|`` (NaN, -1 when all NaN)."""
+    if not np.isfinite(x).any():
+        return float("nan"), -1
+    i = int(np.nanargmax(np.abs(x)))
+    return float(x[i]), i
+
+
+def _peak_max(x: np.ndarray) -> tuple[float, int]:
+    """Value and index of the largest ``x`` (NaN, -1 when all NaN)."""
+    if not np.isfinite(x).any():
+        return float("nan"), -1
+    i = int(np.nanargmax(x))
+    return float(x[i]), i
+
+
+def _base_median(base: np.ndarray, col: int) -> float:
+    """Median of metric ``col`` over the baseline frames (NaN when unknown)."""
+    v = base[:, col]
+    return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+
+
+def _arm_strategy(m: np.ndarray, base: np.ndarray,
+                  cfg: StepdownConfig) -> tuple[dict[str, float], int, bool]:
+    """Piva's arm strategy over a rep's metrics ``m``: the largest rise of a wrist's
+    distance from its hip above the baseline (body scales; the hand leaves the waist),
+    or, when the wrists are masked (hands on the waist read as low visibility), of an
+    arm's abduction (deg). Returns the two rises, the worst frame within the rep (-1
+    when unknown) and the fault."""
+    def largest_rise(metric: str) -> tuple[float, int]:
+        best, best_i = float("nan"), -1
+        for arm in ("LEFT", "RIGHT"):
+            col = Metric[f"{metric}_{arm}"]
+            v, i = _peak_max(m[:, col] - _base_median(base, col))
+            if math.isfinite(v) and (best_i < 0 or v > best):
+                best, best_i = v, i
+        return best, best_i
+
+    wrist, wrist_i = largest_rise("WRIST_HIP_DISTANCE")
+    abd, abd_i = largest_rise("ARM_ABDUCTION")
+    values = {"wrist_rise": wrist, "arm_abduction_change_deg": abd}
+    if math.isfinite(wrist):
+        return values, wrist_i, bool(wrist >= cfg.arm_rise)
+    return values, abd_i, bool(math.isfinite(abd) and abd >= cfg.arm_abduction_deg)
 
 
 def _descent_control(ev: RepEvent, depth: np.ndarray, knee_lat: np.ndarray, t: np.ndarray,
@@ -563,141 +566,6 @@ def _descent_control(ev: RepEvent, depth: np.ndarray, knee_lat: np.ndarray, t: n
     return signs, worst, out
 
 
-# --- view checks ----------------------------------------------------------------------
-
-def _view_problem(seq: PoseSequence, metrics: np.ndarray, config: Config) -> str | None:
-    """A plain message when the recording cannot show a step-down, else None."""
-    if len(seq) == 0:
-        return "the recording has no frames"
-    det = np.isfinite(metrics[:, Metric.BODY_SCALE])
-    if not det.any():
-        return "no person was found in the recording; film the whole body in good light"
-    cfg = config.stepdown
-    if det.mean() < cfg.min_detection_rate:
-        return (f"a person was found in only {det.mean():.0%} of the frames; film the whole "
-                "body, well lit, from 2-4 m")
-    width = float(np.nanmedian(metrics[det, Metric.SHOULDER_WIDTH]))
-    if width < config.framing.frontal_min_shoulder_width:
-        return (f"the person is not facing the camera (shoulder width {width:.2f} torso "
-                f"lengths, needs >= {config.framing.frontal_min_shoulder_width:.2f}); the "
-                "step-down test is filmed from the front")
-    feet = np.isfinite(seq.landmarks[:, [L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX,
-                                         L.RIGHT_FOOT_INDEX], 1]).all(axis=1)
-    if feet[det].mean() < cfg.min_feet_visible:
-        return (f"the feet are visible in only {feet[det].mean():.0%} of the frames with a "
-                "person; keep both feet and the step in view")
-    return None
-
-
-def _prepare(seq: PoseSequence, config: Config, meta: dict[str, Any]) -> PoseSequence:
-    from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
-
-    if not meta.get("masked"):
-        seq = mask_low_visibility(seq, config.pose.min_visibility)
-    if not meta.get("smoothed"):
-        seq = smooth_offline(seq, config.smoothing)
-    return seq
-
-
-# --- entry point ----------------------------------------------------------------------
-
-def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
-                   pain: bool | None = None,
-                   meta: dict[str, Any] | None = None) -> StepdownResult:
-    """Score a lateral step-down recording.
-
-    Args:
-        seq: landmarks of the recording (raw or already masked/smoothed; ``meta`` keys
-            ``masked`` / ``smoothed`` say which, as :func:`itbcoach.pose.extract_landmarks`
-            sets them).
-        config: the configuration (``[stepdown]``, ``[pose]``, ``[smoothing]``,
-            ``[framing]``).
-        side: ``"auto"`` (every stance leg with reps), ``"left"`` or ``"right"`` (only
-            that stance leg: the subject's own side, the leg on the step).
-        pain: the user's answer (True/False) or None when unknown.
-        meta: information about the input (kept in the JSON).
-
-    Returns:
-        :class:`StepdownResult`; ``ok`` is False (with ``message``) when no rep was found.
-    """
-    if side not in ("auto", "left", "right"):
-        raise ValueError(f"side must be auto, left or right, got {side!r}")
-    meta = dict(meta or {})
-    cfg = config.stepdown
-    confidence: list[str] = []
-    prepared = _prepare(seq, config, meta)
-    metrics = compute_metrics(prepared.landmarks, prepared.image_size)
-    problem = _view_problem(prepared, metrics, config)
-    if problem:
-        return StepdownResult(False, [], f"no step-down scored: {problem}", None, [],
-                              confidence, meta)
-    times = prepared.times_s
-    fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] \
-        else 30.0
-    n_smooth = round(cfg.metric_window_s * fps / 2)
-    smoothed = _smooth_columns(metrics, n_smooth)
-    px = prepared.pixels()
-    scale = float(np.nanmedian(metrics[:, Metric.BODY_SCALE]))
-    facing = float(np.nanmedian(metrics[:, Metric.FACING]))
-    facing = 1.0 if not math.isfinite(facing) or facing >= 0 else -1.0
-    if facing < 0:
-        confidence.append("the subject's left appears on the image left (seen from behind, "
-                          "or labels from a mirrored picture): sides follow the landmark "
-                          "labels")
-    yaw = float(np.nanmedian(metrics[:, Metric.BODY_YAW]))
-    if math.isfinite(yaw) and abs(yaw) > cfg.yaw_note_deg:
-        confidence.append(f"the body is turned about {abs(yaw):.0f} deg from the camera: "
-                          "trunk lean and FPPA mix in sagittal motion; face the camera")
-    rec = _Recording(prepared.landmarks, prepared.image_size, times, metrics, smoothed,
-                     n_smooth, facing, prepared.world_landmarks)
-    params = segmenter_params(cfg)
-    wanted = (0, 1) if side == "auto" else (SIDES.index(side),)
-    sides: list[SideResult] = []
-    ignored: list[dict[str, Any]] = []
-    found: dict[int, int] = {}
-    for stance in (0, 1):
-        sig = side_signals(px, scale, stance, facing)
-        events = segment(sig, times, params)
-        reps_ev = [e for e in events if e.kind == "rep"]
-        found[stance] = len(reps_ev)
-        if stance not in wanted:
-            continue
-        for e in events:
-            if e.kind == "aborted" and e.depth >= cfg.enter_depth:
-                ignored.append({"side": SIDES[stance], "start_s": _r(e.start_s),
-                                "end_s": _r(e.end_s), "reason": e.reason})
-        result = _score_side(stance, events, rec, sig, cfg, pain)
-        if result is not None:
-            sides.append(result)
-    message = None
-    if not sides:
-        other = [SIDES[s] for s in (0, 1) if s not in wanted and found.get(s)]
-        if other:
-            message = (f"no step-down reps found standing on the {side} leg; "
-                       f"{found[SIDES.index(other[0])]} rep(s) were found standing on the "
-                       f"{other[0]} leg (use --side auto or --side {other[0]}; a mirrored "
-                       "video swaps the sides)")
-        else:
-            message = ("no step-down reps found: no heel went down below a still foot on a "
-                       f"step (at least {cfg.min_depth:.2f} torso lengths, ~9 cm) and back up "
-                       "with the knee bending; film the test from the front with the step "
-                       "and both feet in view")
-    yaws = [abs(r.metrics.get("yaw_corrected_deg", 0.0)) for s in sides for r in s.reps]
-    if any(yaws):
-        confidence.append(f"{sum(1 for y in yaws if y)} rep(s) measured after turning the "
-                          f"body back to square-on by up to {max(yaws):.0f} deg (landmark "
-                          "depth; less reliable than filming square-on)")
-    for note in dict.fromkeys(n for s in sides for r in s.reps for n in r.notes):
-        confidence.append(note)
-    if sides:
-        from itbcoach.scoring.pelvis_fit import confidence_note
-
-        confidence.append(confidence_note())  # how far the pelvic reading can be trusted
-    comparison = _compare(sides, cfg.fppa_sdd_deg) if len(sides) == 2 else None
-    meta.setdefault("frames", len(seq))
-    return StepdownResult(bool(sides), sides, message, comparison, ignored, confidence, meta)
-
-
 @dataclass(frozen=True)
 class _Recording:
     """What the per-rep measurement needs about the whole recording."""
@@ -768,39 +636,13 @@ def rep_metrics(rec: _Recording, ev: RepEvent,
     return out, yaw, ""
 
 
-def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signals,
-                cfg: StepdownConfig, pain: bool | None) -> SideResult | None:
-    times = rec.times
-    candidates = [e for e in events if e.kind == "rep"]
-    if not candidates:
-        return None
-    # relative depth check: a rep well short of this side's usual depth is partial
-    typical = float(np.median([e.depth for e in candidates]))
-    reps: list[StepdownRep] = []
-    partial: list[StepdownRep] = []
-    ordered = sorted(events, key=lambda x: x.start_index)
-    refined: list[RepEvent] = []
-    for k, e in enumerate(ordered):
-        if e.kind == "aborted":
-            continue
-        lower = max([x.end_index + 1 for x in ordered[:k]] + [0])
-        upper = min([x.start_index for x in ordered[k + 1:]] + [len(times)])
-        refined.append(refine_bounds(e, sig.depth, times, lower, upper, cfg.start_tol))
-    for e in refined:
-        if e.kind == "rep" and e.depth >= cfg.partial_fraction * typical:
-            metrics, yaw, note = rep_metrics(rec, e, cfg)
-            rep = measure_rep(e, stance, metrics, sig, times, rec.landmarks, cfg, len(reps))
-            rep.metrics["yaw_corrected_deg"] = yaw
-            if note:
-                rep.notes.append(note)
-            reps.append(rep)
-        else:
-            reason = e.reason or (f"the heel went down {e.depth:.2f} body scales, less than "
-                                  f"{cfg.partial_fraction:.0%} of this side's usual "
-                                  f"{typical:.2f}")
-            partial.append(StepdownRep(SIDES[stance], len(partial), e.start_s, e.bottom_s,
-                                       e.end_s, e.start_index, e.bottom_index, e.end_index,
-                                       False, e.depth, reason=reason))
+def aggregate_side(side: str, reps: list[StepdownRep], partial: list[StepdownRep],
+                   cfg: StepdownConfig, pain: bool | None) -> SideResult | None:
+    """A stance leg's test result from its measured reps (None without a counted rep).
+
+    A criterion is present when at least ``rep_fraction`` of the counted reps show it;
+    the score adds pain; the medians of the per-rep peaks describe the leg.
+    """
     if not reps:
         return None
     counts = {c: sum(r.faults[c] for r in reps) for c in CRITERIA}
@@ -818,7 +660,7 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
         notes.append(f"knee FPPA {peaks['fppa_deg']:.0f} deg, above the controls' mean + 1 "
                      f"SD ({cfg.fppa_note_deg:g} deg; single-leg squat norms, Herrington "
                      "2014)")
-    return SideResult(SIDES[stance], reps, partial, criteria, counts, pain, score,
+    return SideResult(side, list(reps), list(partial), criteria, counts, pain, score,
                       category(score), peaks, notes)
 
 

@@ -160,15 +160,4 @@ def generate(cases: Iterable[Case], out_dir: Path, progress: bool = True) -> lis
     return paths
 
 
-def case_from_dict(d: dict) -> Case:
-    """Inverse of ``dataclasses.asdict`` for a step-down case (used by the CLI)."""
-    spec = d.get("spec")
-    if spec is not None:
-        legs = tuple(LegSpec(**leg) for leg in spec["legs"])
-        spec = StepdownSpec(**{**spec, "legs": legs})
-    opts = d["options"]
-    opts = ClipOptions(**{**opts, "phenotype": tuple(tuple(p) for p in opts["phenotype"])})
-    return Case(d["name"], d["kind"], opts, spec, d.get("reps", 0))
-
-
 __all__ = ["Case", "ci_cases", "generate", "render_case", "stepdown_cases"]

@@ -2,7 +2,7 @@
 
 For every clip (mp4 + ground-truth JSON from :mod:`itbcoach.synth.clip`) the real
 pipeline runs: video -> :func:`itbcoach.pose.extract_landmarks` -> kernel ->
-:func:`itbcoach.scoring.score_task`. The report compares
+:func:`itbcoach.tasks.score_task`. The report compares
 
 * **angles, per frame**: the kernel's metric on MediaPipe landmarks vs the same metric
   on the projected rig joints ("projected truth"): MAE, bias (mean of
@@ -63,8 +63,8 @@ def evaluate_clip(video: Path, config: Config,
     """Run the pipeline on one rendered clip and compare with its ground truth
     (MediaPipe's landmarks cached in ``landmark_cache``, see :func:`cached_landmarks`)."""
     from itbcoach.kernel import compute_metrics
-    from itbcoach.scoring import score_task
     from itbcoach.scoring.stepdown import category
+    from itbcoach.tasks import score_task
 
     doc = load_truth(video)
     res = ClipResult(Path(video).stem, str(doc["kind"]))
@@ -137,8 +137,8 @@ def cached_landmarks(video: Path, config: Config,
 
     video = Path(video)
     st = video.stat()
-    key = hashlib.sha256(repr((st.st_size, st.st_mtime_ns, config.pose,
-                               config.smoothing)).encode()).hexdigest()[:16]
+    key = hashlib.sha256(repr((st.st_size, st.st_mtime_ns, config.pose, config.smoothing,
+                               "raw")).encode()).hexdigest()[:16]
     where = hashlib.sha256(str(video.resolve()).encode()).hexdigest()[:8]
     base = Path(cache_dir or LANDMARK_CACHE) / f"{video.stem}-{where}"
     npz = base.with_name(base.name + ".landmarks.npz")
@@ -149,7 +149,8 @@ def cached_landmarks(video: Path, config: Config,
             return load_npz(npz), meta
     except (OSError, ValueError, LandmarkFileError):
         pass
-    seq, meta = extract_landmarks(video, config, progress=False)
+    # masked, not smoothed: the scorer filters the frames as `itbcoach score` and live do
+    seq, meta = extract_landmarks(video, config, progress=False, smooth=False)
     save_npz(npz, seq)  # creates the folder
     meta = {**json.loads(json.dumps(meta, default=str)), "cache_key": key}
     side.write_text(json.dumps(meta))
@@ -186,7 +187,7 @@ def _true_drop(obl: np.ndarray, t_s: np.ndarray, rep: dict, side: str) -> float:
 
 def _exercise_counts(seq, doc: dict, config: Config, meta: dict) -> dict[str, Any]:
     """Counted reps + side steps of an exercise clip vs its script's truth."""
-    from itbcoach.scoring import score_task
+    from itbcoach.tasks import score_task
 
     result = score_task(seq, str(doc["kind"]), config, meta=meta).to_json()
 

@@ -1,0 +1,100 @@
+"""`itbcoach live --program` end to end: all eight programme exercises through the live
+loop, the real model on sample clips played as the camera, ``n`` pressed between them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from itbcoach.config import load_config
+from itbcoach.live.coach import ProgramCoach
+from itbcoach.live.loop import LiveOptions, run_live
+from itbcoach.pose.sources import Frame, VideoFileSource
+from itbcoach.report.history import History
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+#: Each programme exercise's own sample clip.
+CLIPS = {"asmr-itb": "exercise_asmr_itb.mp4",
+         "psoas-activator": "exercise_psoas_activator.mp4",
+         "tibial-rotation": "exercise_tibial_rotation.mp4",
+         "monster-walk": "exercise_monster_walk.mp4",
+         "midline-hinge": "exercise_midline_hinge.mp4",
+         "lunge-twist": "exercise_lunge_twist.mp4", "glute-iso": "exercise_glute_iso.mp4",
+         "heel-taps": "exercise_heel_taps.mp4"}
+
+
+class ClipsAsCamera:
+    """The clips one after the other as one camera (ids and times keep increasing);
+    ``boundaries`` counts the clips that ended, for the scripted key presses."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        first = VideoFileSource(paths[0])
+        self.size, self.fps = first.size, first.fps
+        first.close()
+        self.boundaries = 0
+
+    def __iter__(self):
+        frame_id, t0 = 0, 0
+        for path in self.paths:
+            src = VideoFileSource(path)
+            assert src.size == self.size, path
+            last = t0
+            try:
+                for f in src:
+                    last = t0 + f.timestamp_ms
+                    yield Frame(f.image, frame_id, last)
+                    frame_id += 1
+            finally:
+                src.close()
+            t0 = last + 40
+            self.boundaries += 1
+
+    def close(self) -> None:
+        pass
+
+
+class NextAtEachClip:
+    """Stands in for the window: presses ``n`` once after each clip ends (not the last)."""
+
+    closed = False
+
+    def __init__(self, source: ClipsAsCamera) -> None:
+        self.source, self.pressed, self.shown = source, 0, 0
+
+    def show(self, image: np.ndarray) -> str | None:
+        self.shown += 1
+        if self.pressed < min(self.source.boundaries, len(self.source.paths) - 1):
+            self.pressed += 1
+            return "n"
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Path) -> None:
+    config = load_config(use_user_file=False, overrides={"live.program_rest_s": 0.0})
+    tasks = config.live.program
+    assert len(tasks) == 8 and set(tasks) == set(CLIPS)
+    source = ClipsAsCamera([SAMPLES / CLIPS[t] for t in tasks])
+    window = NextAtEachClip(source)
+    coach = ProgramCoach(config, tasks, rest_s=config.live.program_rest_s)
+    db = tmp_path / "h.sqlite"
+    stats = run_live(config, coach, LiveOptions(history=db, model=str(model_path),
+                                                mute=True, window=False, result_hold_s=0.0),
+                     window=window, source=source)  # type: ignore[arg-type]
+    assert stats.status == "source ended" and window.pressed == 7
+    assert coach.done
+    done = coach.result()["exercises"]
+    assert [r["task"] for r in done] == list(tasks)
+    assert all(r["frames"] > 0 for r in done)
+    with History(db) as h:
+        (session,) = h.sessions()
+    assert session.task == "program" and session.status == "source ended"
+    assert [r["task"] for r in session.summary["exercises"]] == list(tasks)
+    # the walk was counted as steps (the loop drops frames while the model is busy, so
+    # not every step of the clip need be seen)
+    walk = done[tasks.index("monster-walk")]
+    assert walk["unit"] == "steps"
