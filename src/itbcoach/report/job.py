@@ -119,6 +119,7 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     Raises:
         UserError: unreadable input, bad config, model problems (one-line message).
     """
+    from itbcoach.pose import postprocess
     from itbcoach.scoring import VIDEO_SUFFIXES, load_input
     from itbcoach.tasks import score_task
 
@@ -130,10 +131,11 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     times: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     clock = _StageClock(times)
-    # the task's session filters the raw frames as live does (one path: same answer)
+    # the task's session masks and filters the model's raw frames as live does (one
+    # path: same answer; the framing gate sees an occluded foot where live sees it)
     with clock("landmarks"):
         seq, meta = load_input(path, config, model=job.model, progress=job.progress,
-                               allow_multiple=job.allow_multiple, smooth=False)
+                               allow_multiple=job.allow_multiple, smooth=False, mask=False)
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()
@@ -141,17 +143,18 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         if job.task == "stepdown":
             from itbcoach.report.measures import length_scale, measures_json
 
-            scale = length_scale(seq.world_landmarks, config.report.height_cm)
+            masked = postprocess(seq, config, smooth=False) if not meta.get("masked") \
+                else seq
+            scale = length_scale(masked.world_landmarks, config.report.height_cm)
             data["measures"] = measures_json(data, config.stepdown, scale)
     summary = result.summary()
     if scale is not None:
         from itbcoach.report.stepdown_view import restate_medians
 
         summary = restate_medians(summary, data, scale)
-    if not meta.get("smoothed"):  # the pictures draw smoothed landmarks
-        from itbcoach.pose import postprocess
-
-        seq = postprocess(seq, config, mask=False)
+    if not (meta.get("smoothed") and meta.get("masked")):  # the pictures draw smoothed,
+        seq = postprocess(seq, config, mask=not meta.get("masked"),  # masked landmarks
+                          smooth=not meta.get("smoothed"))
     measured = result.ok and not getattr(result, "view_refused", False)
     outcome = JobOutcome(str(job.input), ExitCode.OK if measured else ExitCode.NO_RESULT,
                          None, data, summary)
