@@ -114,8 +114,31 @@ def slip_offsets(n: int, fps: float, amplitude_m: float,
     return out
 
 
+def hand_targets(motion: Motion, dims: BodyDims,
+                 slip: np.ndarray | None = None) -> np.ndarray:
+    """``(T, 2, 3)`` contact points of the hands (left, right) in the lab, m.
+
+    Args:
+        motion: the motion (its pelvis position and rotation carry the contacts).
+        dims: body dimensions.
+        slip: optional ``(T, 2, 3)`` offsets of the contacts, pelvis frame, m.
+    """
+    from itbcoach.synth.kinematics import pelvis_rotation
+
+    n = len(motion)
+    rp = pelvis_rotation(motion)
+    out = np.empty((n, 2, 3))
+    for side in range(2):
+        local = np.broadcast_to(hip_contact(dims, side), (n, 3))
+        if slip is not None:
+            local = local + slip[:, side]
+        out[:, side] = motion.pelvis_pos + np.einsum("tij,tj->ti", rp, local)
+    return out
+
+
 def place_hands(motion: Motion, dims: BodyDims, hold: np.ndarray,
-                slip: np.ndarray | None = None) -> Motion:
+                slip: np.ndarray | None = None,
+                target_offset: np.ndarray | None = None) -> Motion:
     """Put the hands on the hips where ``hold`` says so.
 
     Args:
@@ -125,6 +148,10 @@ def place_hands(motion: Motion, dims: BodyDims, hold: np.ndarray,
             :func:`hip_contact` (plus ``slip``), 0 = the motion's own arm angles, blended
             linearly in between.
         slip: optional ``(T, 2, 3)`` offsets of the contact points, pelvis frame, m.
+        target_offset: optional ``(T, 2, 3)`` lab offsets added to the targets the arm
+            is solved for (a rendered body's shoulders and hands sit a little off this
+            skeleton's; :func:`itbcoach.synth.clip.stepdown_clip` measures and feeds
+            back the difference).
 
     Returns:
         A copy of ``motion`` with new shoulder and elbow angles.
@@ -132,15 +159,15 @@ def place_hands(motion: Motion, dims: BodyDims, hold: np.ndarray,
     n = len(motion)
     hold = np.clip(np.broadcast_to(np.asarray(hold, float), (n, 2)), 0.0, 1.0)
     skel = forward_kinematics(motion, dims)
-    rp, rt = skel.frames["pelvis"], skel.frames["thorax"]
+    rt = skel.frames["thorax"]
+    targets = hand_targets(motion, dims, slip)
+    if target_offset is not None:
+        targets = targets + target_offset
     out = {k: getattr(motion, k).copy() for k in _ARM_FIELDS}
     for side, tag in ((0, "l"), (1, "r")):
         if not hold[:, side].any():
             continue
-        local = np.broadcast_to(hip_contact(dims, side), (n, 3))
-        if slip is not None:
-            local = local + slip[:, side]
-        target = skel.joints["pelvis"] + np.einsum("tij,tj->ti", rp, local)
+        target = targets[:, side]
         ik = arm_ik(skel.joints[f"shoulder_{tag}"], rt, target, side, dims)
         w = hold[:, side]
         for k in _ARM_FIELDS:

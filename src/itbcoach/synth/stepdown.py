@@ -251,6 +251,10 @@ class StepdownTruth:
     #: ``(T,)`` depth fraction per frame and ``(T,)`` stance side index (-1 = none/switching)
     depth: np.ndarray = field(repr=False)
     stance: np.ndarray = field(repr=False)
+    #: ``(T, 2)`` 0..1 hand on the hip per frame (left, right; 1 = on the contact point)
+    #: and ``(T, 2, 3)`` the contact points' slips, pelvis frame, m
+    hand_hold: np.ndarray | None = field(default=None, repr=False)
+    hand_slip: np.ndarray | None = field(default=None, repr=False)
 
     def counted(self, side: str) -> list[RepTruth]:
         """Counted reps of one stance leg."""
@@ -617,8 +621,8 @@ def _floor_pose(dims: BodyDims) -> dict[str, np.ndarray]:
         "hand_hold": np.ones(2), "hand_slip": np.zeros((2, 3))}
 
 
-def stepdown_motion(spec: StepdownSpec | None = None,
-                    dims: BodyDims | None = None) -> tuple[Motion, StepdownTruth]:
+def stepdown_motion(spec: StepdownSpec | None = None, dims: BodyDims | None = None,
+                    hand_offset: np.ndarray | None = None) -> tuple[Motion, StepdownTruth]:
     """The motion of a step-down recording and its ground truth.
 
     Timeline: (standing on the floor, stepping up,) for each leg block: standing on the
@@ -631,6 +635,8 @@ def stepdown_motion(spec: StepdownSpec | None = None,
         dims: body dimensions (default ``BodyDims.from_stature(spec.stature)``); pass
             the rendered body's measured dims so its feet land where the script puts
             them.
+        hand_offset: ``(T, 2, 3)`` lab offsets of the hand targets (see
+            :func:`itbcoach.synth.hands.place_hands`).
     """
     spec = spec or StepdownSpec()
     if not spec.legs:
@@ -689,9 +695,10 @@ def stepdown_motion(spec: StepdownSpec | None = None,
             push(floor_hold(hold_n), 0.0, -1)
     merged = {k: np.concatenate([np.asarray(p[k]) for p in pieces]) for k in pieces[0]}
     motion = place_hands(Motion(**_motion_fields(merged)), dims, merged["hand_hold"],
-                         merged["hand_slip"])
+                         merged["hand_slip"], hand_offset)
     return motion, StepdownTruth(spec, reps, np.concatenate(depth),
-                                 np.concatenate(stance))
+                                 np.concatenate(stance), merged["hand_hold"],
+                                 merged["hand_slip"])
 
 
 def _bottom_pose(side: int, spec: StepdownSpec, dims: BodyDims) -> dict[str, np.ndarray]:
