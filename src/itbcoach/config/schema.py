@@ -265,6 +265,11 @@ class StepdownConfig:
     rep_fraction: float
     pelvic_drop_deg: float
     pelvic_drop_gain: float
+    hands_hip_max_dist: float
+    hands_min_above: float
+    hands_max_motion: float
+    hands_min_on: float
+    pelvis_hip_fallback: bool
     trunk_lean_deg: float
     knee_toe_margin: float
     knee_foot_margin: float
@@ -291,6 +296,8 @@ class StepdownConfig:
             raise ValueError("rep_fraction must be in (0, 1]")
         if self.pelvic_drop_gain <= 0:
             raise ValueError("pelvic_drop_gain must be positive")
+        if not 0 < self.hands_min_on <= 1:
+            raise ValueError("hands_min_on must be in (0, 1]")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from itbcoach.config.schema import StepdownConfig
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
-from itbcoach.scoring.pelvis import pelvic_drop
+from itbcoach.scoring.pelvis import PelvisReading, pelvic_drop, rep_pelvis
 from itbcoach.scoring.segmentation import (
     RepEvent,
     SegmenterParams,
@@ -97,6 +97,33 @@ class StepdownRep:
     unsteady_signs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reason: str = ""
+    #: where the pelvis was read ("hands", "hips", "not assessable"; "" = not read)
+    pelvis_source: str = ""
+    pelvis_confidence: float = float("nan")
+
+    def use_pelvis(self, reading: PelvisReading, threshold_deg: float,
+                   hip_fallback: bool) -> None:
+        """Take the pelvis criterion from ``reading`` (the hand line); when it is not
+        assessable keep the hip-landmark line only if ``hip_fallback`` (source "hips")."""
+        self.metrics["pelvic_drop_hips_deg"] = self.metrics.get("pelvic_drop_deg", math.nan)
+        self.metrics["hand_motion"] = reading.hand_motion
+        self.metrics["hands_on_fraction"] = reading.on_fraction
+        if reading.source == "hands":
+            self.pelvis_source, self.pelvis_confidence = "hands", reading.confidence
+            self.metrics["pelvic_drop_deg"] = reading.drop_deg
+            self.faults["pelvis_not_level"] = abs(reading.drop_deg) >= threshold_deg
+            self.worst_frame["pelvis_not_level"] = self.bottom_frame
+        elif hip_fallback:
+            self.pelvis_source, self.pelvis_confidence = "hips", 0.0
+        else:
+            self.pelvis_source, self.pelvis_confidence = "not assessable", 0.0
+            self.metrics["pelvic_drop_deg"] = math.nan
+            self.faults["pelvis_not_level"] = False
+
+    @property
+    def pelvis_assessable(self) -> bool:
+        """Could the pelvis criterion be judged on this rep?"""
+        return self.pelvis_source != "not assessable"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -111,6 +138,11 @@ class StepdownRep:
             "unsteady_signs": list(self.unsteady_signs),
             "notes": list(self.notes),
         }
+        if self.pelvis_source:
+            out["pelvis"] = {"source": self.pelvis_source,
+                             "confidence": _r(self.pelvis_confidence, 2)}
+            if not self.pelvis_assessable:
+                out["faults"]["pelvis_not_level"] = None
         if self.reason:
             out["reason"] = self.reason
         return out
@@ -130,13 +162,30 @@ class SideResult:
     category: str
     peaks: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    #: (lowest, highest) total when a criterion could not be judged, else None; then
+    #: ``score`` is the lowest and ``category`` names the range (e.g. "medium-poor")
+    score_range: tuple[int, int] | None = None
+    #: criteria that could not be judged (their ``criteria`` value is False)
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def score_text(self) -> str:
+        """``"3"`` or, when a criterion could not be judged, the range ``"2-3"``."""
+        if self.score_range and self.score_range[0] != self.score_range[1]:
+            return f"{self.score_range[0]}-{self.score_range[1]}"
+        return str(self.score)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the issue's shape plus extras)."""
+        criteria: dict[str, bool | None] = dict(self.criteria)
+        for c in self.unknown:
+            criteria[c] = None
         return {"side": self.side, "reps": [r.to_json() for r in self.reps],
                 "partial_reps": [r.to_json() for r in self.partial],
-                "criteria": dict(self.criteria), "criteria_rep_counts": dict(self.counts),
-                "pain": self.pain, "score": self.score, "category": self.category,
+                "criteria": criteria, "criteria_rep_counts": dict(self.counts),
+                "pain": self.pain, "score": self.score,
+                "score_range": list(self.score_range) if self.score_range else None,
+                "score_text": self.score_text, "category": self.category,
                 "median_metrics": {k: _r(v) for k, v in self.peaks.items()},
                 "notes": list(self.notes)}
 
@@ -185,11 +234,12 @@ class StepdownResult:
             pain = {True: "yes", False: "no", None: "not asked"}[s.pain]
             lines.append(f"  Standing on the {s.side} leg: {len(s.reps)} rep(s)"
                          + (f", {len(s.partial)} partial (not counted)" if s.partial else "")
-                         + f" -> score {s.score} ({s.category})")
+                         + f" -> score {s.score_text} ({s.category})")
             for name in CRITERIA:
                 n = s.counts.get(name, 0)
-                mark = "x" if s.criteria[name] else " "
-                lines.append(f"    [{mark}] {name.replace('_', ' ')} ({n}/{len(s.reps)} reps)")
+                mark = "?" if name in s.unknown else ("x" if s.criteria[name] else " ")
+                lines.append(f"    [{mark}] {name.replace('_', ' ')} ({n}/{len(s.reps)} reps"
+                             + _pelvis_label(s.reps) * (name == "pelvis_not_level") + ")")
             lines.append(f"    [{'x' if s.pain else ' '}] pain ({pain})")
             pk = s.peaks
             lines.append(
@@ -649,7 +699,7 @@ def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
         confidence.append(f"the body is turned about {abs(yaw):.0f} deg from the camera: "
                           "trunk lean and FPPA mix in sagittal motion; face the camera")
     rec = _Recording(prepared.landmarks, prepared.image_size, times, metrics, smoothed,
-                     n_smooth, facing, prepared.world_landmarks)
+                     n_smooth, facing, prepared.world_landmarks, seq.pixels(), scale)
     params = segmenter_params(cfg)
     wanted = (0, 1) if side == "auto" else (SIDES.index(side),)
     sides: list[SideResult] = []
@@ -689,7 +739,7 @@ def score_stepdown(seq: PoseSequence, config: Config, side: str = "auto",
                           "depth; less reliable than filming square-on)")
     for note in dict.fromkeys(n for s in sides for r in s.reps for n in r.notes):
         confidence.append(note)
-    if sides:
+    if any(r.pelvis_source == "hips" for s in sides for r in s.reps):
         from itbcoach.scoring.pelvis_fit import confidence_note
 
         confidence.append(confidence_note())  # how far the pelvic reading can be trusted
@@ -710,6 +760,8 @@ class _Recording:
     n_smooth: int  # half window of that average, frames
     facing: float
     world: np.ndarray | None  # (T, 33, 3) world landmarks, metres
+    raw_px: np.ndarray | None = None  # (T, 33, 2) pixels, not masked (hands on the hips)
+    scale: float = float("nan")  # body scale, pixels
 
 
 def _wrap(deg: np.ndarray) -> np.ndarray:
@@ -791,6 +843,8 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
             metrics, yaw, note = rep_metrics(rec, e, cfg)
             rep = measure_rep(e, stance, metrics, sig, times, rec.landmarks, cfg, len(reps))
             rep.metrics["yaw_corrected_deg"] = yaw
+            rep.use_pelvis(_pelvis_reading(rec, e, stance, cfg), cfg.pelvic_drop_deg,
+                           cfg.pelvis_hip_fallback)
             if note:
                 rep.notes.append(note)
             reps.append(rep)
@@ -807,6 +861,9 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
     need = cfg.rep_fraction * len(reps)
     criteria = {c: counts[c] >= need - 1e-9 for c in CRITERIA}
     score = piva_score(criteria, pain)
+    score_range, unknown = _pelvis_range(reps, counts["pelvis_not_level"], need, criteria,
+                                         pain)
+    cat = category(score) if score_range is None else _range_category(*score_range)
     keys = ("pelvic_drop_deg", "trunk_lean_deg", "fppa_deg", "knee_offset_second_toe",
             "knee_offset_foot", "wrist_rise", "knee_wobble", "bottom_dwell_s")
     peaks = {}
@@ -819,7 +876,53 @@ def _score_side(stance: int, events: list[RepEvent], rec: _Recording, sig: Signa
                      f"SD ({cfg.fppa_note_deg:g} deg; single-leg squat norms, Herrington "
                      "2014)")
     return SideResult(SIDES[stance], reps, partial, criteria, counts, pain, score,
-                      category(score), peaks, notes)
+                      cat, peaks, notes, score_range, unknown)
+
+
+def _pelvis_reading(rec: _Recording, ev: RepEvent, stance: int,
+                    cfg: StepdownConfig) -> PelvisReading:
+    """The hand-line pelvis reading of one rep (:func:`scoring.pelvis.rep_pelvis`)."""
+    base = slice(ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
+        else slice(ev.start_index, ev.start_index + 1)
+    assert rec.raw_px is not None
+    return rep_pelvis(rec.raw_px, base, slice(ev.start_index, ev.end_index + 1),
+                      ev.bottom_index, stance, rec.scale, max_dist=cfg.hands_hip_max_dist,
+                      min_above=cfg.hands_min_above, max_motion=cfg.hands_max_motion,
+                      min_on=cfg.hands_min_on)
+
+
+def _pelvis_range(reps: list[StepdownRep], found: int, need: float,
+                  criteria: dict[str, bool], pain: bool | None
+                  ) -> tuple[tuple[int, int] | None, list[str]]:
+    """Score range when reps with the pelvis not assessable could decide the criterion.
+
+    The criterion is present when ``found`` reps (of the assessable ones) reach ``need``;
+    absent when even counting every unassessable rep as a drop would not; else unknown
+    and the total is a range.
+    """
+    unknown = sum(not r.pelvis_assessable for r in reps)
+    if not unknown or found >= need - 1e-9 or found + unknown < need - 1e-9:
+        return None, []
+    lo = piva_score(dict(criteria, pelvis_not_level=False), pain)
+    return (lo, lo + 1), ["pelvis_not_level"]
+
+
+def _range_category(lo: int, hi: int) -> str:
+    """Category of a score range: one name when both ends agree, else "good-medium"."""
+    a, b = category(lo), category(hi)
+    return a if a == b else f"{a}-{b}"
+
+
+def _pelvis_label(reps: list[StepdownRep]) -> str:
+    """", read from the hands 3/3" style label of where the pelvis was read."""
+    srcs = [r.pelvis_source for r in reps if r.pelvis_source]
+    if not srcs:
+        return ""
+    parts = [f"{n} {srcs.count(n)}/{len(reps)}" for n in ("hands", "hips", "not assessable")
+             if n in srcs]
+    conf = [r.pelvis_confidence for r in reps if r.pelvis_source == "hands"]
+    tail = f", confidence {min(conf):.2f}" if conf else ""
+    return "; pelvis from " + ", ".join(parts) + tail
 
 
 def _compare(sides: list[SideResult], sdd: float) -> dict[str, Any]:

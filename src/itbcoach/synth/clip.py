@@ -304,13 +304,13 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
 def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4):
     """The step-down motion with the rendered hands on their contact points.
 
-    The rig bends its spine above the hip centres and its hand landmarks are mesh
-    vertices, so hands solved on the motion's skeleton land a few cm off on the body.
-    Each pass poses every ``stride``-th frame, measures the rendered hand centroid
-    (wrist, index, pinky, thumb) against its contact point and feeds the difference
-    (interpolated over the frames) back into the arm solution.
+    The rig bends its spine above the hip centres, so wrists solved on the motion's
+    skeleton land a few cm off on the body.
+    Each pass poses every ``stride``-th frame, measures the rendered wrists against
+    their contact points and feeds the differences (interpolated over the frames) back
+    into the arm solution.
     """
-    from itbcoach.synth.hands import hand_centroids, hand_targets
+    from itbcoach.synth.hands import hand_targets
     from itbcoach.synth.stepdown import stepdown_motion
 
     motion, truth = stepdown_motion(spec, dims=body.dims)
@@ -319,12 +319,11 @@ def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4):
     offset = np.zeros((n, 2, 3))
     for _ in range(passes):
         sub = _take(motion, sel)
-        got = hand_centroids(body.pose(sub).landmarks)
-        want = hand_targets(sub, body.dims, truth.hand_slip[sel])
-        err = want - got
-        for side in range(2):
-            for ax in range(3):
-                offset[:, side, ax] += np.interp(np.arange(n), sel, err[:, side, ax])
+        posed = body.pose(sub)
+        got = np.stack([posed.joints["wrist_l"], posed.joints["wrist_r"]], axis=1)
+        err = hand_targets(sub, body.dims, truth.hand_slip[sel]) - got
+        for side, ax in np.ndindex(2, 3):
+            offset[:, side, ax] += np.interp(np.arange(n), sel, err[:, side, ax])
         motion, truth = stepdown_motion(spec, dims=body.dims, hand_offset=offset)
     return motion, truth
 

@@ -3,11 +3,16 @@
 In Piva's step-down the subject keeps the hands on the hips; a hand resting on the iliac
 crest moves with the pelvis, not with the thorax, which is what makes the line between
 the hands a pelvic marker. :func:`place_hands` re-solves each arm of a :class:`Motion` so
-the hand centroid (mean of the wrist, index, pinky and thumb landmarks of
-:func:`itbcoach.synth.kinematics.landmarks_3d`) lands on a contact point fixed in the
-pelvis frame (:func:`hip_contact`), the elbow free (it swings out and slightly back, the
-akimbo posture). A per-frame, per-side weight blends the solved arm with the motion's own
-arm angles, so a hand can leave the hip (arm strategy, a hand hanging at the side).
+the wrist lands on a contact point fixed in the pelvis frame (:func:`hip_contact`), the
+elbow free (out to the side and a little back, the akimbo posture). A per-frame,
+per-side weight blends the solved arm with the motion's own arm angles, so a hand can
+leave the hip (arm strategy, a hand hanging at the side).
+
+Limit: the body has no wrist joint (the hand is rigid with the forearm), so the finger
+points (index, pinky, thumb) turn with the forearm as the elbow opens and closes: the
+wrist line follows the pelvis exactly, the finger lines overshoot it (18-31 deg for a
+12 deg drop on the motion's skeleton). A real hand on the hip keeps the palm on the
+crest.
 
 Frames and signs are those of :mod:`itbcoach.synth.motion` (lab ``x`` forward, ``y``
 left, ``z`` up; angles in degrees).
@@ -17,28 +22,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from itbcoach.synth.kinematics import decompose_xyz, forward_kinematics, ry
+from itbcoach.synth.kinematics import decompose_xyz, forward_kinematics
 from itbcoach.synth.motion import BodyDims, Motion
 
 _SIGN = (1.0, -1.0)
 _ARM_FIELDS = ("shoulder_abduction", "shoulder_flexion", "shoulder_rotation",
                "elbow_flexion")
 
-#: Hand centroid on the iliac crest in the pelvis frame, fractions of stature: forward,
+#: The wrist on the iliac crest in the pelvis frame, fractions of stature: forward,
 #: lateral (+ = the hand's own side), up from the hip-centre midpoint. The standing
 #: position of the former fixed-angle akimbo pose (the rendered look is unchanged when
 #: the pelvis is level), now fixed to the pelvis.
-HIP_CONTACT = (0.0016, 0.0749, 0.0510)
-
-#: Hand centroid offset from the wrist in the forearm frame, fractions of the hand
-#: length (the mean of the index, pinky and thumb offsets of ``landmarks_3d`` and 0 for
-#: the wrist); ``y`` is multiplied by ``-sign`` of the side.
-_HAND_CENTROID = (0.0425, 0.045, -0.245)
-
+WRIST_CONTACT = (0.0009, 0.0999, 0.0618)
 
 def hip_contact(dims: BodyDims, side: int) -> np.ndarray:
-    """``(3,)`` contact point of one hand in the pelvis frame, m (0 left, 1 right)."""
-    fx, fy, fz = HIP_CONTACT
+    """``(3,)`` the wrist's contact point in the pelvis frame, m (0 left, 1 right)."""
+    fx, fy, fz = WRIST_CONTACT
     return dims.stature * np.array([fx, _SIGN[side] * fy, fz])
 
 
@@ -46,18 +45,16 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def arm_ik(shoulder: np.ndarray, thorax: np.ndarray, target: np.ndarray, side: int,
-           dims: BodyDims, iterations: int = 4) -> dict[str, np.ndarray]:
-    """Arm angles putting the hand centroid on ``target``.
+def arm_ik(shoulder: np.ndarray, thorax: np.ndarray, wrist: np.ndarray, side: int,
+           dims: BodyDims) -> dict[str, np.ndarray]:
+    """Arm angles putting the wrist on ``wrist``, the elbow out to the side and back.
 
     Args:
         shoulder: ``(T, 3)`` shoulder joint centres, lab m.
         thorax: ``(T, 3, 3)`` thorax frames.
-        target: ``(T, 3)`` wanted hand centroid, lab m.
+        wrist: ``(T, 3)`` wanted wrist, lab m.
         side: 0 left, 1 right.
         dims: body dimensions.
-        iterations: fixed-point passes for the hand offset (the centroid is not the
-            wrist; 3-4 passes converge to well under a millimetre).
 
     Returns:
         ``shoulder_abduction``, ``shoulder_flexion``, ``shoulder_rotation``,
@@ -66,30 +63,21 @@ def arm_ik(shoulder: np.ndarray, thorax: np.ndarray, target: np.ndarray, side: i
     """
     sg = _SIGN[side]
     ua, fa = dims.upper_arm, dims.forearm
-    off = dims.hand * np.array([_HAND_CENTROID[0], -sg * _HAND_CENTROID[1],
-                                _HAND_CENTROID[2]])
-    # elbow swivel preference: out to the side and a little back (thorax frame)
+    v = wrist - shoulder
+    d = np.clip(np.linalg.norm(v, axis=1), abs(ua - fa) + 1e-3, ua + fa - 1e-3)
+    u = _unit(v)
+    a = (ua * ua - fa * fa + d * d) / (2 * d)
+    r = np.sqrt(np.maximum(ua * ua - a * a, 0.0))
+    # the elbow swivel: out to the side and a little back (thorax frame)
     pref = np.einsum("tij,j->ti", thorax, _unit(np.array([-0.3, sg, 0.0])))
-    wrist = target - np.einsum("tij,j->ti", thorax, off)  # first guess
-    for _ in range(iterations):
-        v = wrist - shoulder
-        d = np.clip(np.linalg.norm(v, axis=1), abs(ua - fa) + 1e-3, ua + fa - 1e-3)
-        u = _unit(v)
-        a = (ua * ua - fa * fa + d * d) / (2 * d)
-        r = np.sqrt(np.maximum(ua * ua - a * a, 0.0))
-        p = _unit(pref - np.sum(pref * u, axis=1, keepdims=True) * u)
-        elbow = shoulder + a[:, None] * u + r[:, None] * p
-        wrist_hit = shoulder + d[:, None] * u
-        z = _unit(shoulder - elbow)  # upper-arm frame z (elbow -> shoulder)
-        f = _unit(wrist_hit - elbow)  # forearm direction
-        x = _unit(f - np.sum(f * z, axis=1, keepdims=True) * z)
-        y = np.cross(z, x)
-        r_ua = np.stack([x, y, z], axis=-1)
-        flex = np.degrees(np.arctan2(np.sum(f * x, axis=1), np.sum(f * -z, axis=1)))
-        r_fa = r_ua @ ry(-flex)
-        wrist = target - np.einsum("tij,j->ti", r_fa, off)
-    rel = np.swapaxes(thorax, 1, 2) @ r_ua
-    a_x, b_y, c_z = decompose_xyz(rel)
+    p = _unit(pref - np.sum(pref * u, axis=1, keepdims=True) * u)
+    elbow = shoulder + a[:, None] * u + r[:, None] * p
+    z = _unit(shoulder - elbow)  # upper-arm frame z (elbow -> shoulder)
+    f = _unit(shoulder + d[:, None] * u - elbow)  # forearm direction
+    x = _unit(f - np.sum(f * z, axis=1, keepdims=True) * z)
+    r_ua = np.stack([x, np.cross(z, x), z], axis=-1)
+    flex = np.degrees(np.arctan2(np.sum(f * x, axis=1), np.sum(f * -z, axis=1)))
+    a_x, b_y, c_z = decompose_xyz(np.swapaxes(thorax, 1, 2) @ r_ua)
     return {"shoulder_abduction": sg * a_x, "shoulder_flexion": -b_y,
             "shoulder_rotation": -sg * c_z, "elbow_flexion": flex}
 
@@ -116,7 +104,7 @@ def slip_offsets(n: int, fps: float, amplitude_m: float,
 
 def hand_targets(motion: Motion, dims: BodyDims,
                  slip: np.ndarray | None = None) -> np.ndarray:
-    """``(T, 2, 3)`` contact points of the hands (left, right) in the lab, m.
+    """``(T, 2, 3)`` the wrists' contact points (left, right) in the lab, m.
 
     Args:
         motion: the motion (its pelvis position and rotation carry the contacts).
@@ -167,8 +155,7 @@ def place_hands(motion: Motion, dims: BodyDims, hold: np.ndarray,
     for side, tag in ((0, "l"), (1, "r")):
         if not hold[:, side].any():
             continue
-        target = targets[:, side]
-        ik = arm_ik(skel.joints[f"shoulder_{tag}"], rt, target, side, dims)
+        ik = arm_ik(skel.joints[f"shoulder_{tag}"], rt, targets[:, side], side, dims)
         w = hold[:, side]
         for k in _ARM_FIELDS:
             out[k][:, side] = w * ik[k] + (1.0 - w) * out[k][:, side]
