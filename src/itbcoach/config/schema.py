@@ -22,6 +22,7 @@ class PoseConfig:
     min_pose_presence_confidence: float
     min_tracking_confidence: float
     min_visibility: float
+    hand_min_visibility: float
     image_folder_fps: float
     people_check_interval_s: float
     people_check_min_share: float

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from itbcoach.config.schema import SmoothingConfig
+from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,39 @@ def mask_low_visibility(seq: PoseSequence, min_visibility: float) -> PoseSequenc
         world = seq.world_landmarks.copy()
         world[low] = np.nan
     return dataclasses.replace(seq, landmarks=lm, world_landmarks=world)
+
+
+#: Hand points per side (left, right) with their elbow and shoulder, for keep_hands.
+_HAND_CHAINS = ((L.LEFT_SHOULDER, L.LEFT_ELBOW,
+                 (L.LEFT_WRIST, L.LEFT_INDEX, L.LEFT_PINKY, L.LEFT_THUMB)),
+                (L.RIGHT_SHOULDER, L.RIGHT_ELBOW,
+                 (L.RIGHT_WRIST, L.RIGHT_INDEX, L.RIGHT_PINKY, L.RIGHT_THUMB)))
+
+
+def keep_hands(masked: PoseSequence, raw: PoseSequence, min_visibility: float,
+               reach: float = 1.5) -> PoseSequence:
+    """Put back the hand points :func:`mask_low_visibility` removed where their
+    visibility is at least ``min_visibility`` and their geometry is consistent: within
+    ``reach`` upper-arm lengths (shoulder to elbow, image) of a visible elbow.
+
+    MediaPipe gives hands resting on the waist a visibility of 0.4-0.6 while their
+    positions are good; the step-down reads the pelvis from them.
+    """
+    if len(raw) == 0:
+        return masked
+    lm = masked.landmarks.copy()
+    w, h = raw.image_size
+    px = raw.landmarks[..., :2] * np.array([w, h])
+    for shoulder, elbow, points in _HAND_CHAINS:
+        arm = np.linalg.norm(px[:, elbow] - px[:, shoulder], axis=1)
+        ok_elbow = np.isfinite(masked.landmarks[:, elbow, 0]) & np.isfinite(arm)
+        for p in points:
+            near = np.linalg.norm(px[:, p] - px[:, elbow], axis=1) <= reach * arm
+            with np.errstate(invalid="ignore"):
+                back = ok_elbow & near & (raw.visibility[:, p] >= min_visibility) \
+                    & ~np.isfinite(lm[:, p, 0])
+            lm[back, p] = raw.landmarks[back, p]
+    return dataclasses.replace(masked, landmarks=lm)
 
 
 # ------------------------------------------------------------------------- One-Euro

@@ -193,6 +193,10 @@ class AnnotationPlan:
                     value = metrics.get(key)
                     if value is not None:
                         text = f"{text} {_fmt(float(value), fmt)}"
+                    pelvis = rep.get("pelvis") or {}
+                    if crit == "pelvis_not_level" and pelvis.get("source"):
+                        text = (f"{text} (from the {pelvis['source']}, confidence "
+                                f"{_fmt(pelvis.get('confidence'), '{:.2f}')})")
                 elif crit == "unsteady" and rep.get("unsteady_signs"):
                     text = f"{text}: {', '.join(rep['unsteady_signs'])}"
                 self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep["side"],

@@ -433,7 +433,8 @@ def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str]) -> list
                      f"{'not asked' if pain is None else _fmt(pain)}</td>", "<td></td>"])
         parts.append(
             f"<div class='card'><div>Stance leg: <b>{_esc(side.get('side'))}</b></div>"
-            f"<div class='score {_esc(cat)}'>{_fmt(side.get('score'))} "
+            f"<div class='score {_esc(cat)}'>"
+            f"{_esc(side.get('score_text') or _fmt(side.get('score')))} "
             f"<span style='font-size:1.2rem'>{_esc(cat)}</span></div>"
             f"<div class='muted'>Piva score (0-1 good, 2-3 medium, 4+ poor); {n} counted "
             f"reps</div>"
