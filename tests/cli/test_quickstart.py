@@ -22,9 +22,10 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 #: Every stderr line of a successful run must match one of these (tqdm redraws with \r).
 OUR_STDERR = re.compile(
-    r"^(?:stepdown_right_faulty\.mp4: +\d+%\|.*frame/s\]"  # the frames progress bar
+    r"^(?:stepdown_right_faulty\.mp4: +\d+%\|.*(?:frame/s|s/frame)\]"  # progress bar (tqdm
+    # shows s/frame below 1 frame/s: the first frame, a loaded machine)
     r"|\s*"  # the bar's clearing
-    r"|wrote out/report/(?:annotated\.mp4|metrics\.csv|report\.html|result\.json)"
+    r"|wrote out/report/(?:annotated\.mp4|metrics\.csv|report\.html|result\.json|reps\.csv)"
     r"|downloaded mediapipe==0\.10\.21 wheel to assemble the pose model \(\d+\.\d MB\))$")
 
 
@@ -62,8 +63,8 @@ def test_readme_quick_start_prints_the_documented_result_and_only_our_lines(
     lines = proc.stderr.replace("\r", "\n").splitlines()
     foreign = [ln for ln in lines if not OUR_STDERR.match(ln)]
     assert foreign == []
-    assert sum(ln.startswith("wrote ") for ln in lines) == 4
-    for name in ("report.html", "annotated.mp4", "result.json", "metrics.csv"):
+    assert sum(ln.startswith("wrote ") for ln in lines) == 5
+    for name in ("report.html", "annotated.mp4", "result.json", "metrics.csv", "reps.csv"):
         assert (tmp_path / "out" / "report" / name).stat().st_size > 0
 
 

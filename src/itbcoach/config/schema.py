@@ -116,6 +116,8 @@ class RepConfig:
     side_pick: Literal["max", "min"]
     checks: tuple[RepCheckConfig, ...]
     fast_s: float
+    label: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ class ExerciseCueDefaults:
 
 @dataclass(frozen=True)
 class ExerciseConfig:
-    """``[exercises.<id>]``: one exercise as data (see README "Exercises").
+    """``[exercises.<id>]``: one exercise as data (see docs/exercises.md).
 
     The counter tables that do not apply are absent (``None``).
     """
@@ -228,8 +230,12 @@ class ExerciseConfig:
     step: StepConfig | None = None
     timer: TimerConfig | None = None
     stepdown: StepdownRepConfig | None = None
+    max_yaw_deg: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.max_yaw_deg <= 90.0:
+            raise ValueError(f"max_yaw_deg must be within 0..90 (0 = no limit), got "
+                             f"{self.max_yaw_deg}")
         if getattr(self, self.primary) is None:
             raise ValueError(f"primary counter '{self.primary}' has no [{self.primary}] "
                              f"table")
@@ -309,10 +315,16 @@ class ReportConfig:
     video_crf: int
     fault_window_s: float
     rep_cue_s: float
+    height_cm: float
+    closing_card_s: float
 
     def __post_init__(self) -> None:
         if not 0 <= self.video_crf <= 51:
             raise ValueError("video_crf must be in 0..51")
+        if self.height_cm != 0 and not 80 <= self.height_cm <= 250:
+            raise ValueError("height_cm must be 0 (unknown) or a height in cm, 80-250")
+        if self.closing_card_s < 0:
+            raise ValueError("closing_card_s must be >= 0")
 
 
 @dataclass(frozen=True)

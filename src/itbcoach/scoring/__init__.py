@@ -43,7 +43,7 @@ def load_input(path: Path, config: Config, model: str | None = None,
     Either way the landmarks come back processed the same way: low-visibility points
     masked and the sequence smoothed offline (:func:`itbcoach.pose.postprocess`). A
     landmark file is processed here unless its optional ``masked`` / ``smoothed`` keys
-    say that was already done (README, "Landmark file format").
+    say that was already done (docs/pose-and-landmarks.md, "Landmark file format").
 
     Args:
         path: a video file or a landmark ``.npz``.
