@@ -214,9 +214,6 @@ class AnnotationPlan:
                                                         self.scale), self.scale)
                     text = f"{text} {value}" if text.lower() == measure.name else \
                         f"{text}: {measure.name} {value}"
-                    pelvis = rep.get("pelvis") or {}
-                    if crit == "pelvis_not_level" and pelvis.get("source"):
-                        text = f"{text} (from the {pelvis['source']})"
                 elif crit == "unsteady" and rep.get("unsteady_signs"):
                     text = f"{text}: {', '.join(rep['unsteady_signs'])}"
                 self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep["side"],
