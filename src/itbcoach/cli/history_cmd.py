@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from itbcoach.errors import ExitCode, NoResultError, UserError
+from itbcoach.output import check_target
 from itbcoach.report.history import History, SessionRow
 
 
@@ -25,16 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _summary(s: SessionRow) -> str:
     summ = s.summary or {}
+    if not isinstance(summ, dict):
+        return ""
     if s.task == "stepdown" and summ.get("sides"):
         return ", ".join(f"{side['side']} {side.get('score')} ({side.get('category')})"
                          for side in summ["sides"])
     if "reps" in summ and isinstance(summ["reps"], dict):
         return f"reps {summ['reps'].get('total', 0)}"
-    return summ.get("message", "") if isinstance(summ, dict) else ""
+    return str(summ.get("message", ""))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach history``."""
+    check_target(args.plot, "--plot")
     with History(args.db, create=False) as history:
         sessions = history.sessions(args.task)
         if not sessions:

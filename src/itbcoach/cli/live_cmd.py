@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from itbcoach.cli.main import load_cli_config
 from itbcoach.config import Config
 from itbcoach.errors import ExitCode, UserError
 from itbcoach.live.coach import Coach
+from itbcoach.live.loop import LiveStats
+from itbcoach.output import OutputError, check_target, is_stdout, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,8 +68,16 @@ def make_coach(config: Config, task: str | None, program: bool) -> Coach:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach live``."""
-    from itbcoach.live.loop import LiveOptions, run_live
+    from itbcoach.live.loop import LiveInterrupted, LiveOptions, run_live
 
+    for flag, value in (("--max-seconds", args.max_seconds), ("--fps", args.fps),
+                        ("--width", args.width), ("--height", args.height)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            unit = " of seconds" if flag == "--max-seconds" else ""
+            raise UserError(f"{flag} must be a positive number{unit}, got {value}",
+                            ExitCode.USAGE)
+    check_target(args.record, "--record")
+    check_target(args.stats, "--stats", stdout_ok=True)
     config = load_cli_config(args)
     coach = make_coach(config, args.task, args.program)
     options = LiveOptions(
@@ -76,15 +87,33 @@ def run(args: argparse.Namespace) -> int:
         record=args.record, result_hold_s=config.live.result_hold_s)
     try:
         stats = run_live(config, coach, options)
-    except KeyboardInterrupt:
-        print(f"itbcoach: interrupted — everything finished so far is saved "
-              f"({_where(args)})", file=sys.stderr)
+    except LiveInterrupted as exc:
+        errors = _write_stats(args, exc.stats)
+        print(f"itbcoach: interrupted — session {exc.stats.session_id} and everything "
+              f"finished so far are saved ({_where(args)})"
+              + (f"; but {errors[0].removeprefix('cannot write ')}" if errors else ""),
+              file=sys.stderr)
         return ExitCode.INTERRUPTED
-    if args.stats is not None:
-        args.stats.write_text(json.dumps(stats.to_json(), indent=2) + "\n")
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
-          f"{stats.display_fps:.1f} fps shown ({_where(args)})")
+          f"{stats.display_fps:.1f} fps shown ({_where(args)})",
+          file=sys.stderr if is_stdout(args.stats) else sys.stdout)
+    errors = _write_stats(args, stats)
+    if errors:
+        print(f"itbcoach: {errors[0]}", file=sys.stderr)
+        return ExitCode.INPUT
     return ExitCode.OK
+
+
+def _write_stats(args: argparse.Namespace, stats: LiveStats) -> list[str]:
+    """Write ``--stats``; returns the output errors of the run (the recording's first)."""
+    errors = [stats.output_error] if stats.output_error else []
+    if args.stats is not None:
+        try:
+            write_output(args.stats, json.dumps(stats.to_json(), indent=2) + "\n",
+                         stdout_ok=True)
+        except OutputError as exc:
+            errors.append(str(exc))
+    return errors
 
 
 def _where(args: argparse.Namespace) -> str:

@@ -22,6 +22,8 @@ import contextlib
 import logging
 import os
 import resource
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -37,6 +39,7 @@ from itbcoach.feedback.voice import Voice
 from itbcoach.kernel import NUM_METRICS, compute_frame
 from itbcoach.live.coach import Coach, Frame, speech
 from itbcoach.live.window import Window
+from itbcoach.output import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,7 @@ class LiveStats:
     multi_person_results: int = 0  # results gated because 2+ people were in view
     status: str = "completed"
     session_id: int | None = None
+    output_error: str | None = None  # the --record video could not be written
 
     @property
     def display_fps(self) -> float:
@@ -126,6 +130,18 @@ def mirror_guides(guides: tuple[GuideLine, ...], width: int) -> tuple[GuideLine,
     """Guide lines mirrored with the picture."""
     return tuple(replace(g, p0=(width - 1 - g.p0[0], g.p0[1]),
                          p1=(width - 1 - g.p1[0], g.p1[1])) for g in guides)
+
+
+class LiveInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM/SIGHUP) ended the session; raised after everything was saved.
+
+    Attributes:
+        stats: the run's :class:`LiveStats` (status ``interrupted``).
+    """
+
+    def __init__(self, stats: LiveStats, signal_name: str = "") -> None:
+        super().__init__(signal_name)
+        self.stats = stats
 
 
 class Recorder:
@@ -182,7 +198,8 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         InputError: the source failed mid-run (camera unplugged, file truncated): the
             session is saved first with status ``camera lost`` and the message says
             so (``"<what happened> — session N saved (K events)"``).
-        KeyboardInterrupt: after saving, status ``interrupted``.
+        LiveInterrupted: (a KeyboardInterrupt) after saving, status ``interrupted``,
+            carrying the stats.
     """
     from itbcoach.pose.framing import assess_framing
     from itbcoach.pose.landmarker import LiveLandmarker
@@ -204,6 +221,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
     coach_finished = False
     t_end = 0.0
     t0 = time.monotonic()  # reset when the loop starts; wall time if it never does
+    stop = _StopSignals().install()  # restored in the finally below
     try:
         size = source.size
         model = resolve_model(config.pose.model_variant,
@@ -219,7 +237,9 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         if options.record is not None:
             from itbcoach.report.video import H264Writer
 
-            writer = H264Writer(options.record, getattr(source, "fps", 30.0), size)
+            # wall-clock timestamps: frames dropped or shown late keep their real times
+            writer = H264Writer(options.record, getattr(source, "fps", 30.0), size,
+                                wall_clock=True)
         # compile the kernel and let the coach load what it needs now, not mid-session
         # (a fresh install compiles for seconds; a real-time source does not wait)
         compute_frame(np.full((33, 3), 0.5), size)
@@ -240,6 +260,7 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         quit_requested = False
         finished_at: float | None = None
         for frame in source:
+            stop.check()  # Ctrl-C, SIGTERM, SIGHUP: stop here, between two frames
             now = time.monotonic()
             stats.captured += 1
             ring.append((frame, now))
@@ -295,7 +316,10 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 img = _compose(shown.image, coach, t_show, last_px, last_instruction,
                                options.mirror, stale, fps_times, stats, thumbs)
                 if writer is not None:
-                    writer.write(img)
+                    try:
+                        writer.write(img, time.monotonic() - t0)
+                    except OutputError as exc:  # disk full: coaching goes on, unrecorded
+                        stats.output_error, writer = str(exc), None
                 key = window.show(img) if window is not None else None
                 done_at = time.monotonic()
                 stats.displayed += 1
@@ -335,14 +359,15 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
                 last = ring[-1][0]
                 until = time.monotonic() + options.result_hold_s
                 while time.monotonic() < until and not window.closed:
+                    stop.check()
                     img = _compose(last.image, coach, t_end, last_px, "", options.mirror,
                                    False, fps_times, stats, thumbs)
                     if window.show(img) == "q":
                         break
                     time.sleep(0.05)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (see itbcoach.cli.main)
         stats.status = "interrupted"
-        raise
+        raise LiveInterrupted(stats, str(exc)) from None
     except InputError as exc:
         stats.status = "camera lost"
         if recorder is None:
@@ -372,13 +397,55 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         if voice is not None:
             voice.close(wait=False)
         if writer is not None:
-            writer.close()
+            try:
+                writer.close()
+            except OutputError as exc:
+                stats.output_error = str(exc)
         if window is not None:
             window.close()
+        stop.restore()
     if lost is not None and recorder is not None:
         raise InputError(f"{lost} — session {recorder.session_id} saved "
                          f"({recorder.events} events)") from None
     return stats
+
+
+class _StopSignals:
+    """Ctrl-C, SIGTERM and SIGHUP during a session end it between two frames.
+
+    The first signal only sets :attr:`name`; the loop calls :meth:`check` once a frame
+    and raises KeyboardInterrupt there, never inside MediaPipe's callbacks, a lock or
+    the history's transaction. A second signal (a stalled camera, a slow shutdown)
+    raises at once. Only in the main thread (elsewhere signals cannot be handled).
+    """
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self._old: dict[int, Any] = {}
+
+    def install(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if hasattr(signal, sig):
+                    num = getattr(signal, sig)
+                    self._old[num] = signal.signal(num, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.name is not None:
+            raise KeyboardInterrupt(self.name)
+        self.name = signal.Signals(signum).name
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt when a stop signal came."""
+        if self.name is not None:
+            raise KeyboardInterrupt(self.name)
+
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        for num, handler in self._old.items():
+            signal.signal(num, handler)
+        self._old = {}
 
 
 def _safe_result(coach: Coach) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ import sys
 import cv2
 import numpy as np
 
-from itbcoach.errors import UserError
+from itbcoach.errors import InputError
 
 #: cv2.waitKey codes -> key names used by the coaches.
 KEYS = {32: "space", 27: "q", ord("q"): "q", ord("r"): "r", ord("n"): "n", ord("y"): "y",
@@ -19,7 +19,8 @@ class Window:
     """A resizable window; :meth:`show` displays a frame and returns the key pressed.
 
     Raises:
-        UserError: no display is available (suggests ``--no-window`` or Xvfb).
+        InputError: no display is available (exit 3, like a missing camera; the message
+            suggests ``--no-window``).
     """
 
     def __init__(self, title: str = "itbcoach") -> None:
@@ -28,12 +29,12 @@ class Window:
         self._shown = False
         if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
             # OpenCV's Qt build aborts the whole process (SIGABRT) without an X display
-            raise UserError("cannot open a window: no display (DISPLAY is not set); run "
+            raise InputError("cannot open a window: no display (DISPLAY is not set); run "
                             "from a desktop session, or use --no-window")
         try:
             cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
         except cv2.error as exc:
-            raise UserError(f"cannot open a window ({str(exc).splitlines()[-1].strip()}); "
+            raise InputError(f"cannot open a window ({str(exc).splitlines()[-1].strip()}); "
                             "run with a display, or use --no-window") from None
 
     def show(self, frame: np.ndarray) -> str | None:

@@ -82,7 +82,11 @@ def plot_trend(history: History, task: str, out: Path) -> int:
             ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    from itbcoach.output import output_path
+
+    try:
+        with output_path(out) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
     return n
