@@ -64,9 +64,8 @@ def speech(event: Event) -> str | None:
     """
     kind = event.kind
     data = event.data if isinstance(event.data, dict) else {}
-    said = data.get("say")
-    if said:
-        return str(said)
+    if "say" in data:  # the event's own words ("" = nothing to say)
+        return str(data["say"]) or None
     if kind == EventKind.CUE:
         return str(data.get("text") or "") or None
     if kind in (EventKind.REP, EventKind.STEP):
@@ -78,6 +77,11 @@ def speech(event: Event) -> str | None:
             EventKind.TIMER_TARGET: "time, switch sides",
             EventKind.SET_COMPLETE: "set complete, rest",
             EventKind.REST_OVER: "next set, go"}.get(kind)
+
+
+def introduction(name: str, instruction: str) -> str:
+    """What the voice says when an exercise starts: its name and how it is done."""
+    return f"{name.rstrip('.')}. {instruction.rstrip('.')}."
 
 
 def utterance(events: list[Event]) -> str | None:
@@ -121,15 +125,20 @@ class ExerciseCoach:
     def update(self, frame: Frame) -> list[Event]:
         """Feed the engine (paused: nothing counts; bad framing: the engine sees NaN)."""
         self._t = frame.t_s
-        self._t0 = frame.t_s if self._t0 is None else self._t0
+        intro = []
+        if self._t0 is None:  # the exercise starts: say what it is and how it is done
+            self._t0 = frame.t_s
+            text = introduction(self.exercise.name, self.exercise.config.instruction)
+            intro = [Event(EventKind.CUE, frame.t_s, None, self.task,
+                           {"text": text, "say": text, "record_as": "introduction"})]
         self._frames += 1
         if np.isfinite(frame.metrics).any():
             self._pose_frames += 1
             self._view_ok += bool(frame.framing_ok)
         if self.paused:
-            return []
+            return intro
         events = self.session.push(frame)
-        out = []
+        out = intro
         for ev in events:
             if ev.kind in (EventKind.REP, EventKind.STEP, EventKind.HOLD):
                 key = f"{ev.kind}:{ev.side}"
@@ -214,6 +223,8 @@ class ProgramCoach:
     def __post_init__(self) -> None:
         self.index = 0
         self.results: list[dict[str, Any]] = []
+        #: (first frame s, end s) of each finished exercise, for its report
+        self.spans: list[tuple[float, float]] = []
         self.current = ExerciseCoach(self.config, self.tasks[0])
         self.view = self.current.view
         self._rest_until: float | None = None
@@ -226,21 +237,31 @@ class ProgramCoach:
             if frame.t_s < self._rest_until:
                 return []
             self._rest_until = None
-            return [Event(EventKind.REST_OVER, frame.t_s, data={
-                "say": f"next: {self.current.exercise.name}"})]
+            # silent: the next exercise introduces itself on its first frame
+            return [Event(EventKind.REST_OVER, frame.t_s, data={"say": ""})]
         events = self.current.update(frame)
         if self.current.done:
             events += self._next(frame.t_s)
         return events
 
-    def _next(self, t_s: float) -> list[Event]:
+    def _close_current(self, t_s: float) -> list[Event]:
         events = self.current.finish(t_s)
         self.results.append(self.current.result())
+        start = self.current._t0
+        self.spans.append((t_s if start is None else start, t_s))
+        return events
+
+    def _next(self, t_s: float) -> list[Event]:
+        events = self._close_current(t_s)
         self.index += 1
         if self.index < len(self.tasks):
             self.current = ExerciseCoach(self.config, self.tasks[self.index])
             self.view = self.current.view
             self._rest_until = t_s + self.rest_s
+            rest = f"Rest {self.rest_s:.0f} seconds. " if self.rest_s >= 1 else ""
+            events.append(Event(EventKind.CUE, t_s, None, "program", {
+                "text": f"rest {self.rest_s:.0f} seconds", "record_as": "rest",
+                "say": f"Well done. {rest}Next: {self.current.exercise.name.rstrip('.')}"}))
         return events
 
     def key(self, key: str, t_s: float) -> list[Event]:
@@ -268,8 +289,7 @@ class ProgramCoach:
     def finish(self, t_s: float) -> list[Event]:
         """Close the exercise under way."""
         if self.index < len(self.tasks):
-            events = self.current.finish(t_s)
-            self.results.append(self.current.result())
+            events = self._close_current(t_s)
             self.index = len(self.tasks)
             return events
         return []
