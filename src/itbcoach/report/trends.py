@@ -72,7 +72,9 @@ def plot_trend(history: History, task: str, out: Path, config: Config | None = N
             ax.set_ylabel(STEPDOWN_TREND_METRICS[key])
             if key in lines:
                 value, label = lines[key]
-                ax.axhline(value, color="tab:red", ls="--", lw=1.2, label=label)
+                ax.axhline(value, color="tab:red", ls="--", lw=2.0, label=label)
+                lo, hi = ax.get_ylim()  # room above the line: it never sits on the frame
+                ax.set_ylim(lo, max(hi, value + 0.15 * (value - lo)))
         axes[0].set_title("Lateral step-down test over time (stance leg)"
                           + (f" — {person}" if person else ""))
     else:
