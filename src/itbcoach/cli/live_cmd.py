@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "sentence at its time (needs espeak-ng)")
     p.add_argument("--no-window", action="store_true",
                    help="run without a window (e.g. with --record)")
+    p.add_argument("--fullscreen", action="store_true",
+                   help="open the window fullscreen (the f key toggles it)")
     p.add_argument("--no-mirror", action="store_true", help="do not mirror the picture")
     p.add_argument("--width", type=int, default=None, help="requested camera width, px")
     p.add_argument("--height", type=int, default=None, help="requested camera height, px")
@@ -91,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         fps=args.fps, model=args.model, max_seconds=args.max_seconds, history=args.history,
         record=args.record, result_hold_s=config.live.result_hold_s,
         speech_log=args.speech_log, speech_wav=args.speech_wav,
+        fullscreen=args.fullscreen,
         person=args.person if args.person is not None else config.history.person,
         report=config.history.live_reports and not args.no_report)
     try:

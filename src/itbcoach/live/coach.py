@@ -175,7 +175,10 @@ class ExerciseCoach:
             hold_fraction=hold, hold_text=hold_text, cue=cue,
             cue_level="warn" if cue else "info",
             banner=("Rest" if prog.resting else None),
-            keys="space pause · q quit")
+            # how it is done, large, until the first rep/step/hold of the set is counted
+            instruction=(self.exercise.config.instruction
+                         if prog.done == 0 and not prog.resting else None),
+            keys="space pause · f fullscreen · q quit")
 
     def _hold_seconds(self) -> float:
         """Good-form seconds of the hold in progress (0 when none)."""
@@ -275,7 +278,7 @@ class ProgramCoach:
         view = self.current.view_state(t_s)
         n = min(self.index + 1, len(self.tasks))  # the last one while its result shows
         view = replace(view, title=f"{n}/{len(self.tasks)} · {view.title}",
-                       keys="space pause · n next exercise · q quit")
+                       keys="space pause · n next exercise · f fullscreen · q quit")
         if self._rest_until is not None:
             view = replace(view, banner=f"Rest {max(0.0, self._rest_until - t_s):.0f} s",
                            progress=f"next: {self.current.exercise.name}")

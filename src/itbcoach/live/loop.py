@@ -66,6 +66,7 @@ class LiveOptions:
     speech_log: Path | None = None  # every sentence said, with its time
     speech_wav: Path | None = None  # ... and synthesised into one wav at the end
     person: str | None = None  # the person label of the session (history)
+    fullscreen: bool = False  # open the window fullscreen (f toggles)
     report: bool = True  # write the HTML report into the history folder at the end
     #: keep the result on screen, s (window only; q closes); None: ``live.result_hold_s``
     result_hold_s: float | None = None
@@ -280,7 +281,7 @@ class _Run:
         if config.pose.people_check_interval_s > 0 and config.pose.num_poses < 2:
             self.monitor = PeopleMonitor(model, config.pose, size)
         if self.window is None and options.window:  # before the session: no empty session
-            self.window = Window(f"itbcoach — {self.coach.task}")
+            self.window = Window(f"itbcoach — {self.coach.task}", options.fullscreen)
         self.recorder = Recorder(options.history, self.coach.task, str(options.source),
                                  options.person)
         self.stats.session_id = self.recorder.session_id
@@ -351,9 +352,11 @@ class _Run:
         """Draw the overlay on ``shown``, display and record it, handle the key."""
         t_show = max(self.t_end, shown.timestamp_ms / 1000.0)
         img = _compose(shown.image, self.coach, t_show, self.last_px, self.last_instruction,
-                       self.options.mirror, stale, self.fps_times, self.stats, self.thumbs)
-        if self.writer is not None:
-            self.writer.write(img)
+                       self.options.mirror, stale, self.fps_times, self.stats, self.thumbs,
+                       self.display_size())
+        if self.writer is not None:  # the video keeps the camera's size
+            self.writer.write(img if img.shape[:2] == shown.image.shape[:2] else
+                              fit_into(img, tuple(self.source.size))[0])
         key = self.window.show(img) if self.window is not None else None
         done_at = time.monotonic()
         self.stats.displayed += 1
@@ -364,6 +367,11 @@ class _Run:
             self.stats.status = "quit"
         elif key:
             self.record(self.coach.key(key, t_show), t_show)
+
+    def display_size(self) -> tuple[int, int] | None:
+        """Draw at the window's size (sharp large text in a big or fullscreen window);
+        no window: at the camera's size."""
+        return None if self.window is None else self.window.size()
 
     def step(self, frame: Any) -> bool:
         """One captured frame: submit it, take the results, show the newest; returns
@@ -416,7 +424,7 @@ class _Run:
         while time.monotonic() < until and not window.closed:
             img = _compose(last.image, self.coach, self.t_end, self.last_px, "",
                            self.options.mirror, False, self.fps_times, self.stats,
-                           self.thumbs)
+                           self.thumbs, self.display_size())
             if window.show(img) == "q":
                 break
             time.sleep(0.05)
@@ -519,21 +527,52 @@ class _Thumbnails:
                 self.kept[fid] = self.recent[fid]
 
 
+def fit_into(image: np.ndarray, size: tuple[int, int] | None
+             ) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """``image`` scaled to fit ``size`` = (width, height), centred on black bars.
+
+    Returns the canvas, the scale and the ``(x, y)`` offset of the picture on it (a
+    point ``p`` of ``image`` is at ``p * scale + offset``). ``size`` None or equal to the
+    image's: a copy, scale 1.
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    if size is None or tuple(size) == (w, h):
+        return image.copy(), 1.0, (0, 0)
+    cw, ch = size
+    scale = min(cw / w, ch / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    canvas = np.zeros((ch, cw, 3), np.uint8)
+    ox, oy = (cw - nw) // 2, (ch - nh) // 2
+    canvas[oy:oy + nh, ox:ox + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return canvas, scale, (ox, oy)
+
+
 def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
              instruction: str, mirror: bool, stale: bool, fps_times: deque[float],
-             stats: LiveStats, thumbs: _Thumbnails | None = None) -> np.ndarray:
-    """The displayed picture: the (mirrored) frame with the overlay drawn on it."""
+             stats: LiveStats, thumbs: _Thumbnails | None = None,
+             size: tuple[int, int] | None = None) -> np.ndarray:
+    """The displayed picture: the (mirrored) frame, fitted into ``size`` (the window's
+    picture area; None: the frame's own size), with the overlay drawn on it at that
+    size."""
     w = image.shape[1]
-    img = image[:, ::-1].copy() if mirror else image.copy()
+    img, scale, offset = fit_into(image[:, ::-1] if mirror else image, size)
     view = coach.view_state(t_s)
     pts = None if px is None else (mirror_x(px, w) if mirror else px)
+    guides = mirror_guides(view.guides, w) if mirror else view.guides
+    if scale != 1.0 or offset != (0, 0):  # frame pixels -> canvas pixels
+        pts = None if pts is None else pts * scale + np.asarray(offset, float)
+
+        def move(p: tuple[float, float]) -> tuple[float, float]:
+            return (p[0] * scale + offset[0], p[1] * scale + offset[1])
+
+        guides = tuple(replace(g, p0=move(g.p0), p1=move(g.p1)) for g in guides)
     fps = None
     if len(fps_times) >= 2 and fps_times[-1] > fps_times[0]:
         fps = (len(fps_times) - 1) / (fps_times[-1] - fps_times[0])
     state = replace(
-        view, landmarks_px=pts,
-        guides=mirror_guides(view.guides, w) if mirror else view.guides,
-        framing=instruction or None, fps=fps,
+        view, landmarks_px=pts, guides=guides, framing=instruction or None, fps=fps,
         latency_ms=stats.latency_ms[-1] if stats.latency_ms else None, stale=stale)
     if thumbs is not None and coach.done:
         state = replace(state, thumbnails=tuple(

@@ -243,7 +243,7 @@ class StepdownCoach:
                                             f"side {self.side_index + 1} of 2 · {self.phase}"),
             cue=cue, cue_level=level, banner=banner, faults=faults,
             metrics=self._metric_rows(), guides=self._guides(),
-            keys="space pause · r redo · n next side · q quit")
+            keys="space pause · r redo · n next side · f fullscreen · q quit")
 
     def _metric_rows(self) -> tuple[tuple[str, str], ...]:
         m = self.last_metrics
