@@ -6,7 +6,8 @@ repeated back to back with continuing timestamps, each frame through the shared
 :class:`~itbcoach.stream.FrameProcessor` (mask, One-Euro, kernel, framing) and the live
 :class:`~itbcoach.live.stepdown.StepdownCoach` (its target raised so every rep of the
 session is counted and measured). Reports the time per frame (mean, p50, p99, max) in
-the first and the last minute and the process RSS after each minute, and writes
+the first and the last minute, the median and mean of every minute (a trend shows
+there; a busy machine shows as noise), the process RSS after each minute, and writes
 ``benchmarks/results/stepdown_session.json``.
 
 (Before the streaming session the coach re-scored the whole growing buffer at every rep:
@@ -88,6 +89,10 @@ def main() -> None:
         "reps_counted": reps,
         "first_minute_ms": stats_ms(per_frame[:minute]),
         "last_minute_ms": stats_ms(per_frame[-minute:]),
+        "p50_ms_per_minute": [round(float(np.percentile(per_frame[i:i + minute], 50)) * 1000,
+                                    3) for i in range(0, total - minute + 1, minute)],
+        "mean_ms_per_minute": [round(float(np.mean(per_frame[i:i + minute])) * 1000, 3)
+                               for i in range(0, total - minute + 1, minute)],
         "rss_mb": [(round(t), round(m, 1)) for t, m in rss],
         "kept_frames_at_end": len(coach.session._kept),
     }

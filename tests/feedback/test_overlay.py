@@ -6,11 +6,16 @@ import numpy as np
 import pytest
 
 from itbcoach.feedback.overlay import (
+    BAD,
+    GOOD,
     LEFT_COLOR,
     RIGHT_COLOR,
     GuideLine,
     OverlayState,
+    ScoreCard,
     draw_overlay,
+    draw_score_card,
+    draw_skeleton,
 )
 from itbcoach.feedback.text import put_text, text_mask
 from itbcoach.landmarks import Landmark as L
@@ -103,3 +108,29 @@ def test_long_banner_fits_and_thumbnails_are_drawn() -> None:
     assert white_cols.min() >= 8 and white_cols.max() <= 631  # the whole line is inside
     green = (np.abs(img.astype(int) - (0, 200, 0)).sum(axis=2) < 30).sum()
     assert green > 2 * 0.8 * (640 * 0.22) * (640 * 0.22 * 0.75) * 0.8
+
+
+def test_face_points_are_not_drawn() -> None:
+    """Nose, eyes, ears and mouth add clutter: a skeleton of only face points draws
+    nothing; the shoulders down still draw."""
+    pts = np.full((33, 2), np.nan)
+    pts[:11] = np.column_stack([np.linspace(600, 680, 11), np.full(11, 100.0)])
+    frame = blank()
+    draw_skeleton(frame, pts, 1.0)
+    assert (frame != 90).sum() == 0
+    draw_skeleton(frame, standing_px(), 1.0)
+    assert (frame != 90).sum() > 1000
+
+
+def test_score_card_colours_each_line_by_verdict() -> None:
+    """The closing card: faults red, fine criteria green, headings white, on a dimmed
+    frame."""
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    card = ScoreCard("Lateral step-down test", (("Left leg: score 3", None),
+                                                ("Pelvis not level: yes", True),
+                                                ("Trunk lean: no", False)))
+    out = draw_score_card(frame, card)
+    red = (np.abs(out.astype(int) - BAD).sum(axis=2) < 60).sum()
+    green = (np.abs(out.astype(int) - GOOD).sum(axis=2) < 60).sum()
+    assert red > 300 and green > 300
+    assert out[5, 5].tolist() == [70, 70, 70]  # dimmed to 35%

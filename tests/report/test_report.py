@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from itbcoach.config import load_config
-from itbcoach.feedback.overlay import BAD
+from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR
 from itbcoach.landmarks.types import POSE_CONNECTIONS
 from itbcoach.report.annotate import AnnotationPlan, write_annotated
 from itbcoach.report.html import write_report
@@ -132,9 +132,9 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
     page_path = write_report(root / "report", seq, result, meta, video=video, config=config)
     page = parse(page_path)
     assert page.headings[0] == "Lateral step-down test"
-    for h in ("Score card", "Side-to-side comparison", "Reps", "Standing on the left leg",
-              "Standing on the right leg", "Worst frame of each fault", "Angles over time",
-              "Recording quality"):
+    for h in ("Score card", "Each rep as the scorer judged it", "Side-to-side comparison",
+              "Reps", "Standing on the left leg", "Standing on the right leg",
+              "What the numbers mean", "Worst frame of each fault", "Recording quality"):
         assert h in page.headings, h
     text = page_path.read_text()
     assert "3 <span" in text and "medium" in text  # left: 3 medium
@@ -145,15 +145,17 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
     assert [len(t) - 1 for t in rep_tables] == [3, 3]
     assert all("Pelvis not level" in row[-1] for row in rep_tables[0][1:])
     assert all(row[-1] == "–" for row in rep_tables[1][1:])
-    # comparison: score row left 3, right 0, difference 3
-    comp = table_after(page, "left − right")
-    assert comp[1] == ["score", "3", "0", "3"]
-    # images: one plot (5 stacked panels), one thumbnail per (rep, fault) on the left leg
-    plots = [i for i in page.images if i["alt"] == "metrics over time"]
+    # comparison: score row left 3, right 0, said in words
+    comp = table_after(page, "difference")
+    assert comp[1] == ["score", "3", "0", "left worse by 3"]
+    assert comp[2] == ["pelvic drop, median rep", "+10.0 deg", "+0.0 deg",
+                       "left larger by 10.0 deg"]
+    # one per-rep chart per measure (inline SVG), one thumbnail per (rep, fault)
+    assert text.count("<svg class='rep-chart'") == 6
+    assert len(re.findall(r"<circle class='rep' data-side='left'", text)) == 6 * 3
     thumbs = [i for i in page.images if i["alt"].startswith("left leg, rep")]
-    assert len(plots) == 1 and len(thumbs) == 3 * 3
-    plot = decode_data_uri(plots[0]["src"])
-    assert plot.shape[0] > plot.shape[1] > 700  # tall figure
+    assert len(thumbs) == 3 * 3 and not any(i["alt"] == "metrics over time"
+                                            for i in page.images)
     thumb = decode_data_uri(thumbs[0]["src"])
     assert thumb.shape[1] == 220
     # the thumbnail shows the red guide line of its fault (BGR)
@@ -165,6 +167,11 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
     rows = list(csv.reader((root / "report" / "metrics.csv").open()))
     assert len(rows) == len(seq) + 1 and rows[0][:4] == ["frame", "t_s", "detected",
                                                          "pelvic_obliquity"]
+    reps = list(csv.DictReader((root / "report" / "reps.csv").open()))
+    assert [(r["side"], r["rep"], r["pelvic drop (deg)"], r["pelvis_not_level"])
+            for r in reps[:2]] == [("left", "1", "+10.0", "1"), ("left", "2", "+10.0", "1")]
+    assert data["measures"]["definitions"]["pelvic_drop_deg"]["meaning"].endswith(
+        "negative = it rose (a hike)")
 
 
 def test_stepdown_annotation_plan_and_video(stepdown) -> None:
@@ -176,12 +183,20 @@ def test_stepdown_annotation_plan_and_video(stepdown) -> None:
     state = plan.state(worst)
     assert state.counter == "1/5" and state.counter_label == "reps, left leg"
     assert state.progress == "standing on the left leg - rep 2"
-    assert any(f.startswith("Pelvis not level +") for f in state.faults)
-    assert any(f.startswith("Knee medial to foot") for f in state.faults)
-    pelvic_line = state.guides[0]
-    assert pelvic_line.color == BAD
-    # far from any worst frame: no flags, guides neutral; after the last rep: 3 done
-    assert plan.state(0).faults == () and plan.state(0).guides[0].color != BAD
+    assert "Pelvis not level: pelvic drop +10.0 deg" in state.faults
+    assert any(f.startswith("Knee inside foot +") for f in state.faults)
+    # thick guides in the rep's verdict colours: pelvis red (flagged), trunk green
+    pelvic_line, trunk_line, knee_line = state.guides
+    assert (pelvic_line.color, trunk_line.color, knee_line.color) == (BAD, GOOD, BAD)
+    assert pelvic_line.thickness >= 5 and not knee_line.dashed
+    # the counter counts a rep when it ends: 1/5 at rep 2's bottom, 2/5 at its end
+    assert plan.state(int(rep["bottom_frame"])).counter == "1/5"
+    assert plan.state(int(rep["end_frame"])).counter == "2/5"
+    # the values shown are the rep's as scored, with the report's names and signs
+    rows = dict(plan.state(int(rep["end_frame"])).metrics)
+    assert rows["rep 2, left leg"] == "as scored" and rows["pelvic drop"] == "+10.0 deg"
+    # before any rep: no flags, guides neutral; after the last rep: 3 done
+    assert plan.state(0).faults == () and plan.state(0).guides[0].color == MID_COLOR
     last = result["sides"][1]["reps"][-1]
     end = int(last["end_frame"]) + 2
     assert plan.state(end).counter == "3/5" and plan.state(end).counter_label.endswith(
@@ -194,10 +209,15 @@ def test_stepdown_annotation_plan_and_video(stepdown) -> None:
         assert (s.codec_context.width, s.codec_context.height) == tuple(seq.image_size)
         assert float(s.average_rate) == pytest.approx(30.0)
         frames = [f for i, f in enumerate(c.decode(s))]
-    assert len(frames) == len(seq)
+    assert len(frames) == len(seq) + 60  # + the closing card, 2 s at 30 fps
     img = frames[worst].to_ndarray(format="bgr24")
     red = (np.abs(img.astype(int) - BAD).sum(axis=2) < 90).sum()
     assert red > 200  # the red pelvic line and the fault flags
+    # the closing card: the left leg's flagged criteria in red, the right leg's in green
+    card = frames[-1].to_ndarray(format="bgr24")
+    assert (np.abs(card.astype(int) - BAD).sum(axis=2) < 90).sum() > 200
+    assert (np.abs(card.astype(int) - GOOD).sum(axis=2) < 90).sum() > 200
+    assert np.array_equal(frames[-1].to_ndarray(format="bgr24").shape, img.shape)
 
 
 def test_report_renders_in_headless_chromium(stepdown, tmp_path) -> None:
@@ -330,8 +350,7 @@ def test_report_of_a_stepdown_render(render_job) -> None:
     for row, rep in zip(reps[1:], side["reps"], strict=True):
         assert float(row[1]) == pytest.approx(rep["start_s"], abs=0.006)
         assert float(row[4]) == pytest.approx(rep["metrics"]["pelvic_drop_deg"], abs=0.06)
-    (plot,) = [i for i in page.images if i["alt"] == "metrics over time"]
-    assert decode_data_uri(plot["src"]).shape[1] > 700
+    assert text.count("<svg class='rep-chart'") == 6
     faults = sum(1 for r in side["reps"] for k, v in r["faults"].items()
                  if v and r["worst_frame"].get(k, -1) >= 0)
     thumbs = [decode_data_uri(i["src"]) for i in page.images if i["alt"].startswith("left leg")]
@@ -341,4 +360,20 @@ def test_report_of_a_stepdown_render(render_job) -> None:
     with av.open(str(out / "annotated.mp4")) as c:
         s = c.streams.video[0]
         assert (s.codec_context.width, s.codec_context.height) == (640, 480)
-        assert sum(1 for _ in c.decode(s)) == 414
+        assert sum(1 for _ in c.decode(s)) == 414 + round(2 * float(s.average_rate))
+
+
+def test_stepdown_lengths_follow_the_persons_height(stepdown, tmp_path) -> None:
+    """With [report] height_cm the knee and hand lengths are in cm from the height
+    (torso = 0.288 x height) and the page says so."""
+    seq, _video, result, meta, _config, _root = stepdown
+    config = load_config(None, {"report.height_cm": 175.0}, use_user_file=False)
+    page = write_report(tmp_path / "r", seq, result, meta, config=config)
+    data = json.loads((tmp_path / "r" / "result.json").read_text())
+    scale = data["measures"]["length_scale"]
+    assert (scale["source"], scale["unit"], scale["cm_per_body_scale"]) == ("height", "cm",
+                                                                            50.4)
+    rep = result["sides"][0]["reps"][0]["metrics"]
+    assert data["measures"]["reps"][0]["knee_offset_second_toe"] == round(
+        rep["knee_offset_second_toe"] * 50.4, 1)
+    assert "from the person&#x27;s height (175 cm" in page.read_text()

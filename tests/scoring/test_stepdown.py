@@ -1,7 +1,7 @@
 """The step-down scorer on synthetic recordings with exact ground truth.
 
-Margins (2 px landmark jitter at 1280x720, subject 3.5 m away, 1.70 m; see the README
-"Lateral step-down test" for the measured spread): faults are put in "clearly": pelvic
+Margins (2 px landmark jitter at 1280x720, subject 3.5 m away, 1.70 m; see
+docs/stepdown.md for the measured spread): faults are put in "clearly": pelvic
 drop/hike 10 deg (threshold 5), trunk lean 12 deg (6), knee 2.5 cm medial of the second
 toe (border at 4.7 cm) or 9 cm (threshold 1 cm past the border), hand 35 deg off the
 waist, knee wobble 3 cm amplitude, a 0.25 s drop, a 0.8 s pause, a 1.6 s rest on the

@@ -4,8 +4,8 @@ Renders the 2 fixed CI clips (:func:`itbcoach.synth.dataset.ci_cases`: a clean l
 a right leg with knee medial shift and trunk lean; 2 reps each), runs the real pipeline
 (MediaPipe -> kernel -> scorer) and checks the report against the issue's targets that
 the pipeline meets today (rep counts, trunk lean, knee FPPA). Pelvic obliquity and the
-category are reported, not asserted: they miss their targets (see the README's accuracy
-table). The full seeded report is ``itbcoach eval --count 60``.
+category are reported, not asserted: they miss their targets (see the accuracy
+table in docs/accuracy.md). The full seeded report is ``itbcoach eval --count 60``.
 """
 
 from __future__ import annotations

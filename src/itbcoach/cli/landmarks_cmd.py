@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "landmarks", help="extract pose landmarks from a video into the .npz file format",
         description="Run the pose model over every frame of a video (or a folder of "
                     "images, or one image) and save the target person's landmarks as an "
-                    "itbcoach .npz file (see README, 'Landmark file format').")
+                    "itbcoach .npz file (see docs/pose-and-landmarks.md).")
     p.add_argument("input", metavar="INPUT", type=Path,
                    help="video file, folder of images (one sequence) or image file")
     p.add_argument("-o", "--output", metavar="OUT.npz", type=Path, required=True,

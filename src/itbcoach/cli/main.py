@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from itbcoach import __version__
 from itbcoach.config import Config, parse_override
 from itbcoach.errors import ExitCode, UserError
+from itbcoach.pose.native_log import filtered_stderr
 from itbcoach.tasks import load_config
 
 #: Subcommand modules, in the order ``--help`` lists them.
@@ -57,16 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
-    try:
-        return int(args.func(args) or 0)
-    except UserError as exc:
-        print(f"itbcoach: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("itbcoach: interrupted", file=sys.stderr)
-        return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        return ExitCode.OK
+    # Native log lines (MediaPipe, TFLite, absl) stay off the terminal unless -vv.
+    with filtered_stderr(enabled=args.verbose < 2):
+        try:
+            return int(args.func(args) or 0)
+        except UserError as exc:
+            print(f"itbcoach: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("itbcoach: interrupted", file=sys.stderr)
+            return ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            return ExitCode.OK
 
 
 def load_cli_config(args: argparse.Namespace) -> Config:

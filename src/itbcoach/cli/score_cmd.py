@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Score the lateral step-down test (--task stepdown) or count an exercise "
                     "from a video or a landmark .npz file; several inputs (or --report-dir) "
                     "run as a batch.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="video file(s) or landmark .npz file(s)")
     p.add_argument("--task", required=True,
                    help="stepdown, or an exercise id (see `itbcoach config defaults`)")
@@ -44,9 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="DIR", type=Path, default=None,
                    help="write report.html, result.json and metrics.csv into DIR (one input)")
     p.add_argument("--annotate", metavar="OUT.mp4", nargs="?", const="", default=None,
-                   help="write the video with skeleton, metrics, rep counter, fault flags "
-                        "and cues burnt in (H.264 mp4). Without a path (put it after the "
-                        "inputs): annotated.mp4 in the --report / --report-dir folder")
+                   help="write the video with skeleton, guide lines, rep counter, fault "
+                        "flags and a closing score card burnt in (H.264 mp4). Without a "
+                        "path: annotated.mp4 in the --report / --report-dir folder, else "
+                        "<input stem>.annotated.mp4 in the current folder")
+    p.add_argument("--height-cm", type=float, default=None, metavar="CM",
+                   help="the person's height: step-down lengths in cm from it (default: "
+                        "[report] height_cm, else MediaPipe's 3D pose)")
     p.add_argument("--report-dir", metavar="OUT", type=Path, default=None,
                    help="batch: one folder per input in OUT/<stem>/ (report, result, "
                         "metrics, annotated.mp4 with --annotate)")
@@ -118,10 +122,48 @@ class _HistorySink:
             self.history.close()
 
 
+def resolve_inputs(args: argparse.Namespace) -> None:
+    """Give back an input that ``--annotate`` (optional value) took as its path.
+
+    ``--annotate`` takes an optional ``OUT.mp4``, so ``score --annotate X.mp4 --task
+    stepdown`` parses ``X.mp4`` as the output. Its value is the output path only in a
+    single-input run that has an input of its own; otherwise (no input left, or a batch,
+    where outputs always go into ``OUT/<stem>/``) it was an input and is moved back.
+
+    Raises:
+        UserError: no input at all (exit 2), or the output path is the input (exit 2).
+    """
+    if args.annotate and (not args.inputs or args.report_dir is not None):
+        args.inputs = [args.annotate, *args.inputs]
+        args.annotate = ""
+    if not args.inputs:
+        raise UserError("score needs at least one INPUT (a video or a landmark .npz)",
+                        ExitCode.USAGE)
+    if args.annotate and len(args.inputs) == 1 and \
+            Path(args.annotate).resolve() == Path(args.inputs[0]).resolve():
+        raise UserError(f"--annotate {args.annotate} would overwrite the input; give "
+                        "another OUT.mp4 (or none)", ExitCode.USAGE)
+
+
+def default_annotated_path(args: argparse.Namespace) -> str:
+    """Where ``--annotate`` without a path writes: the report folder, else the current
+    folder as ``<input stem>.annotated.mp4``."""
+    if args.report is not None:
+        return str(args.report / "annotated.mp4")
+    return f"{Path(args.inputs[0]).stem}.annotated.mp4"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach score``."""
     from itbcoach.report.job import ScoreJob, run_job
 
+    resolve_inputs(args)
+    if args.height_cm is not None:
+        if not 80 <= args.height_cm <= 250:
+            raise UserError(f"--height-cm {args.height_cm:g}: give the person's standing "
+                            "height in cm (80-250)", ExitCode.USAGE)
+        args.overrides = [*(getattr(args, "overrides", None) or []),
+                          f"report.height_cm={args.height_cm:g}"]
     config = load_cli_config(args)
     overrides = tuple(parse_override(o) for o in getattr(args, "overrides", []) or [])
     batch = args.report_dir is not None or len(args.inputs) > 1
@@ -150,12 +192,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if batch:
             return _run_batch(args, template, sink)
-        annotate = args.annotate
-        if annotate == "":
-            if args.report is None:
-                raise UserError("--annotate needs a path (OUT.mp4) unless --report DIR is "
-                                "given", ExitCode.USAGE)
-            annotate = str(args.report / "annotated.mp4")
+        annotate = default_annotated_path(args) if args.annotate == "" else args.annotate
         job = ScoreJob(**{**template.__dict__, "pain": _ask_pain(args),
                           "report_dir": str(args.report) if args.report else None,
                           "annotate": annotate,

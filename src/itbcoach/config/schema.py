@@ -243,7 +243,7 @@ class ExerciseCueDefaults:
 
 @dataclass(frozen=True)
 class ExerciseConfig:
-    """``[exercises.<id>]``: one exercise as data (see README "Exercises").
+    """``[exercises.<id>]``: one exercise as data (see docs/exercises.md).
 
     The counter tables that do not apply are absent (``None``).
     """
@@ -337,10 +337,16 @@ class ReportConfig:
     video_crf: int
     fault_window_s: float
     rep_cue_s: float
+    height_cm: float
+    closing_card_s: float
 
     def __post_init__(self) -> None:
         if not 0 <= self.video_crf <= 51:
             raise ValueError("video_crf must be in 0..51")
+        if self.height_cm != 0 and not 80 <= self.height_cm <= 250:
+            raise ValueError("height_cm must be 0 (unknown) or a height in cm, 80-250")
+        if self.closing_card_s < 0:
+            raise ValueError("closing_card_s must be >= 0")
 
 
 @dataclass(frozen=True)

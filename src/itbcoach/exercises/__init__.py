@@ -243,7 +243,7 @@ class ExerciseResult:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict (see README "Exercises" for the keys)."""
+        """JSON-ready dict (see docs/exercises.md for the keys)."""
         p = self.exercise.config.prescription
         return {
             "task": self.task,

@@ -27,6 +27,8 @@ WARN: Color = (40, 170, 255)
 BAD: Color = (60, 60, 235)
 PANEL: Color = (30, 30, 30)
 
+#: Face landmarks (nose, eyes, ears, mouth): not drawn, they only add clutter.
+FACE_POINTS = frozenset(range(11))
 _LEFT_POINTS = {1, 2, 3, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
 _RIGHT_POINTS = {4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32}
 LEVEL_COLORS: dict[str, Color] = {"info": (255, 255, 255), "good": GOOD, "warn": WARN,
@@ -147,20 +149,35 @@ def draw_block(frame: np.ndarray, text: str, anchor_xy: tuple[int, int], size: i
     return box
 
 
+@dataclass(frozen=True)
+class ScoreCard:
+    """A closing card: a title and lines, each with its verdict colour.
+
+    Attributes:
+        title: e.g. ``"Lateral step-down test (Piva)"``.
+        lines: ``(text, verdict)``: True = fault (red), False = fine (green), None =
+            neutral (white: headings, not assessable).
+    """
+
+    title: str
+    lines: tuple[tuple[str, bool | None], ...]
+
+
 def draw_skeleton(frame: np.ndarray, pts: np.ndarray, scale: float) -> None:
-    """Bones and joints, left/right coloured, anti-aliased; NaN points skipped."""
+    """Bones and joints from the shoulders down, left/right coloured, anti-aliased; NaN
+    points skipped; no face points (:data:`FACE_POINTS`)."""
     th = max(3, round(5 * scale))
     ok = np.isfinite(pts).all(axis=1)
     ip = np.zeros(pts.shape, dtype=np.int32)
     ip[ok] = np.round(pts[ok]).astype(np.int32)
     for a, b in POSE_CONNECTIONS:
-        if ok[a] and ok[b]:
+        if ok[a] and ok[b] and a not in FACE_POINTS and b not in FACE_POINTS:
             color = LEFT_COLOR if a in _LEFT_POINTS and b in _LEFT_POINTS else (
                 RIGHT_COLOR if a in _RIGHT_POINTS and b in _RIGHT_POINTS else MID_COLOR)
             cv2.line(frame, tuple(ip[a]), tuple(ip[b]), color, th, cv2.LINE_AA)
     r = max(4, round(6 * scale))
     for i in np.flatnonzero(ok):
-        if i > 10 or i == 0:
+        if i not in FACE_POINTS:
             color = LEFT_COLOR if i in _LEFT_POINTS else RIGHT_COLOR if i in _RIGHT_POINTS \
                 else MID_COLOR
             cv2.circle(frame, tuple(ip[i]), r, (255, 255, 255), -1, cv2.LINE_AA)
@@ -186,6 +203,34 @@ def _draw_guide(frame: np.ndarray, g: GuideLine, scale: float, font: int) -> Non
     if g.label:
         put_text(frame, g.label, (int(p1[0]) + 6, int(p1[1])), font, g.color, anchor="lm",
                  background=PANEL, pad=3)
+
+
+def draw_guides(frame: np.ndarray, guides: tuple[GuideLine, ...], scale: float,
+                font: int) -> None:
+    """Task guide lines (pelvic line, trunk line, knee-over-toe line), in order."""
+    for g in guides:
+        _draw_guide(frame, g, scale, font)
+
+
+def draw_score_card(frame: np.ndarray, card: ScoreCard) -> np.ndarray:
+    """The frame dimmed with ``card`` centred on it (in place; returned)."""
+    h, w = frame.shape[:2]
+    s = h / 720.0
+    frame[:] = (frame.astype(np.float32) * 0.35).astype(np.uint8)
+    title, size = max(14, round(34 * s)), max(11, round(22 * s))
+    while size > 9 and (len(card.lines) + 2) * size * 1.35 > h * 0.9:
+        size -= 1  # many lines (both legs) shrink to fit
+    step = round(size * 1.35)
+    y = max(round(12 * s), (h - step * (len(card.lines) + 2)) // 2)
+    put_text(frame, card.title, (w // 2, y), title, bold=True, anchor="mt")
+    y += round(title * 1.6)
+    x = max(round(16 * s), w // 2 - round(300 * s))
+    for text, verdict in card.lines:
+        color = (255, 255, 255) if verdict is None else BAD if verdict else GOOD
+        put_text(frame, text, (x, y), size, color, bold=verdict is None, background=PANEL,
+                 alpha=0.6, pad=2)
+        y += step
+    return frame
 
 
 def draw_hold_ring(frame: np.ndarray, center: tuple[int, int], radius: int,
@@ -229,10 +274,9 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     small, body, big, big_min, huge = (max(11, round(v * s)) for v in (
         SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX))
     m = round(16 * s)
-    for g in state.guides:
-        _draw_guide(frame, g, s, small)
     if state.landmarks_px is not None:
         draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
+    draw_guides(frame, state.guides, s, small)  # on top: the guides are what to look at
     y = m
     if state.title:
         box = put_text(frame, state.title, (m, y), body, bold=True, background=PANEL)

@@ -2,7 +2,7 @@
 
 One pure function, :func:`compute_metrics`, serves one live frame and a whole recording.
 It is compiled with numba from the metric table (:mod:`itbcoach.kernel.table`, whose
-docstring fixes every convention); see the README ("Kernel speed") for why numba and
+docstring fixes every convention); see docs/architecture.md ("Kernel speed") for why numba and
 for the measured latency. Angles use ``atan2(|u x v|, u . v)``, exact near 0 and 180
 degrees, through an inlined atan2 (:func:`_atan2`, error < 1e-9 deg) that halves the
 batch cost against libm's. Division follows numpy's error model: x/0 is inf or NaN, never

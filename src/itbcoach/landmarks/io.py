@@ -1,6 +1,6 @@
 """The landmark interchange file (``.npz``).
 
-Keys (see README, "Landmark file format"):
+Keys (see docs/pose-and-landmarks.md, "Landmark file format"):
 
 * ``landmarks``: float32 ``(T, 33, 4)`` = x, y, z, visibility (normalised image coords).
 * ``timestamps_ms``: int64 ``(T,)``, strictly increasing.

@@ -32,6 +32,7 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.pose.smoothing import smooth_offline
+from itbcoach.report.measures import measures_json, scale_from_torso
 from itbcoach.scoring.criteria import TABLE
 from itbcoach.scoring.session import StepdownSession
 from itbcoach.scoring.stepdown import StepdownRep, StepdownResult
@@ -300,7 +301,12 @@ class StepdownCoach:
         if self.final is None:
             return {"task": "stepdown", "ok": False, "sides": [],
                     "message": "the test was not finished"}
-        return self.final.to_json()
+        data = self.final.to_json()
+        torso = self.session.view.torso_m
+        scale = scale_from_torso(float(np.median(torso)) if len(torso) else None,
+                                 self.config.report.height_cm)
+        data["measures"] = measures_json(data, self.config.stepdown, scale)
+        return data
 
 
 def _nobody(frame: Frame) -> Frame:

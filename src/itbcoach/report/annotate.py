@@ -28,10 +28,18 @@ import numpy as np
 
 from itbcoach.config import Config
 from itbcoach.errors import UserError
-from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR, GuideLine, OverlayState
-from itbcoach.kernel import Metric, compute_metrics
+from itbcoach.feedback.overlay import (
+    BAD,
+    GOOD,
+    MID_COLOR,
+    GuideLine,
+    OverlayState,
+    ScoreCard,
+)
+from itbcoach.kernel import compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
+from itbcoach.report import measures as ms
 from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
 
 log = logging.getLogger(__name__)
@@ -39,11 +47,13 @@ log = logging.getLogger(__name__)
 #: Piva's protocol: 5 reps per leg (shown as the counter's target).
 STEPDOWN_REPS = 5
 
-#: Fault flag text, end-of-rep cue words and the quantifying rep metric (key, format) of
-#: each Piva criterion (the one criteria table).
+#: Fault flag text and end-of-rep cue words of each Piva criterion (the criteria table).
 FAULT_TEXT = {c.id: c.flag for c in CRITERIA_TABLE}
 FAULT_SHORT = {c.id: c.short for c in CRITERIA_TABLE}
-FAULT_VALUE = {c.id: (c.metric, c.metric_format) for c in CRITERIA_TABLE if c.metric}
+#: Measures shown on the video (one name, unit and sign each, see report.measures).
+SHOWN_MEASURES = ("pelvic_drop_deg", "trunk_lean_deg", "knee_offset_second_toe", "fppa_deg")
+#: Guide line thickness at 720p, px: thick enough to read at a glance.
+GUIDE_THICKNESS = 6
 
 
 @dataclass(frozen=True)
@@ -76,40 +86,52 @@ def _fmt(value: float, fmt: str = "{:+.1f} deg") -> str:
     return text
 
 
+def _verdict_color(verdict: bool | None) -> tuple[int, int, int]:
+    return MID_COLOR if verdict is None else BAD if verdict else GOOD
+
+
 def stepdown_guides(px: np.ndarray, stance: str | None,
-                    flagged: Sequence[str] = ()) -> tuple[GuideLine, ...]:
-    """Guide lines of the step-down test for one frame.
+                    verdicts: Mapping[str, bool] | Sequence[str] = ()) -> tuple[GuideLine, ...]:
+    """Guide lines of the step-down test for one frame, coloured by verdict.
 
     Args:
         px: ``(33, 2)`` pixel landmarks (NaN = missing).
         stance: the stance leg (``"left"``/``"right"``, the subject's own) or None (both
             knees get a knee-over-toe line).
-        flagged: criteria flagged at this frame; their guides turn red.
+        verdicts: ``{criterion: flagged}`` of the rep under way (red when flagged, green
+            when not, light grey when absent: between reps); a sequence of criterion
+            names means those are flagged and the others are not known.
 
     Returns:
         The pelvic line (through both hips, extended by half the hip width each way),
-        the trunk line (mid-hip to mid-shoulder) and a dashed vertical line from the
-        stance foot's toe up to knee height (the knee should stay over it).
+        the trunk line (mid-hip to mid-shoulder) and a solid vertical line from the
+        stance foot's toe up to knee height (the knee should stay over it), each
+        :data:`GUIDE_THICKNESS` px thick at 720p.
     """
+    if not isinstance(verdicts, Mapping):
+        verdicts = dict.fromkeys(verdicts, True)
+
+    def color(*criteria: str) -> tuple[int, int, int]:
+        known = [verdicts[c] for c in criteria if c in verdicts]
+        return _verdict_color(any(known) if known else None)
+
     guides: list[GuideLine] = []
     lh, rh = px[L.LEFT_HIP], px[L.RIGHT_HIP]
     if np.isfinite(lh).all() and np.isfinite(rh).all():
         d = rh - lh
-        bad = "pelvis_not_level" in flagged
         guides.append(GuideLine(tuple(lh - 0.5 * d), tuple(rh + 0.5 * d),
-                                BAD if bad else MID_COLOR, 3 if bad else 2))
+                                color("pelvis_not_level"), GUIDE_THICKNESS))
         ls, rs = px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER]
         if np.isfinite(ls).all() and np.isfinite(rs).all():
-            bad = "trunk_lean" in flagged
             guides.append(GuideLine(tuple(0.5 * (lh + rh)), tuple(0.5 * (ls + rs)),
-                                    BAD if bad else MID_COLOR, 3 if bad else 2))
-    knee_bad = "knee_medial_to_second_toe" in flagged or "knee_medial_to_foot" in flagged
+                                    color("trunk_lean"), GUIDE_THICKNESS))
     for side in ("left", "right") if stance is None else (stance,):
         toe = px[L.LEFT_FOOT_INDEX if side == "left" else L.RIGHT_FOOT_INDEX]
         knee = px[L.LEFT_KNEE if side == "left" else L.RIGHT_KNEE]
         if np.isfinite(toe).all() and np.isfinite(knee).all():
             guides.append(GuideLine(tuple(toe), (float(toe[0]), float(knee[1])),
-                                    BAD if knee_bad else GOOD, 2, dashed=True))
+                                    color("knee_medial_to_second_toe", "knee_medial_to_foot"),
+                                    GUIDE_THICKNESS))
     return tuple(guides)
 
 
@@ -121,11 +143,15 @@ class AnnotationPlan:
         result: the result's ``to_json()`` (step-down or exercise).
         config: the configuration (exercise definitions, cue timing).
         metrics: the kernel metrics of ``seq`` ``(T, K)`` if already computed.
+        scale: how step-down lengths are shown (default: torso lengths).
     """
 
     def __init__(self, seq: PoseSequence, result: Mapping[str, Any], config: Config,
-                 metrics: np.ndarray | None = None) -> None:
+                 metrics: np.ndarray | None = None,
+                 scale: ms.LengthScale | None = None) -> None:
         self.seq = seq
+        self.scale = scale or ms.LengthScale(None, "none")
+        self.closing_s = float(config.report.closing_card_s)
         self.result = result
         self.task = str(result.get("task", ""))
         self.times = seq.times_s
@@ -168,11 +194,12 @@ class AnnotationPlan:
                 if not present or frame is None or int(frame) < 0:
                     continue
                 text = FAULT_TEXT.get(crit, crit.replace("_", " "))
-                if crit in FAULT_VALUE:
-                    key, fmt = FAULT_VALUE[crit]
-                    value = metrics.get(key)
-                    if value is not None:
-                        text = f"{text} {_fmt(float(value), fmt)}"
+                measure = ms.MEASURES_BY_CRITERION.get(crit)
+                if measure is not None and metrics.get(measure.key) is not None:
+                    value = ms.fmt(measure, ms.display(measure, metrics[measure.key],
+                                                        self.scale), self.scale)
+                    text = f"{text} {value}" if text.lower() == measure.name else \
+                        f"{text}: {measure.name} {value}"
                 elif crit == "unsteady" and rep.get("unsteady_signs"):
                     text = f"{text}: {', '.join(rep['unsteady_signs'])}"
                 self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep["side"],
@@ -239,26 +266,62 @@ class AnnotationPlan:
         current = self._reps[k - 1] if k else (self._reps[0] if self._reps else None)
         side = current["side"] if current else None
         in_rep = bool(current and current["start_s"] <= t <= current["end_s"])
-        done = sum(1 for r in self._reps if r["side"] == side and r["end_s"] <= t)
+        ended = [r for r in self._reps if r["side"] == side and self._ended(r, i, t)]
+        done = len(ended)  # a rep counts from its last frame on
         flags = [f for f in self._flags if f.start <= i <= f.end and f.side == side]
-        m = self.metrics[i] if len(self.metrics) else None
-        rows: list[tuple[str, str]] = []
-        if m is not None:
-            rows.append(("pelvic obliquity", _fmt(float(m[Metric.PELVIC_OBLIQUITY]))))
-            rows.append(("trunk lean", _fmt(float(m[Metric.TRUNK_LEAN]))))
-            for s in ("left", "right") if side is None else (side,):
-                rows.append((f"FPPA {s}", _fmt(float(m[Metric[f"FPPA_{s.upper()}"]]))))
+        last = ended[-1] if ended else None
+        rows = self.rep_rows(last)
         progress = None
         if side:
             progress = f"standing on the {side} leg" + (
                 f" - rep {int(current.get('index', 0)) + 1}" if in_rep and current else "")
-        guides = stepdown_guides(px, side, [f.criterion for f in flags]) \
-            if px is not None else ()
+        verdicts = {c: bool(v) for c, v in (current.get("faults") or {}).items()} \
+            if in_rep and current else {}
+        guides = stepdown_guides(px, side, verdicts) if px is not None else ()
         return OverlayState(
             **common, guides=guides, progress=progress,
             counter=f"{done}/{STEPDOWN_REPS}" if side else None,
             counter_label=f"reps, {side} leg" if side else "",
             faults=tuple(dict.fromkeys(f.text for f in flags)), metrics=tuple(rows))
+
+    @staticmethod
+    def _ended(rep: Mapping[str, Any], i: int, t: float) -> bool:
+        """Whether frame ``i`` (time ``t``) is at or after the rep's last frame."""
+        end = rep.get("end_frame")
+        return int(end) <= i if end is not None else float(rep["end_s"]) <= t
+
+    def rep_rows(self, rep: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+        """``(label, value)`` rows of a finished rep's measures as the scorer judged
+        them (the report's names, units and signs); empty before the first rep ends."""
+        if rep is None:
+            return ()
+        values = ms.rep_values(rep, self.scale)
+        rows = [(f"rep {ms.rep_number(rep)}, {rep['side']} leg", "as scored")]
+        for key in SHOWN_MEASURES:
+            m = ms.MEASURES_BY_KEY[key]
+            rows.append((m.name, ms.fmt(m, values[key], self.scale)))
+        return tuple(rows)
+
+    def closing_card(self) -> ScoreCard | None:
+        """The card that closes the video: per stance leg the score and each criterion
+        (None for an exercise, or when the card is switched off)."""
+        if self.task != "stepdown" or self.closing_s <= 0:
+            return None
+        from itbcoach.report.stepdown_view import CRITERIA_LABELS, criterion_lines
+
+        lines: list[tuple[str, bool | None]] = []
+        for side in ms.stepdown_sides(self.result):
+            lines.append((f"{ms.side_name(side).capitalize()} leg: score {side.get('score')}"
+                          f" ({side.get('category')})", None))
+            for cl in criterion_lines(self.result, side):
+                verdict = None if cl.state == "not assessable" else cl.state == "yes"
+                conf = f" ({cl.confidence})" if cl.confidence in ("low confidence",
+                                                                  "lower") else ""
+                lines.append((f"  {CRITERIA_LABELS.get(cl.criterion, cl.criterion)}: "
+                              f"{cl.state} {cl.reps}{conf}", verdict))
+        if not lines:
+            lines.append((str(self.result.get("message") or "no step-down scored"), None))
+        return ScoreCard("Lateral step-down test (Piva)", tuple(lines))
 
     def _exercise_state(self, i: int, t: float, common: dict[str, Any]) -> OverlayState:
         k = bisect.bisect_right(self._event_t, t)
@@ -340,12 +403,14 @@ def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
     """Decode ``video`` again and write it with ``plan``'s overlay to ``out`` (H.264 mp4).
 
     The output has every decoded frame of the input at the input's frame rate and
-    resolution; it is written atomically (a temporary file renamed on success).
+    resolution, then (step-down) the closing score card held for ``[report]
+    closing_card_s`` over the last frame; it is written atomically (a temporary file
+    renamed on success).
 
     Raises:
         InputError: the video cannot be decoded (as when it was scored).
     """
-    from itbcoach.feedback.overlay import draw_overlay
+    from itbcoach.feedback.overlay import draw_overlay, draw_score_card
     from itbcoach.pose.sources import VideoFileSource
     from itbcoach.report.video import H264Writer
 
@@ -360,9 +425,16 @@ def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
         n = len(plan.seq)
         if source.frame_count and n and abs(source.frame_count - n) > 3:
             log.info("%s: %d frames in the container, %d scored", video, source.frame_count, n)
+        last = None
         for frame in source:
             image = frame.image if frame.image.flags.writeable else frame.image.copy()
-            writer.write(draw_overlay(image, plan.state(frame.frame_id)))
+            last = draw_overlay(image, plan.state(frame.frame_id))
+            writer.write(last)
+        card = plan.closing_card()
+        if card is not None and last is not None:
+            closing = draw_score_card(last.copy(), card)
+            for _ in range(round(plan.closing_s * source.fps)):
+                writer.write(closing)
     return out
 
 

@@ -35,27 +35,10 @@ from itbcoach import __version__
 from itbcoach.config import Config
 from itbcoach.kernel import METRIC_NAMES, Metric
 from itbcoach.landmarks import PoseSequence
-from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
+from itbcoach.report.measures import LengthScale, length_scale, measures_json
+from itbcoach.report.stepdown_view import CRITERIA_LABELS, reps_csv
 
 SIDE_COLORS = {"left": "#1f77b4", "right": "#ff7f0e", None: "#7f7f7f"}
-CRITERIA_LABELS = {c.id: c.label for c in CRITERIA_TABLE}
-#: Per-rep metrics of the step-down shown in the rep table: key -> (header, digits).
-STEPDOWN_REP_COLUMNS = {
-    "pelvic_drop_deg": ("pelvic drop (deg)", 1),
-    "trunk_lean_deg": ("trunk lean (deg)", 1),
-    "fppa_deg": ("FPPA (deg)", 1),
-    "knee_offset_second_toe": ("knee vs 2nd toe", 2),
-    "knee_offset_foot": ("knee vs foot border", 2),
-    "wrist_rise": ("wrist rise", 2),
-}
-#: Per-side summaries compared left vs right: key -> (label, digits).
-STEPDOWN_COMPARE = {
-    "pelvic_drop_deg": ("pelvic drop, median rep (deg)", 1),
-    "trunk_lean_deg": ("trunk lean, median rep (deg)", 1),
-    "fppa_deg": ("knee FPPA, median rep (deg)", 1),
-    "knee_offset_second_toe": ("knee vs 2nd toe, median rep (body scales)", 2),
-    "knee_offset_foot": ("knee vs foot border, median rep (body scales)", 2),
-}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -72,6 +55,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.yes{color:#c62828;fon
 width:220px}.thumbs img{width:220px;border-radius:6px;border:1px solid #ddd}
 figcaption{font-size:.85rem;color:#444}img.plot{max-width:100%}.warn{background:#fff6e0;
 border-left:4px solid #f0ad4e;padding:.5rem .8rem}.muted{color:#777;font-size:.85rem}
+.na{color:#777;font-style:italic}.lowconf{color:#b8860b;font-weight:600}.conf{color:#444}
+.charts{display:flex;flex-wrap:wrap;gap:.6rem 1.2rem}.chart{margin:0;width:520px}
+.rule{color:#c62828}table.defs td{font-size:.85rem}
 """
 
 
@@ -190,57 +176,6 @@ def rep_spans(result: Mapping[str, Any]) -> list[Span]:
             end = hold.get("end_s", _num(hold["start_s"]) + _num(hold.get("duration_s")))
             out.append(Span(_num(hold["start_s"]), _num(end), hold.get("side"), None, "hold"))
     return sorted(out, key=lambda s: s.start_s)
-
-
-def _baseline(values: np.ndarray, times: np.ndarray, spans: Sequence[Span]) -> float:
-    """Median of ``values`` outside every span (standing), NaN-aware."""
-    outside = np.ones(values.shape, bool)
-    for s in spans:
-        outside &= ~((times >= s.start_s) & (times <= s.end_s))
-    v = values[outside & np.isfinite(values)]
-    if not v.size:
-        v = values[np.isfinite(values)]
-    return float(np.median(v)) if v.size else float("nan")
-
-
-def stepdown_panels(metrics: np.ndarray, times: np.ndarray, spans: Sequence[Span],
-                    config: Config | None) -> list[Panel]:
-    """The step-down plots: pelvis, trunk, FPPA and knee-over-foot per leg."""
-    cfg = config.stepdown if config is not None else None
-    col = {n: metrics[:, Metric[n.upper()]] for n in (
-        "pelvic_obliquity", "trunk_lean", "fppa_left", "fppa_right", "knee_offset_toe_left",
-        "knee_offset_toe_right", "knee_offset_foot_left", "knee_offset_foot_right")}
-    panels = []
-    for name, title, thr in (
-            ("pelvic_obliquity", "Pelvic obliquity (+ = left hip higher)",
-             cfg.pelvic_drop_deg if cfg else None),
-            ("trunk_lean", "Trunk lean (+ = toward the subject's left)",
-             cfg.trunk_lean_deg if cfg else None)):
-        base = _baseline(col[name], times, spans)
-        ths: tuple[Threshold, ...] = ()
-        if thr is not None and np.isfinite(base):
-            ths = (Threshold(base + thr, f"standing {base:+.1f} ± {thr:g} deg"),
-                   Threshold(base - thr, ""))
-        panels.append(Panel(title, "deg", (Line(name.replace("_", " "), col[name]),), ths))
-    legs = (Line("left", col["fppa_left"], SIDE_COLORS["left"]),
-            Line("right", col["fppa_right"], SIDE_COLORS["right"]))
-    panels.append(Panel("Knee FPPA per leg (+ = valgus)", "deg", legs, (
-        Threshold(cfg.fppa_note_deg, f"note above {cfg.fppa_note_deg:g} deg (reported, not "
-                  "scored)", ":", "#b8860b"),) if cfg else ()))
-    panels.append(Panel(
-        "Knee vs second toe per leg (+ = medial; the scorer reads the loaded part of a rep)",
-        "body scales",
-        (Line("left", col["knee_offset_toe_left"], SIDE_COLORS["left"]),
-         Line("right", col["knee_offset_toe_right"], SIDE_COLORS["right"])),
-        (Threshold(cfg.knee_toe_margin, f"fault above {cfg.knee_toe_margin:g}"),)
-        if cfg else ()))
-    panels.append(Panel(
-        "Knee vs medial border of the foot per leg (+ = medial)", "body scales",
-        (Line("left", col["knee_offset_foot_left"], SIDE_COLORS["left"]),
-         Line("right", col["knee_offset_foot_right"], SIDE_COLORS["right"])),
-        (Threshold(cfg.knee_foot_margin, f"fault above {cfg.knee_foot_margin:g}"),)
-        if cfg else ()))
-    return panels
 
 
 def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str, Any],
@@ -411,56 +346,33 @@ def _table(head: Iterable[str] | None, rows: Iterable[Iterable[str]], cls: str =
     return f"<table{f' class={cls!r}' if cls else ''}>{h}{body}</table>"
 
 
-def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str]) -> list[str]:
-    parts = ['<h2>Score card</h2><div class="cards">']
-    for side in result.get("sides", []) or []:
-        cat = side.get("category") or "none"
-        crit = side.get("criteria", {}) or {}
-        counts = side.get("criteria_rep_counts", {}) or {}
-        n = len(side.get("reps", []) or [])
-        rows = [[f"<td>{_esc(CRITERIA_LABELS.get(k, k))}</td>",
-                 f"<td class='{'yes' if v else 'no'}'>{_fmt(v)}</td>",
-                 f"<td class='num'>{counts.get(k, '–')}/{n}</td>"] for k, v in crit.items()]
-        pain = side.get("pain")
-        rows.append(["<td>Pain (asked)</td>",
-                     f"<td class='{'yes' if pain else 'no'}'>"
-                     f"{'not asked' if pain is None else _fmt(pain)}</td>", "<td></td>"])
-        parts.append(
-            f"<div class='card'><div>Stance leg: <b>{_esc(side.get('side'))}</b></div>"
-            f"<div class='score {_esc(cat)}'>{_fmt(side.get('score'))} "
-            f"<span style='font-size:1.2rem'>{_esc(cat)}</span></div>"
-            f"<div class='muted'>Piva score (0-1 good, 2-3 medium, 4+ poor); {n} counted "
-            f"reps</div>"
-            + _table(["criterion", "present", "reps"], rows) + "</div>")
-    parts.append("</div>")
+def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str],
+                   cfg: Any, scale: Any) -> list[str]:
+    from itbcoach.report import stepdown_view as view
+    from itbcoach.report.measures import side_name, side_reps, stepdown_sides
+
+    parts = ["<h2>Score card</h2>", view.score_card_html(result)]
     if not result.get("sides"):
         parts.append("<p class='muted'>No side could be scored.</p>")
-    parts.extend(_stepdown_comparison(result))
+    if result.get("sides"):
+        parts.append("<h2>Each rep as the scorer judged it</h2><p class='muted'>One dot per "
+                     "counted rep: its peak, measured against that rep's own standing "
+                     "baseline (pelvis, trunk) or over its loaded part (knee). Red: the rep "
+                     "was flagged for the criterion; green: it was not. Dashed: the "
+                     "threshold.</p>" + view.charts_html(result, cfg, scale))
+    parts.append(view.comparison_html(result, scale))
     parts.append("<h2>Reps</h2>")
-    for side in result.get("sides", []) or []:
-        reps = side.get("reps", []) or []
-        head = ["#", "start s", "bottom s", "end s",
-                *(h for h, _ in STEPDOWN_REP_COLUMNS.values()), "faults"]
-        rows = []
-        for rep in reps:
-            faults = [CRITERIA_LABELS.get(k, k) for k, v in (rep.get("faults") or {}).items()
-                      if v]
-            if rep.get("unsteady_signs"):
-                faults.append(f"({', '.join(rep['unsteady_signs'])})")
-            m = rep.get("metrics") or {}
-            rows.append([f"<td>{int(rep.get('index', 0)) + 1}</td>",
-                         *(f"<td class='num'>{_fmt(_num(rep.get(k)), 2)}</td>"
-                           for k in ("start_s", "bottom_s", "end_s")),
-                         *(f"<td class='num'>{_fmt(_num(m.get(k)), d)}</td>"
-                           for k, (_, d) in STEPDOWN_REP_COLUMNS.items()),
-                         f"<td>{_esc(', '.join(faults) or '–')}</td>"])
-        parts.append(f"<h3>Standing on the {_esc(side.get('side'))} leg</h3>"
-                     + _table(head, rows, "reps"))
+    for side in stepdown_sides(result):
+        if side_reps(side):
+            parts.append(f"<h3>Standing on the {_esc(side_name(side))} leg</h3>"
+                         + view.rep_table_html(side, scale))
         partial = side.get("partial_reps", []) or []
         if partial:
             parts.append("<p class='muted'>Not counted: " + "; ".join(
                 f"{_fmt(_num(p.get('start_s')), 1)}-{_fmt(_num(p.get('end_s')), 1)} s "
                 f"({_esc(p.get('reason', 'partial'))})" for p in partial) + "</p>")
+    if result.get("sides"):
+        parts.append("<h3>What the numbers mean</h3>" + view.definitions_html(cfg, scale))
     ignored = result.get("ignored_movements") or []
     if ignored:
         parts.append("<p class='muted'>Movements that were not reps: " + "; ".join(
@@ -474,33 +386,6 @@ def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str]) -> list
                          f"{data}'><figcaption>{_esc(label)}</figcaption></figure>")
         parts.append("</div>")
     return parts
-
-
-def _stepdown_comparison(result: Mapping[str, Any]) -> list[str]:
-    sides = {s.get("side"): s for s in result.get("sides", []) or []}
-    if not sides:
-        return []
-    names = [n for n in ("left", "right") if n in sides]
-    head = ["", *(f"{n} leg" for n in names)] + (["left − right"] if len(names) == 2 else [])
-    rows = [["<td>score</td>", *(f"<td class='num'>{_fmt(sides[n].get('score'))}</td>"
-                                 for n in names),
-             *([f"<td class='num'>{_fmt(sides['left'].get('score') - sides['right'].get('score'))}"
-                "</td>"] if len(names) == 2 else [])]]
-    for key, (label, digits) in STEPDOWN_COMPARE.items():
-        vals = [_num((sides[n].get("median_metrics") or {}).get(key)) for n in names]
-        row = [f"<td>{_esc(label)}</td>", *(f"<td class='num'>{_fmt(v, digits)}</td>"
-                                             for v in vals)]
-        if len(names) == 2:
-            row.append(f"<td class='num'>{_fmt(vals[0] - vals[1], digits)}</td>")
-        rows.append(row)
-    out = ["<h2>Side-to-side comparison</h2>", _table(head, rows)]
-    comparison = result.get("comparison") or {}
-    for note in comparison.get("notes", []) if isinstance(comparison, Mapping) else []:
-        out.append(f"<p class='muted'>{_esc(note)}</p>")
-    if len(names) < 2:
-        out.append("<p class='muted'>Only one stance leg was tested: film both legs to "
-                   "compare.</p>")
-    return out
 
 
 def _exercise_html(result: Mapping[str, Any]) -> list[str]:
@@ -644,8 +529,10 @@ def _quality_html(meta: Mapping[str, Any], result: Mapping[str, Any]) -> list[st
 
 
 def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: str | None,
-                thumbs: Mapping[str, str]) -> str:
-    """The report page as one HTML string."""
+                thumbs: Mapping[str, str], config: Config | None = None,
+                scale: LengthScale | None = None) -> str:
+    """The report page as one HTML string (``config`` and ``scale``: the step-down's
+    thresholds and length unit; defaults: shipped thresholds, torso lengths)."""
     task = result.get("task", "?")
     title = "Lateral step-down test" if task == "stepdown" else \
         f"Exercise: {result.get('name') or task}"
@@ -658,8 +545,13 @@ def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: st
     message = result.get("message")
     if message:
         parts.append(f"<p class='warn'>{_esc(message)}</p>")
-    parts.extend(_stepdown_html(result, thumbs) if task == "stepdown"
-                 else _exercise_html(result))
+    if task == "stepdown":
+        from itbcoach.config import load_config
+
+        cfg = (config or load_config(use_user_file=False)).stepdown
+        parts.extend(_stepdown_html(result, thumbs, cfg, scale or LengthScale(None, "none")))
+    else:
+        parts.extend(_exercise_html(result))
     if plot_png:
         parts.append("<h2>Angles over time</h2><p class='muted'>Shaded: counted reps, "
                      "side steps and holds (blue: left, orange: right, grey: both; steps by "
@@ -668,9 +560,10 @@ def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: st
                      f"<img class='plot' alt='metrics over time' "
                      f"src='data:image/png;base64,{plot_png}'>")
     parts.extend(_quality_html(meta, result))
-    parts.append("<p class='muted'>Files: result.json (the full result), metrics.csv (every "
-                 "kernel metric per frame). Not a diagnosis: discuss the result with your "
-                 "physiotherapist.</p></body></html>")
+    parts.append("<p class='muted'>Files: result.json (the full result), reps.csv (the "
+                 "step-down's measures per rep, as above), metrics.csv (every kernel metric "
+                 "per frame, raw image-based values). Not a diagnosis: discuss the result "
+                 "with your physiotherapist.</p></body></html>")
     return "\n".join(parts)
 
 
@@ -678,8 +571,10 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
                  result: Mapping[str, Any], meta: Mapping[str, Any],
                  video: str | os.PathLike[str] | None = None,
                  config: Config | None = None,
-                 metrics: np.ndarray | None = None) -> Path:
-    """Write ``report.html``, ``result.json`` and ``metrics.csv`` into ``out_dir``.
+                 metrics: np.ndarray | None = None,
+                 scale: LengthScale | None = None) -> Path:
+    """Write ``report.html``, ``result.json``, ``metrics.csv`` (and for the step-down
+    ``reps.csv``) into ``out_dir``.
 
     Args:
         seq: the landmark sequence that was scored.
@@ -689,6 +584,8 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
         config: the configuration (threshold lines, exercise definitions); without it
             the plots have no threshold lines and exercises no counted signal.
         metrics: the kernel metrics of ``seq`` if already computed.
+        scale: how lengths are shown (default: from ``[report] height_cm``, else the
+            world landmarks; see :func:`itbcoach.report.measures.length_scale`).
 
     Returns:
         The path of ``report.html``. Every file is written atomically.
@@ -701,14 +598,24 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
             if len(seq) else np.zeros((0, len(METRIC_NAMES)))
     spans = rep_spans(result)
     plot_png = None
-    if len(seq) and seq.detected.any():
-        panels = stepdown_panels(metrics, seq.times_s, spans, config) \
-            if result.get("task") == "stepdown" else \
-            exercise_panels(seq, metrics, result, config)
-        plot_png = plot_panels(seq.times_s, panels, spans)
+    stepdown = result.get("task") == "stepdown"
+    if stepdown:
+        if scale is None:
+            height = config.report.height_cm if config is not None else 0.0
+            scale = length_scale(seq.world_landmarks, height)
+        if "measures" not in result:
+            from itbcoach.config import load_config
+
+            cfg = (config or load_config(use_user_file=False)).stepdown
+            result = {**result, "measures": measures_json(result, cfg, scale)}
+    elif len(seq) and seq.detected.any():  # the step-down plots its reps (stepdown_view)
+        plot_png = plot_panels(seq.times_s, exercise_panels(seq, metrics, result, config),
+                               spans)
     thumbs = thumbnails(video, seq, worst_frames(result)) if video and len(seq) else {}
-    page = render_html(result, meta, plot_png, thumbs)
+    page = render_html(result, meta, plot_png, thumbs, config, scale)
     _atomic_write(out / "metrics.csv", metrics_csv(seq, metrics))
+    if stepdown:
+        _atomic_write(out / "reps.csv", reps_csv(result, scale))
     _atomic_write(out / "result.json", json.dumps(
         {**result, "meta": {k: v for k, v in meta.items() if k != "framing_per_frame"}},
         indent=2, default=_json_default) + "\n")
@@ -717,5 +624,5 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
 
 
 __all__ = ["Line", "Panel", "Span", "Threshold", "atomic_write", "exercise_panels",
-           "metrics_csv", "plot_panels", "render_html", "rep_spans", "stepdown_panels",
+           "metrics_csv", "plot_panels", "render_html", "rep_spans",
            "thumbnails", "worst_frames", "write_report"]

@@ -134,12 +134,23 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()
+        scale = None
+        if job.task == "stepdown":
+            from itbcoach.report.measures import length_scale, measures_json
+
+            scale = length_scale(seq.world_landmarks, config.report.height_cm)
+            data["measures"] = measures_json(data, config.stepdown, scale)
+    summary = result.summary()
+    if scale is not None:
+        from itbcoach.report.stepdown_view import restate_medians
+
+        summary = restate_medians(summary, data, scale)
     if not meta.get("smoothed"):  # the pictures draw smoothed landmarks
         from itbcoach.pose import postprocess
 
         seq = postprocess(seq, config, mask=False)
     outcome = JobOutcome(str(job.input), ExitCode.OK if result.ok else ExitCode.NO_RESULT,
-                         None, data, result.summary())
+                         None, data, summary)
     metrics = None
     if job.annotate or job.report_dir:
         from itbcoach.kernel import compute_metrics
@@ -149,7 +160,7 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         from itbcoach.report.annotate import AnnotationPlan, write_annotated
 
         with clock("annotate"):
-            plan = AnnotationPlan(seq, data, config, metrics)
+            plan = AnnotationPlan(seq, data, config, metrics, scale)
             write_annotated(path, job.annotate, plan, crf=config.report.video_crf,
                             preset=config.report.video_preset)
         outcome.outputs.append(str(job.annotate))
@@ -159,9 +170,11 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         with clock("report"):
             page = write_report(job.report_dir, seq, data, meta,
                                 video=path if is_video else None, config=config,
-                                metrics=metrics)
+                                metrics=metrics, scale=scale)
         outcome.outputs.extend(str(page.parent / n) for n in ("report.html", "result.json",
                                                               "metrics.csv"))
+        if scale is not None:
+            outcome.outputs.append(str(page.parent / "reps.csv"))
     if job.json_path:
         from itbcoach.report.html import atomic_write
 

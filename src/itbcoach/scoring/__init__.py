@@ -44,7 +44,7 @@ def load_input(path: Path, config: Config, model: str | None = None,
     masked and (unless ``smooth`` is False: tasks whose streaming session filters the
     frames itself) the sequence smoothed offline (:func:`itbcoach.pose.postprocess`). A
     landmark file is processed here unless its optional ``masked`` / ``smoothed`` keys
-    say that was already done (README, "Landmark file format").
+    say that was already done (docs/pose-and-landmarks.md, "Landmark file format").
 
     Args:
         path: a video file or a landmark ``.npz``.

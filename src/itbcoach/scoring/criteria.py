@@ -18,7 +18,8 @@ class Criterion:
         cue: what the live coach says and shows after a rep with it.
         advice: the exercise that trains it (live result screen).
         metric: the per-rep metric that quantifies it ("" when none).
-        metric_format: how to print that metric.
+        metric_format: how to print that metric in body scales / degrees (the report
+            shows measures in its own units, see ``report.measures``).
     """
 
     id: str
@@ -45,11 +46,11 @@ TABLE: tuple[Criterion, ...] = (
               "keep your pelvis level",
               "Hip abductors: glute isometric holds and monster band walks.",
               "pelvic_drop_deg", "{:+.1f} deg"),
-    Criterion("knee_medial_to_second_toe", "Knee medial to the second toe",
-              "Knee medial to 2nd toe", "knee in", "knee over your second toe",
+    Criterion("knee_medial_to_second_toe", "Knee inside the 2nd toe",
+              "Knee inside 2nd toe", "knee in", "knee over your second toe",
               "Knee alignment: heel-tap step-downs with the knee over the second toe; "
               "midline hinge.", "knee_offset_second_toe", "{:+.2f}"),
-    Criterion("knee_medial_to_foot", "Knee medial to the foot", "Knee medial to foot",
+    Criterion("knee_medial_to_foot", "Knee inside the foot", "Knee inside foot",
               "knee in", "knee out, over your foot",
               "Knee alignment: heel-tap step-downs from a lower step; banded glute work.",
               "knee_offset_foot", "{:+.2f}"),

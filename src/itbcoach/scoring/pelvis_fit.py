@@ -2,8 +2,8 @@
 
 MediaPipe's hip landmarks do not follow the pelvis during a step-down: on renders with
 exact ground truth the hip line reads a drop that grows with stance-knee flexion on a
-level pelvis, and reads little or none of a real drop (see the README's "Pelvic drop"
-section and :mod:`itbcoach.synth.pelvis_study`). This estimator combines the hip-line
+level pelvis, and reads little or none of a real drop (see "Pelvic drop" in
+docs/accuracy.md and :mod:`itbcoach.synth.pelvis_study`). This estimator combines the hip-line
 change with leg and trunk quantities MediaPipe measures well, with linear weights fitted
 on renders and validated on renders they were not fitted on.
 
@@ -33,7 +33,7 @@ FEATURES = ("hip_line", "stance_knee_flexion", "free_knee_flexion", "trunk_lean"
             "knee_line", "knee_asymmetry")
 
 #: Weights of :data:`FEATURES` fitted by ``benchmarks/pelvis_study.py`` (see there and
-#: the README for the data, the date and the held-out error). ``None`` until fitted.
+#: docs/accuracy.md for the data, the date and the held-out error). ``None`` until fitted.
 WEIGHTS: dict[str, float] | None = None
 
 

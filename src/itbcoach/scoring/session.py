@@ -78,6 +78,7 @@ class ViewStats:
     shoulder_widths: array[float] = field(default_factory=lambda: array("d"))
     yaws: array[float] = field(default_factory=lambda: array("d"))
     facings: array[float] = field(default_factory=lambda: array("d"))
+    torso_m: array[float] = field(default_factory=lambda: array("d"))  # 3D, metres
 
     def add(self, frame: Frame) -> None:
         """Count one frame."""
@@ -90,6 +91,12 @@ class ViewStats:
         for values, col in ((self.yaws, Metric.BODY_YAW), (self.facings, Metric.FACING)):
             if math.isfinite(m[col]):
                 values.append(float(m[col]))
+        world = frame.raw_world if frame.raw is not None else frame.world
+        if world is not None:  # the length scale of the report's cm (report.measures)
+            torso = float(np.linalg.norm(0.5 * (world[L.LEFT_SHOULDER] + world[L.RIGHT_SHOULDER])
+                                         - 0.5 * (world[L.LEFT_HIP] + world[L.RIGHT_HIP])))
+            if math.isfinite(torso) and torso > 0:
+                self.torso_m.append(torso)
 
     def problem(self, config: Config) -> str | None:
         """A plain message when the session cannot show a step-down, else None."""
