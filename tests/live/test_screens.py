@@ -90,3 +90,73 @@ def test_fullscreen_exercise_instruction_is_readable_from_two_metres(
     assert rows[0] <= 2 and rows[-1] >= H - 3
     cap = instruction_cap_height(img)
     assert cap >= 0.05 * H, f"instruction capitals {cap} px < 5% of {H}"
+
+
+def counter_height(img: np.ndarray) -> int:
+    """Height in pixels of the tallest white glyph in the top right corner, where the
+    rep counter is (right of the letterboxed picture's centre part)."""
+    import cv2
+
+    h, w = img.shape[:2]
+    ink = (img[: h // 4, int(w * 0.82):].min(axis=2) > 235).astype(np.uint8)
+    _n, _labels, stats, _c = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return int(max((s[3] for s in stats[1:]), default=0))
+
+
+@needs_xvfb
+def test_fullscreen_stepdown_reps_and_result_screens(model_path: Path, tmp_path: Path) -> None:
+    """The guided step-down fullscreen: during the reps the counter's digits are at least
+    10% of the screen height; the result screen shows the fault thumbnails (red frames).
+    Both screenshots are kept (docs/screens/live_stepdown_*.png)."""
+    import cv2
+
+    from itbcoach.feedback.overlay import BAD, LEFT_COLOR
+
+    def near(img: np.ndarray | None, color: tuple[int, int, int], tol: int = 40) -> int:
+        if img is None:
+            return 0
+        return int((np.abs(img.astype(int) - color).sum(axis=2) < tol).sum())
+
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", f"{W}x{H}x24",
+                             "-nolisten", "tcp"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    reps, result = tmp_path / "reps.png", tmp_path / "result.png"
+    try:
+        display = ":" + xvfb.stdout.readline().strip()  # type: ignore[union-attr]
+        env = {**os.environ, "DISPLAY": display, "ITBCOACH_HISTORY": str(tmp_path / "h.db")}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "itbcoach", "live", "--task", "stepdown", "--source",
+             str(SAMPLES / "stepdown_both_legs.mp4"), "--realtime", "--fullscreen", "--mute",
+             "--no-report", "--model", str(model_path)], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def shoot(path: Path) -> np.ndarray | None:
+            subprocess.run(["import", "-display", display, "-window", "root", str(path)],
+                           check=True, timeout=20)
+            return cv2.imread(str(path))
+
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if near(shoot(reps), LEFT_COLOR) > 200:  # the clip plays: skeleton drawn
+                break
+            time.sleep(0.5)
+        time.sleep(12.0)  # into the first leg's reps (the clip: reps from ~6 s)
+        img_reps = shoot(reps)
+        img_result = None
+        while proc.poll() is None:  # the result screen (live.result_hold_s) until exit
+            img = shoot(result)
+            if near(img, BAD, 60) > 400 and counter_height(img) == 0:
+                img_result = img
+                break
+            time.sleep(1.0)
+        proc.communicate(timeout=240)
+        assert proc.returncode == 0
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+    keep = Path(os.environ.get("ITBCOACH_SCREENSHOTS", tmp_path))
+    keep.mkdir(parents=True, exist_ok=True)
+    assert img_reps is not None and img_result is not None
+    cv2.imwrite(str(keep / "live_stepdown_reps.png"), img_reps)
+    cv2.imwrite(str(keep / "live_stepdown_result.png"), img_result)
+    assert counter_height(img_reps) >= 0.1 * H  # "2/5" readable across the room

@@ -148,6 +148,11 @@ class ExerciseCoach:
             out.append(ev)
         return out
 
+    @property
+    def started_s(self) -> float | None:
+        """Source time of the exercise's first frame, s (None before it)."""
+        return self._t0
+
     def key(self, key: str, t_s: float) -> list[Event]:
         """``space`` pauses/resumes counting."""
         if key == "space":
@@ -250,7 +255,7 @@ class ProgramCoach:
     def _close_current(self, t_s: float) -> list[Event]:
         events = self.current.finish(t_s)
         self.results.append(self.current.result())
-        start = self.current._t0
+        start = self.current.started_s
         self.spans.append((t_s if start is None else start, t_s))
         return events
 

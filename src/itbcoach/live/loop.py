@@ -370,8 +370,9 @@ class _Run:
 
     def display_size(self) -> tuple[int, int] | None:
         """Draw at the window's size (sharp large text in a big or fullscreen window);
-        no window: at the camera's size."""
-        return None if self.window is None else self.window.size()
+        no window, or a stand-in without ``size()``: at the camera's size."""
+        size = getattr(self.window, "size", None)
+        return size() if callable(size) else None
 
     def step(self, frame: Any) -> bool:
         """One captured frame: submit it, take the results, show the newest; returns

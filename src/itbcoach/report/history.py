@@ -8,7 +8,8 @@ versioned in ``PRAGMA user_version``; :data:`SCHEMA_VERSION` migrations run on o
 Tables:
 
 * ``sessions``: one row per live session or offline score (kind, task, source, start and
-  end time, status ``running`` | ``completed`` | ``interrupted`` | ``failed``, summary).
+  end time, status ``running`` | ``completed`` | ``interrupted`` | ``failed``, summary,
+  the person label and, for a live session, the path of its HTML report).
 * ``events``: what happened, as it happened: ``rep``, ``hold``, ``step``, ``set``,
   ``side``, ``cue``, ``stepdown_rep``, ``stepdown_side`` (a side's test result),
   ``result`` ... with the time in the session (s), the side and a JSON payload.
