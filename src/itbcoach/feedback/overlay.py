@@ -128,6 +128,13 @@ def fit_lines(text: str, size: int, min_size: int, width: int,
         size = max(min_size, size - 4)
 
 
+def block_height(text: str, size: int, min_size: int, width: int) -> int:
+    """Height in pixels of ``text`` as :func:`draw_block` lays it out (without padding)."""
+    lines, size = fit_lines(text, size, min_size, width, MAIN_LINES)
+    return sum(text_size(ln, size, True)[1] for ln in lines) + \
+        round(size * 0.25) * (len(lines) - 1)
+
+
 def draw_block(frame: np.ndarray, text: str, anchor_xy: tuple[int, int], size: int,
                min_size: int, width: int, color: Color, scale: float,
                valign: str = "b") -> tuple[int, int, int, int]:
@@ -247,16 +254,21 @@ def draw_hold_ring(frame: np.ndarray, center: tuple[int, int], radius: int,
 
 
 def draw_thumbnails(frame: np.ndarray, thumbs: tuple[tuple[str, np.ndarray], ...],
-                    top: int, scale: float) -> None:
-    """A centred row of labelled pictures starting at ``top`` (pixels)."""
+                    top: int, scale: float, bottom: int | None = None) -> None:
+    """A centred row of labelled pictures from ``top`` down to at most ``bottom``
+    (pixels, labels included; default the frame's bottom), shrunk to fit."""
     h, w = frame.shape[:2]
     n = len(thumbs)
     gap = round(10 * scale)
     tw = min(round(w * 0.22), (w - gap * (n + 1)) // max(n, 1))
+    avail = (h if bottom is None else bottom) - top - round(30 * scale)  # label room
+    if thumbs and avail > 10:
+        ratio = thumbs[0][1].shape[0] / thumbs[0][1].shape[1]
+        tw = min(tw, round(avail / ratio))
     x = (w - n * tw - (n - 1) * gap) // 2
     for label, img in thumbs:
         th = max(1, round(img.shape[0] * tw / img.shape[1]))
-        th = min(th, h - top - round(40 * scale))
+        th = min(th, avail)
         if th <= 10 or tw <= 10:
             return
         small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
@@ -307,20 +319,26 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     if state.framing:
         draw_block(frame, state.framing, (w // 2, round(h * 0.42)), big, big_min,
                    w - 4 * m, WARN, s, valign="m")
+    bottom = h - m
+    if state.keys:
+        bottom -= text_size(state.keys, small)[1] + round(12 * s)
+    main = state.cue or state.instruction
+    main_top = bottom if not main else \
+        bottom - round(24 * s) - block_height(main, big, big_min, w - 4 * m)
+    banner_box = None
     if state.banner:
         size = huge
         while size > body and text_size(state.banner, size, True)[0] > w - 2 * m:
             size -= 4  # long banners (the result line) shrink to fit the frame
-        put_text(frame, state.banner, (w // 2, h // 2), size, bold=True, anchor="mm",
-                 background=PANEL, alpha=0.7, pad=round(20 * s))
+        # with pictures under it (the result screen) the banner moves up to make room
+        y = round(h * 0.33) if state.thumbnails else h // 2
+        banner_box = put_text(frame, state.banner, (w // 2, y), size, bold=True,
+                              anchor="mm", background=PANEL, alpha=0.7, pad=round(20 * s))
     if state.thumbnails:
-        draw_thumbnails(frame, state.thumbnails, top=h // 2 + round(60 * s), scale=s)
-    bottom = h - m
+        top = (banner_box[3] if banner_box else h // 2) + round(12 * s)
+        draw_thumbnails(frame, state.thumbnails, top=top, scale=s, bottom=main_top)
     if state.keys:
-        box = put_text(frame, state.keys, (w // 2, bottom), small, anchor="mb",
-                       background=PANEL)
-        bottom = box[1] - round(6 * s)
-    main = state.cue or state.instruction
+        put_text(frame, state.keys, (w // 2, h - m), small, anchor="mb", background=PANEL)
     if main:
         color = LEVEL_COLORS.get(state.cue_level, (255, 255, 255)) if state.cue else \
             (255, 255, 255)

@@ -45,6 +45,10 @@ def screen_size() -> tuple[int, int] | None:
     return None
 
 
+#: The window counts as closed by the user after this many polls in a row without it.
+HIDDEN_POLLS = 3
+
+
 class Window:
     """A resizable window without toolbar; :meth:`show` displays a frame (best drawn at
     :meth:`size`: the window stretches what it gets) and returns the key pressed; ``f``
@@ -64,6 +68,7 @@ class Window:
         self.fullscreen = fullscreen
         self._shown = False
         self._normal_size: tuple[int, int] | None = None
+        self._hidden = 0
         if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
             # OpenCV's Qt build aborts the whole process (SIGABRT) without an X display
             raise UserError("cannot open a window: no display (DISPLAY is not set); run "
@@ -118,13 +123,18 @@ class Window:
         if first and self.fullscreen:
             self.set_fullscreen(True)
         code = cv2.waitKey(1)
-        if self._shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+        # closed by the user: invisible on several polls in a row (a window being moved
+        # or resized to fullscreen can read invisible for a moment)
+        hidden = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
+        self._hidden = self._hidden + 1 if hidden else 0
+        if self._hidden >= HIDDEN_POLLS:
             self.closed = True
         if code < 0:
             return None
         key = KEYS.get(code & 0xFF)
         if key == "f":
             self.set_fullscreen(not self.fullscreen)
+            self._hidden = 0
             return None
         return key
 
