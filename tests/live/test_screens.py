@@ -107,7 +107,7 @@ def counter_height(img: np.ndarray) -> int:
 def test_fullscreen_stepdown_reps_and_result_screens(model_path: Path, tmp_path: Path) -> None:
     """The guided step-down fullscreen: during the reps the counter's digits are at least
     10% of the screen height; the result screen shows the fault thumbnails (red frames).
-    Both screenshots are kept (docs/screens/live_stepdown_*.png)."""
+    Both screenshots are kept (docs/screens/live_fullscreen_stepdown_*.png)."""
     import cv2
 
     from itbcoach.feedback.overlay import BAD, LEFT_COLOR
@@ -157,6 +157,6 @@ def test_fullscreen_stepdown_reps_and_result_screens(model_path: Path, tmp_path:
     keep = Path(os.environ.get("ITBCOACH_SCREENSHOTS", tmp_path))
     keep.mkdir(parents=True, exist_ok=True)
     assert img_reps is not None and img_result is not None
-    cv2.imwrite(str(keep / "live_stepdown_reps.png"), img_reps)
-    cv2.imwrite(str(keep / "live_stepdown_result.png"), img_result)
+    cv2.imwrite(str(keep / "live_fullscreen_stepdown_reps.png"), img_reps)
+    cv2.imwrite(str(keep / "live_fullscreen_stepdown_result.png"), img_result)
     assert counter_height(img_reps) >= 0.1 * H  # "2/5" readable across the room

@@ -330,10 +330,15 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
         size = huge
         while size > body and text_size(state.banner, size, True)[0] > w - 2 * m:
             size -= 4  # long banners (the result line) shrink to fit the frame
-        # with pictures under it (the result screen) the banner moves up to make room
-        y = round(h * 0.33) if state.thumbnails else h // 2
-        banner_box = put_text(frame, state.banner, (w // 2, y), size, bold=True,
-                              anchor="mm", background=PANEL, alpha=0.7, pad=round(20 * s))
+        if state.thumbnails:  # the result screen: under the fault list, pictures below
+            top = max(y + round(24 * s), round(h * 0.22))
+            banner_box = put_text(frame, state.banner, (w // 2, top), size,
+                                  bold=True, anchor="mt", background=PANEL, alpha=0.7,
+                                  pad=round(20 * s))
+        else:
+            banner_box = put_text(frame, state.banner, (w // 2, h // 2), size, bold=True,
+                                  anchor="mm", background=PANEL, alpha=0.7,
+                                  pad=round(20 * s))
     if state.thumbnails:
         top = (banner_box[3] if banner_box else h // 2) + round(12 * s)
         draw_thumbnails(frame, state.thumbnails, top=top, scale=s, bottom=main_top)
