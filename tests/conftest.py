@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ITBCOACH_SHARED", REPO.parent / "shared"))
 SHARED_VIDEOS = SHARED / "sample_videos"
+SHARED_REAL_CLIPS = SHARED / "real_clips"
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +48,29 @@ def video_landmarks(shared_videos, model_path):
     def get(name: str):
         if name not in cache:
             cache[name] = extract_landmarks(shared_videos / name, config, model=model_path,
+                                            progress=False, mask=False, smooth=False)
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def real_clip_landmarks(model_path):
+    """``get(name) -> (raw PoseSequence, meta)`` of a clip of ``../shared/real_clips``
+    (the second real set: lunges, hinges, squat variants from several views), each
+    extracted at most once per session as :func:`video_landmarks` does; skips when the
+    folder is absent."""
+    if not (SHARED_REAL_CLIPS / "MANIFEST.md").is_file():
+        pytest.skip(f"real clips not found at {SHARED_REAL_CLIPS} (../shared beside the repo)")
+    from itbcoach.config import load_config
+    from itbcoach.pose import extract_landmarks
+
+    config = load_config(use_user_file=False)
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = extract_landmarks(SHARED_REAL_CLIPS / name, config, model=model_path,
                                             progress=False, mask=False, smooth=False)
         return cache[name]
 

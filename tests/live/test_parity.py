@@ -34,7 +34,12 @@ CLIPS = {
     "exercise_heel_taps.mp4": "heel-taps", "exercise_lunge_twist.mp4": "lunge-twist",
     "exercise_midline_hinge.mp4": "midline-hinge",
     "exercise_monster_walk.mp4": "monster-walk", "exercise_side_step.mp4": "side-step",
-    "exercise_squat.mp4": "squat",
+    "exercise_squat.mp4": "squat", "exercise_asmr_itb.mp4": "asmr-itb",
+    "exercise_asmr_itb_fault.mp4": "asmr-itb",
+    "exercise_psoas_activator.mp4": "psoas-activator",
+    "exercise_psoas_activator_fault.mp4": "psoas-activator",
+    "exercise_tibial_rotation.mp4": "tibial-rotation",
+    "exercise_tibial_rotation_fault.mp4": "tibial-rotation",
 }
 CLI_CLIPS = ["stepdown_left_faulty.mp4", "stepdown_left_clean.mp4",
              "stepdown_right_faulty.mp4", "stepdown_right_clean.mp4",

@@ -14,10 +14,10 @@ from itbcoach.pose.sources import Frame, VideoFileSource
 from itbcoach.report.history import History
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
-#: The programme's own clip where there is one; the others (no sample rendered yet) get a
-#: stand-in clip: they must run without error, nothing more is asked of their counts.
-CLIPS = {"asmr-itb": "exercise_squat.mp4", "psoas-activator": "exercise_side_step.mp4",
-         "tibial-rotation": "exercise_glute_iso.mp4",
+#: Each programme exercise's own sample clip.
+CLIPS = {"asmr-itb": "exercise_asmr_itb.mp4",
+         "psoas-activator": "exercise_psoas_activator.mp4",
+         "tibial-rotation": "exercise_tibial_rotation.mp4",
          "monster-walk": "exercise_monster_walk.mp4",
          "midline-hinge": "exercise_midline_hinge.mp4",
          "lunge-twist": "exercise_lunge_twist.mp4", "glute-iso": "exercise_glute_iso.mp4",

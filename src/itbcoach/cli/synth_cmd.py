@@ -70,13 +70,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     sd.add_argument("--step-height", type=float, default=0.20, help="step height, m")
     _add_look(sd)
     sd.set_defaults(func=run_stepdown)
-    ex = s.add_parser("exercise", help="one exercise clip (standing exercises)")
+    ex = s.add_parser("exercise", help="one exercise clip (seated ones on a bench, "
+                                       "side-lying on a mat)")
     ex.add_argument("task", help="exercise id, e.g. monster-walk, midline-hinge, "
                     "lunge-twist, glute-iso, heel-taps, squat, side-step")
     ex.add_argument("out", type=Path, metavar="OUT.mp4")
     ex.add_argument("--reps", type=int, default=3, help="reps (per side) (default 3)")
     ex.add_argument("--hold", type=float, default=None,
                     help="hold time of held exercises (glute-iso), s (default: script's)")
+    ex.add_argument("--time-per-side", type=float, default=None,
+                    help="time on each side of the side-lying release (asmr-itb), s "
+                         "(default: script's)")
     ex.add_argument("--fault", action="append", default=[],
                     help="inject a scripted fault (repeatable; names per exercise script, "
                          "e.g. knees_in for glute-iso, knee_medial for heel-taps)")
@@ -170,7 +174,8 @@ def run_exercise(args: argparse.Namespace) -> int:
     bar, update = _bar("rendering", args.no_progress)
     try:
         doc = exercise_clip(args.task, args.out, options=_options(args), reps=args.reps,
-                            faults=tuple(args.fault), hold_s=args.hold, progress=update)
+                            faults=tuple(args.fault), hold_s=args.hold,
+                            time_per_side_s=args.time_per_side, progress=update)
     finally:
         bar.close()
     exp = doc["expected"]

@@ -148,6 +148,8 @@ class RepConfig:
     side_pick: Literal["max", "min"]
     checks: tuple[RepCheckConfig, ...]
     fast_s: float
+    label: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -260,8 +262,12 @@ class ExerciseConfig:
     step: StepConfig | None = None
     timer: TimerConfig | None = None
     stepdown: StepdownRepConfig | None = None
+    max_yaw_deg: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.max_yaw_deg <= 90.0:
+            raise ValueError(f"max_yaw_deg must be within 0..90 (0 = no limit), got "
+                             f"{self.max_yaw_deg}")
         if getattr(self, self.primary) is None:
             raise ValueError(f"primary counter '{self.primary}' has no [{self.primary}] "
                              f"table")

@@ -29,6 +29,7 @@ from itbcoach.exercises.definitions import (
     build_exercise,
     exercise_ids,
     get_exercise,
+    world_only_inputs,
 )
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.exercises.expr import Expr, ExprError, compile_expr
@@ -40,6 +41,7 @@ from itbcoach.exercises.session import (
     hold_json,
     read_jsonl,
 )
+from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.stream import replay
 
@@ -76,6 +78,23 @@ class CameraCheck:
 
 
 
+def view_yaw(seq: PoseSequence) -> np.ndarray:
+    """Per-frame angle between the body's frontal plane and the image plane, deg (0 =
+    square-on, 90 = side-on), from the world landmarks: the hip and shoulder lines
+    (left minus right, summed) against the camera's x axis in the horizontal x-z plane.
+    NaN without world landmarks or without those points.
+
+    On the real clips of ``../shared`` it reads 1-13 deg on frontal views, 34-48 on the
+    30-45 deg oblique ones, 67-86 side-on (README "Exercises").
+    """
+    w = seq.world_landmarks
+    if w is None:
+        return np.full(len(seq), np.nan)
+    d = (w[:, L.LEFT_HIP] - w[:, L.RIGHT_HIP]) \
+        + (w[:, L.LEFT_SHOULDER] - w[:, L.RIGHT_SHOULDER])
+    return np.degrees(np.arctan2(np.abs(d[:, 2]), np.abs(d[:, 0]))).astype(np.float64)
+
+
 def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> CameraCheck:
     """Run the framing gate with the exercise's view over the recording.
 
@@ -95,8 +114,18 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     if not det.any():
         return CameraCheck(view, False, 0.0, "No person found: film the whole body in good "
                                             "light", res.summary())
-    view_share = float(res.view_ok[det].mean())
+    view_ok = res.view_ok
+    max_yaw = exercise.config.max_yaw_deg
+    yaw_off = np.full(len(seq), np.nan)
+    if max_yaw > 0.0 and gate_view in ("frontal", "side"):
+        yaw = view_yaw(seq)
+        yaw_off = yaw if gate_view == "frontal" else 90.0 - yaw
+        view_ok = view_ok & ~(yaw_off > max_yaw)  # unknown yaw: the gate's view test only
+    view_share = float(view_ok[det].mean())
     summary = res.summary()
+    if np.isfinite(yaw_off[det]).any():
+        summary["view_yaw_deg"] = round(float(np.nanmedian(yaw_off[det])), 1)
+        summary["max_yaw_deg"] = max_yaw
     instruction = ""
     in_frame = res.body_in_frame & res.feet_in_frame
     if view_share >= share and float(in_frame[det].mean()) < share:
@@ -107,7 +136,11 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
     if view_share < share:
         wrong = res.problem[det & ~res.view_ok]
         codes = [int(p) for p in wrong if p in (Problem.FACE_CAMERA, Problem.TURN_SIDE)]
-        if codes:
+        if float(res.view_ok[det].mean()) >= share:  # refused for the yaw alone
+            turned = float(np.nanmedian(yaw_off[det]))
+            instruction = (f"{'Face the camera' if view == 'frontal' else 'Turn side-on'} "
+                           f"within {max_yaw:.0f} deg (now {turned:.0f} deg off)")
+        elif codes:
             instruction = res.instruction(int(np.flatnonzero(det & ~res.view_ok)[0]))
         else:
             instruction = ("Turn to face the camera" if view == "frontal"
@@ -271,6 +304,28 @@ class ExerciseResult:
         }
 
 
+def check_inputs(seq: PoseSequence, exercise: ExerciseDef) -> None:
+    """Refuse an input that lacks what the exercise counts from (never a silent zero).
+
+    Raises:
+        NoResultError: ``seq`` has no world landmarks (none stored, or NaN in every
+            frame with a pose) and a counter of ``exercise`` reads them without a 2D
+            fallback (:func:`~itbcoach.exercises.definitions.world_only_inputs`).
+    """
+    from itbcoach.errors import NoResultError
+
+    world = seq.world_landmarks
+    posed = np.isfinite(seq.landmarks[:, :, :2]).all(axis=(1, 2))
+    has_world = world is not None and bool(np.isfinite(world[posed]).any())
+    if has_world or not posed.any():
+        return
+    keys = world_only_inputs(exercise)
+    if keys:
+        raise NoResultError(f"{exercise.task} needs 3D landmarks ({', '.join(keys)}); this "
+                            f"file has none: re-extract it from the video with `itbcoach "
+                            f"landmarks VIDEO -o OUT.npz`")
+
+
 def score_exercise(seq: PoseSequence, task: str, config: Config,
                    meta: dict[str, Any] | None = None,
                    on_event: Callable[[Event], None] | None = None) -> ExerciseResult:
@@ -290,8 +345,11 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
 
     Raises:
         ConfigError: unknown task or invalid definition.
+        NoResultError: the exercise counts from world (3D) landmarks, which ``seq``
+            lacks (e.g. a landmark file written without them).
     """
     exercise = get_exercise(config, task)
+    check_inputs(seq, exercise)
     meta = dict(meta or {})
     session = Session(exercise, on_event=on_event)
     pose_frames, first, last = 0, None, 0.0
@@ -327,9 +385,12 @@ __all__ = [
     "build_counters",
     "build_exercise",
     "check_camera",
+    "check_inputs",
     "compile_expr",
     "exercise_ids",
     "get_exercise",
     "read_jsonl",
     "score_exercise",
+    "view_yaw",
+    "world_only_inputs",
 ]

@@ -38,7 +38,7 @@ from itbcoach.exercises.counters import (
 )
 from itbcoach.exercises.cues import CueRule
 from itbcoach.exercises.events import Event, EventKind
-from itbcoach.exercises.expr import SIDES, ExprError, compile_expr, has_side
+from itbcoach.exercises.expr import SIDES, ExprError, compile_expr, has_side, needs_world
 
 #: What each view means for the framing gate.
 VIEWS = ("frontal", "side", "either")
@@ -328,6 +328,37 @@ def build_counters(d: ExerciseDef) -> dict[str, CounterGroup]:
             sd.depth, sd.foot_x, sd.foot_y, sd.hip_y, d.stepdown_params)])
     primary = groups.pop(ex.primary)
     return {ex.primary: primary, **groups}
+
+
+def counting_expressions(ex: ExerciseConfig) -> list[tuple[str, str]]:
+    """``(key, source)`` of every expression a counter of ``ex`` reads (not the cues):
+    what must be measurable for anything to be counted."""
+    out: list[tuple[str, str]] = []
+    if ex.rep is not None:
+        out.append(("rep.metric", ex.rep.metric))
+        if ex.rep.side_by:
+            out.append(("rep.side_by", ex.rep.side_by))
+    if ex.hold is not None:
+        out += [(f"hold.phases.{ph.name}.{k}", v) for ph in ex.hold.phases
+                for k, v in (("enter", ph.enter), ("stay", ph.stay)) if v]
+        if ex.hold.form:
+            out.append(("hold.form", ex.hold.form))
+    if ex.step is not None:
+        out += [("step.left_foot", ex.step.left_foot), ("step.right_foot", ex.step.right_foot)]
+    if ex.timer is not None:
+        out += [("timer.active", ex.timer.active), ("timer.side_by", ex.timer.side_by)]
+    if ex.stepdown is not None:
+        out += [(f"stepdown.{k}", getattr(ex.stepdown, k)) for k in ("depth", "foot_x",
+                                                                     "foot_y", "hip_y")]
+    return out
+
+
+def world_only_inputs(d: ExerciseDef) -> tuple[str, ...]:
+    """Keys of the counting expressions of ``d`` that read world (3D) landmarks with no
+    2D fallback (see :func:`~itbcoach.exercises.expr.needs_world`): an input without
+    world landmarks can count nothing for them."""
+    return tuple(key for key, src in counting_expressions(d.config)
+                 if any(needs_world(src, s) for s in (SIDES if has_side(src) else (None,))))
 
 
 def check_expression(source: str, where: str) -> None:

@@ -365,6 +365,38 @@ class Expr:
         raise ExprError(f"{self.source!r}: unknown function {name}() (known: {known})")
 
 
+#: Metrics computed from the world (3D) landmarks: NaN when an input has none.
+WORLD_METRICS = frozenset(n for n in METRIC_NAMES if "_3d" in n)
+
+
+def needs_world(source: str, side: str | None = None) -> bool:
+    """Does ``source`` become NaN whenever the world (3D) landmarks are missing?
+
+    True when a :data:`WORLD_METRICS` name is read without a 2D fallback: a metric that
+    is missing propagates through arithmetic and comparisons; ``nan_to(x, y)`` needs them
+    only if both ``x`` and ``y`` do; ``min``/``max``/``mean`` (which skip NaN) only if
+    every argument does.
+
+    Raises:
+        ExprError: ``source`` cannot be parsed.
+    """
+    src = substitute(source, side)
+    try:
+        tree = ast.parse(src.strip() or "nan", mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"cannot parse {src!r}: {exc.msg}") from None
+
+    def needs(node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in WORLD_METRICS
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("nan_to", "min", "max", "mean") and node.args:
+            return all(needs(a) for a in node.args)
+        return any(needs(c) for c in ast.iter_child_nodes(node))
+
+    return needs(tree.body)
+
+
 def truth(value: float) -> bool | None:
     """A condition's value as True / False / None (unknown)."""
     if value != value:

@@ -1,7 +1,7 @@
 """Annotated video: a scored recording with the live coach's overlay burnt in.
 
 :class:`AnnotationPlan` turns a finished result (the step-down test's or an exercise's
-JSON, see :func:`itbcoach.scoring.score_task`) and its landmark sequence into one
+JSON, see :func:`itbcoach.tasks.score_task`) and its landmark sequence into one
 :class:`~itbcoach.feedback.overlay.OverlayState` per frame: the skeleton, the key angles
 of that frame, the rep counter as it stood at that moment, each fault flagged around its
 rep's worst frame, cues while they were shown and the task's guide lines (pelvic line,
@@ -243,6 +243,8 @@ class AnnotationPlan:
                         self._flags.append(_Flag(peak - win, peak + win, e.get("side"), name,
                                                  f"Check failed: {name.replace('_', ' ')}"))
         self._signal = exercise_signals(self.seq, self.metrics, self._exercise)
+        rep = getattr(getattr(self._exercise, "config", None), "rep", None)
+        self._signal_fmt = signal_format(getattr(rep, "unit", "") if rep else "")
 
     # -- per frame ---------------------------------------------------------------------
     def state(self, i: int) -> OverlayState:
@@ -357,7 +359,7 @@ class AnnotationPlan:
                 hold_fraction = min(1.0, (t - start) / goal)
                 hold_text = f"{t - start:.0f} s"
                 break
-        rows = [(name, _fmt(float(v[i]), "{:.2f}")) for name, v in self._signal.items()
+        rows = [(name, _fmt(float(v[i]), self._signal_fmt)) for name, v in self._signal.items()
                 if len(v) > i]
         flags = [f for f in self._flags if f.start <= i <= f.end]
         return OverlayState(**common, counter=counter, counter_label=unit,
@@ -366,11 +368,23 @@ class AnnotationPlan:
                             faults=tuple(dict.fromkeys(f.text for f in flags)))
 
 
+def signal_format(unit: str) -> str:
+    """How the overlay writes a counted signal in ``unit``: whole degrees with the
+    unit, a share of the standing height as a percentage, otherwise two decimals and
+    the unit."""
+    if unit == "deg":
+        return "{:.0f} deg"
+    if unit.startswith("share"):
+        return "{:.0%}"
+    return "{:.2f}" + (f" {unit}" if unit else "")
+
+
 def exercise_signals(seq: PoseSequence, metrics: np.ndarray,
                      exercise: Any) -> dict[str, np.ndarray]:
     """The counted signal of an exercise per frame: ``{label: (T,) values}``.
 
-    The rep counter's metric expression (``"rep signal"``, per side when it names
+    The rep counter's metric expression (labelled by its ``rep.label``, e.g. ``"knee
+    flexion of the straighter knee"``, else ``"rep signal"``; per side when it names
     ``{side}``) or the side-step counter's foot positions (``"left foot"``, ``"right
     foot"``, torso lengths along the subject's left), evaluated over the whole recording
     the way the streaming counters see them; empty for holds and timers (conditions, not
@@ -384,8 +398,9 @@ def exercise_signals(seq: PoseSequence, metrics: np.ndarray,
     sources: list[tuple[str, str, str | None]] = []
     if getattr(cfg, "rep", None) is not None:
         sided = has_side(cfg.rep.metric)
+        name = getattr(cfg.rep, "label", "") or "rep signal"
         for side in ("left", "right") if sided else (None,):
-            sources.append(("rep signal" + (f" {side}" if side else ""), cfg.rep.metric, side))
+            sources.append((name + (f" {side}" if side else ""), cfg.rep.metric, side))
     elif getattr(cfg, "step", None) is not None:
         sources += [("left foot", cfg.step.left_foot, "left"),
                     ("right foot", cfg.step.right_foot, "right")]
@@ -438,4 +453,5 @@ def write_annotated(video: str | os.PathLike[str], out: str | os.PathLike[str],
     return out
 
 
-__all__ = ["AnnotationPlan", "exercise_signals", "stepdown_guides", "write_annotated"]
+__all__ = ["AnnotationPlan", "exercise_signals", "signal_format", "stepdown_guides",
+           "write_annotated"]

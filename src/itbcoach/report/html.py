@@ -203,9 +203,11 @@ def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str,
     rep = getattr(exercise.config, "rep", None) if exercise is not None else None
     step = getattr(exercise.config, "step", None) if exercise is not None else None
     if signals and rep is not None:
-        panels.append(Panel(f"Counted signal: {rep.metric}", "", lines, (
-            Threshold(rep.enter, f"rep starts past {rep.enter:g}"),
-            Threshold(rep.exit, f"ends back past {rep.exit:g}", ":", "#555555"))))
+        unit = f" {rep.unit}" if rep.unit in ("deg",) else ""
+        panels.append(Panel(f"Counted: {rep.label}" if rep.label else
+                            f"Counted signal: {rep.metric}", rep.unit, lines, (
+            Threshold(rep.enter, f"rep starts past {rep.enter:g}{unit}"),
+            Threshold(rep.exit, f"ends back past {rep.exit:g}{unit}", ":", "#555555"))))
     elif signals and step is not None:
         panels.append(Panel(f"Foot positions along the subject's left (a step opens the "
                             f"stance by {step.open:g} torso lengths)", "torso lengths",
@@ -398,11 +400,14 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
     goal = (f"prescription: {presc.get('sets')} set(s) x {target[0]}-{target[1]}"
             + (" per side" if presc.get("per_side") else "")) if target and target[1] else ""
     show_reps = bool(reps.get("total")) or not (steps or holds)
-    if show_reps:
+    if show_reps:  # per side only for an exercise done one side at a time
+        sided = bool(presc.get("per_side") or reps.get("left") or reps.get("right"))
+        detail = [f"left {reps.get('left', 0)} · right {reps.get('right', 0)}"] if sided \
+            else []
+        detail += [_esc(goal)] if goal else []
         parts.append(f"<div class='card'><div>Reps</div><div class='score'>"
-                     f"{reps.get('total', 0)}</div><div class='muted'>left "
-                     f"{reps.get('left', 0)} · right {reps.get('right', 0)}"
-                     f"{' · ' + _esc(goal) if goal else ''}</div></div>")
+                     f"{reps.get('total', 0)}</div><div class='muted'>"
+                     f"{' · '.join(detail)}</div></div>")
     if steps:
         parts.append(f"<div class='card'><div>Side steps</div><div class='score'>"
                      f"{steps.get('left', 0) + steps.get('right', 0)}</div><div class='muted'>"

@@ -176,7 +176,8 @@ def projected_truth(landmarks_lab: np.ndarray, camera: Camera) -> tuple[np.ndarr
 def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptions,
                 boxes: tuple[Box, ...] = (), kind: str = "custom",
                 wall_x: float | None = None, extra: dict[str, object] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+                progress: Callable[[int, int], None] | None = None,
+                target_z: float = 0.95) -> dict[str, object]:
     """Render ``motion`` on ``body`` to ``out`` (mp4) and ``out.with_suffix('.json')``.
 
     Args:
@@ -191,6 +192,7 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
         wall_x: the wall plane behind the subject, m (default :class:`Scene`'s).
         extra: merged into the JSON (script ground truth: reps, expected faults).
         progress: called with ``(frames_done, frames_total)``.
+        target_z: height the camera aims at, m (lower for seated and lying bodies).
 
     Returns:
         The ground-truth document (also written as JSON).
@@ -200,7 +202,7 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
     dt = np.diff(motion.t_s)
     fps = float(round(1.0 / float(np.median(dt)), 3)) if t > 1 else 30.0
     posed = body.pose(motion)
-    cam = options.camera()
+    cam = options.camera(target_z)
     lt = Lighting()
     lt = dataclasses.replace(lt, key=lt.key * options.light_scale,
                              fill=lt.fill * options.light_scale)
@@ -329,49 +331,97 @@ def _foot_vertices(body: AnnyBody) -> tuple[np.ndarray, np.ndarray]:
     return shoe & x_lab_left, shoe & ~x_lab_left
 
 
-#: Exercises whose body is not standing need props the renderer does not draw yet.
-_NOT_STANDING = ("asmr-itb", "psoas-activator", "tibial-rotation")
+#: Seated and lying exercises: the prop under the body and the camera's aim height, m.
+_POSTURE_PROPS = {"asmr-itb": ("mat", 0.3), "psoas-activator": ("bench", 0.65),
+                  "tibial-rotation": ("bench", 0.65)}
+
+#: Colours of the props (RGB 0..1): a dark wooden bench, a blue exercise mat.
+BENCH_COLOR = (0.36, 0.26, 0.18)
+MAT_COLOR = (0.22, 0.36, 0.62)
+
+
+def posture_props(task: str, motion: Motion, body: AnnyBody) -> tuple[Motion, tuple[Box, ...]]:
+    """The bench a seated body sits on, or the mat a lying body lies on.
+
+    The bench's top is put at the lowest point of the buttocks (median over sampled
+    frames: the anny thighs of a :func:`~itbcoach.synth.exercises.psoas_activator_motion`
+    body rest on it); the lying body is lowered (or raised) until its lowest vertex
+    rests on a 2 cm mat, with the same median.
+
+    Returns:
+        The motion (shifted vertically when lying) and the prop boxes.
+    """
+    kind, _ = _POSTURE_PROPS[task]
+    n = len(motion)
+    sel = np.arange(0, n, max(1, n // 24))
+    posed = body.pose(motion.slice(int(sel[0]), int(sel[-1]) + 1))
+    verts = posed.vertices[sel - sel[0]]
+    pel = motion.pelvis_pos[sel]
+    if kind == "bench":
+        near = (np.abs(verts[..., 0] - pel[:, None, 0]) < 0.15) & \
+            (np.abs(verts[..., 1] - pel[:, None, 1]) < 0.2)
+        seat = float(np.median([v[m, 2].min() for v, m in zip(verts, near, strict=True)]))
+        x0 = float(np.median(pel[:, 0]))
+        # seat from 0.25 m behind the hips to 0.2 m in front (under the thighs)
+        return motion, (Box((x0 - 0.025, 0.0, seat / 2), (0.45, 0.6, seat), BENCH_COLOR),)
+    mat_top = 0.02
+    low = float(np.median(verts[..., 2].min(axis=1)))
+    pos = motion.pelvis_pos.copy()
+    pos[:, 2] += mat_top - low
+    return motion.replace(pelvis_pos=pos), (Box((0.05, 0.0, mat_top / 2), (1.1, 2.0, mat_top),
+                                                MAT_COLOR),)
 
 
 def exercise_clip(task: str, out: Path, *, options: ClipOptions, reps: int = 3,
                   faults: tuple[str, ...] = (), hold_s: float | None = None,
+                  time_per_side_s: float | None = None,
                   progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
-    """Render one exercise of :data:`itbcoach.synth.exercises.SCRIPTS` (standing ones),
-    or ``heel-taps`` (the step-down movement from a 15 cm step, left then right).
+    """Render one exercise of :data:`itbcoach.synth.exercises.SCRIPTS`, or ``heel-taps``
+    (the step-down movement from a 15 cm step, left then right).
 
     The view the exercise needs decides the camera azimuth (side views: the camera on
     the subject's left) unless ``options.camera_azimuth`` is non-zero. The wall sit
-    (``glute-iso``) gets its wall moved to the subject's back.
+    (``glute-iso``) gets its wall moved to the subject's back; seated exercises sit on a
+    bench, the side-lying release lies on a mat (:func:`posture_props`), and the camera
+    aims lower at them.
 
     Args:
         faults: fault names of the script (:class:`ExerciseScript` ``faults``).
         hold_s: planned hold time of held exercises, s (default: the script's).
+        time_per_side_s: time on each side of the side-lying release, s (default: the
+            script's).
     """
     from itbcoach.synth.exercises import SCRIPTS, ExerciseScript
 
     if task == "heel-taps":
         return _heel_taps_clip(out, options=options, reps=reps, faults=faults,
                                progress=progress)
-    if task not in SCRIPTS or task in _NOT_STANDING:
-        standing = [k for k in SCRIPTS if k not in _NOT_STANDING] + ["heel-taps"]
+    if task not in SCRIPTS:
         raise InputError(f"no renderable script for {task!r}; use one of "
-                         f"{', '.join(standing)}")
+                         f"{', '.join([*SCRIPTS, 'heel-taps'])}")
     body = get_body(options.phenotype)
     script = ExerciseScript(reps=reps, stature=round(body.dims.stature, 4),
                             faults=tuple(faults))
     if hold_s is not None:
         script = dataclasses.replace(script, hold_s=float(hold_s))
+    if time_per_side_s is not None:
+        script = dataclasses.replace(script, time_per_side_s=float(time_per_side_s))
     motion, truth = SCRIPTS[task](script)
     if truth.view == "side" and options.camera_azimuth == 0.0:
         options = dataclasses.replace(options, camera_azimuth=90.0)
     wall_x = None
     if task == "glute-iso":  # back against the wall: hips 0.40 m back + the buttocks
         wall_x = float(np.min(motion.pelvis_pos[:, 0])) - 0.16
+    boxes: tuple[Box, ...] = ()
+    target_z = 0.95
+    if task in _POSTURE_PROPS:
+        motion, boxes = posture_props(task, motion, body)
+        target_z = _POSTURE_PROPS[task][1]
     extra = {"spec": script, "truth": truth, "expected_count": int(truth.reps["total"]),
              "expected": {"reps": truth.reps, "steps": truth.steps,
                           "cues": sorted(truth.cues)}}
     return render_clip(motion, out, body=body, options=options, kind=task, extra=extra,
-                       wall_x=wall_x, progress=progress)
+                       boxes=boxes, wall_x=wall_x, progress=progress, target_z=target_z)
 
 
 #: Heel-tap fault name -> step-down leg option (as :mod:`itbcoach.synth.exercises`).

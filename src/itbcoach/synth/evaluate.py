@@ -2,7 +2,7 @@
 
 For every clip (mp4 + ground-truth JSON from :mod:`itbcoach.synth.clip`) the real
 pipeline runs: video -> :func:`itbcoach.pose.extract_landmarks` -> kernel ->
-:func:`itbcoach.scoring.score_task`. The report compares
+:func:`itbcoach.tasks.score_task`. The report compares
 
 * **angles, per frame**: the kernel's metric on MediaPipe landmarks vs the same metric
   on the projected rig joints ("projected truth"): MAE, bias (mean of
@@ -137,8 +137,8 @@ def cached_landmarks(video: Path, config: Config,
 
     video = Path(video)
     st = video.stat()
-    key = hashlib.sha256(repr((st.st_size, st.st_mtime_ns, config.pose,
-                               config.smoothing)).encode()).hexdigest()[:16]
+    key = hashlib.sha256(repr((st.st_size, st.st_mtime_ns, config.pose, config.smoothing,
+                               "raw")).encode()).hexdigest()[:16]
     where = hashlib.sha256(str(video.resolve()).encode()).hexdigest()[:8]
     base = Path(cache_dir or LANDMARK_CACHE) / f"{video.stem}-{where}"
     npz = base.with_name(base.name + ".landmarks.npz")
@@ -149,7 +149,8 @@ def cached_landmarks(video: Path, config: Config,
             return load_npz(npz), meta
     except (OSError, ValueError, LandmarkFileError):
         pass
-    seq, meta = extract_landmarks(video, config, progress=False)
+    # masked, not smoothed: the scorer filters the frames as `itbcoach score` and live do
+    seq, meta = extract_landmarks(video, config, progress=False, smooth=False)
     save_npz(npz, seq)  # creates the folder
     meta = {**json.loads(json.dumps(meta, default=str)), "cache_key": key}
     side.write_text(json.dumps(meta))
@@ -195,13 +196,68 @@ def _exercise_counts(seq, doc: dict, config: Config, meta: dict) -> dict[str, An
         return n + (sum(int(v) for v in steps.values()) if isinstance(steps, dict) else 0)
 
     exp = doc.get("expected", {})
+    truth = doc.get("truth", {}) if isinstance(doc.get("truth"), dict) else {}
     return {"clip": doc.get("case", doc.get("video", "")), "task": str(doc["kind"]),
             "side": "-",
             "true_count": total(exp.get("reps", doc.get("expected_count", 0)),
                                 exp.get("steps")),
             "count": total(result.get("reps"), result.get("steps")),
             "true_detail": {"reps": exp.get("reps"), "steps": exp.get("steps")},
-            "detail": {"reps": result.get("reps"), "steps": result.get("steps")}}
+            "detail": {"reps": result.get("reps"), "steps": result.get("steps")},
+            **duration_errors(result, truth)}
+
+
+def duration_errors(result: dict[str, Any], truth: dict[str, Any]) -> dict[str, list[float]]:
+    """Absolute errors of the hold durations (good-form time) and of the time per side,
+    s, where the truth has them: holds paired in order when as many were found as held
+    (otherwise each missing or extra hold counts its whole duration), sides by name.
+
+    Args:
+        result: an exercise result's JSON (:meth:`ExerciseResult.to_json`).
+        truth: the script's truth (``holds``, ``timers``) as written in the clip's JSON.
+    """
+    want = [float(h["duration_s"]) for h in truth.get("holds", []) or []]
+    got = [float(h["duration_s"]) for h in result.get("holds", []) or []]
+    if len(got) == len(want):
+        hold_err = [abs(a - b) for a, b in zip(got, want, strict=True)]
+    else:
+        hold_err = [abs(a - b) for a, b in zip(got, want, strict=False)]
+        hold_err += [max(want[len(got):] + got[len(want):] or [0.0])] * abs(len(got)
+                                                                           - len(want))
+    got_t = {t["side"]: float(t["duration_s"]) for t in result.get("timers", []) or []}
+    timer_err = [abs(got_t.get(side, 0.0) - float(v))
+                 for side, v in (truth.get("timers", {}) or {}).items()]
+    return {"hold_errors_s": hold_err, "timer_errors_s": timer_err}
+
+
+def exercise_rows(counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per exercise over its clips (or sweep cases): ``task``, ``n``, count MAE,
+    exact rate, hold-duration MAE and time-per-side MAE (s; NaN without holds/sides),
+    and ``refused`` (cases the framing gate refused, not in the count columns)."""
+    rows = []
+    for task in sorted({c["task"] for c in counts}):
+        cs = [c for c in counts if c["task"] == task]
+        acc = [c for c in cs if not c.get("refused")]
+        err = [abs(c["count"] - c["true_count"]) for c in acc]
+        holds = [e for c in acc for e in c.get("hold_errors_s", [])]
+        timers = [e for c in acc for e in c.get("timer_errors_s", [])]
+        rows.append({"task": task, "n": len(acc), "refused": len(cs) - len(acc),
+                     "count_mae": float(np.mean(err)) if err else float("nan"),
+                     "exact": float(np.mean([e == 0 for e in err])) if err else float("nan"),
+                     "hold_mae_s": float(np.mean(holds)) if holds else float("nan"),
+                     "timer_mae_s": float(np.mean(timers)) if timers else float("nan")})
+    return rows
+
+
+def exercise_table(rows: list[dict[str, Any]], what: str) -> list[str]:
+    """Markdown lines of :func:`exercise_rows`."""
+    lines = [f"| exercise ({what}) | accepted | refused by the gate | count MAE | exact | "
+             f"hold-duration MAE (s) | time-per-side MAE (s) |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['task']} | {r['n']} | {r['refused']} | {_fmt(r['count_mae'])} | "
+              f"{_fmt(r['exact'])} | {_fmt(r['hold_mae_s'])} | {_fmt(r['timer_mae_s'])} |"
+              for r in rows]
+    return lines
 
 
 # --- statistics -----------------------------------------------------------------------
@@ -284,6 +340,7 @@ def summarize(results: list[ClipResult]) -> dict[str, Any]:
                      "kappa": cohen_kappa(cats_t, cats_m)},
         "exercises": [{k: s[k] for k in ("clip", "task", "true_count", "count")}
                       for s in ex],
+        "exercise_rows": exercise_rows(ex),
         "reps": {"count_mae": float(np.mean(count_err)) if count_err else float("nan"),
                  "exact": float(np.mean([e == 0 for e in count_err])) if count_err
                  else float("nan"),
@@ -329,6 +386,8 @@ def markdown(summary: dict[str, Any], header: str = "") -> str:
                   "|---|---|---|---|"]
         lines += [f"| {e['clip']} | {e['task']} | {e['true_count']} | {e['count']} |"
                   for e in summary["exercises"]]
+    if summary.get("exercise_rows"):
+        lines += ["", *exercise_table(summary["exercise_rows"], "rendered clips")]
     return "\n".join(lines) + "\n"
 
 

@@ -278,6 +278,8 @@ class ExerciseScript:
         fps: frame rate.
         stature: m.
         time_per_side_s: side-lying release: time on each side, s.
+        variant: a script's variant of the movement (``"forward"``: the lunge steps
+            forward instead of back); empty = the default movement.
     """
 
     reps: int = 4
@@ -292,6 +294,7 @@ class ExerciseScript:
     fps: float = 30.0
     stature: float = 1.70
     time_per_side_s: float = 20.0
+    variant: str = ""
 
     def faulty(self, rep: int, fault: str) -> bool:
         """Does ``fault`` apply to ``rep``?"""
@@ -432,6 +435,9 @@ def lunge_twist_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
 
     Faults: ``"no_twist"`` (no trunk rotation), ``"valgus"`` (front knee 30 deg medial),
     ``"lean"`` (15 deg lateral trunk lean).
+
+    Variant ``"forward"``: forward lunges, hands on the hips, no twist (the front foot
+    steps 0.7 m forward, the hips follow, drop and push back to standing).
     """
     dims = BodyDims.from_stature(s.stature)
     counts = dict.fromkeys(SIDES, 0)
@@ -444,6 +450,10 @@ def lunge_twist_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
             twist = 0.0 if s.faulty(i, "no_twist") else 30.0
             knee = -30.0 if s.faulty(i, "valgus") else 0.0
             lean = 15.0 if s.faulty(i, "lean") else 0.0
+            if s.variant == "forward":
+                _forward_lunge(k, dims, s, f, b, knee, lean * sg)
+                counts[side] += 1
+                continue
             # step back
             k.move(0.35 * s.tempo, **{f"{b}x": -0.30, f"lift_{b}": 0.05, f"{b}pitch": 20.0})
             k.move(0.35 * s.tempo, **{f"{b}x": -0.70, f"lift_{b}": 0.0, f"{b}pitch": 40.0,
@@ -466,6 +476,24 @@ def lunge_twist_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
     return m, ExerciseTruth("lunge-twist", "frontal", reps=_reps(counts),
                             cues=_cues(s, {"no_twist": "twist", "valgus": "knee-line",
                                            "lean": "tall"}))
+
+
+def _forward_lunge(k: Keys, dims: BodyDims, s: ExerciseScript, f: str, b: str, knee: float,
+                   lean: float) -> None:
+    """One forward lunge of the front foot ``f`` (``"l"``/``"r"``); back foot ``b``."""
+    # step forward: the front foot lifts and lands 0.7 m ahead, the hips move half way
+    k.move(0.35 * s.tempo, **{f"{f}x": 0.30, f"lift_{f}": 0.06}, px=0.12)
+    k.move(0.35 * s.tempo, **{f"{f}x": 0.70, f"lift_{f}": 0.0, f"{b}pitch": 40.0,
+                             f"{b}toe": 1.0}, px=0.30)
+    k.move(0.9 * s.tempo, pz=dims.leg_length - 0.42, px=0.33, tlat=lean,
+           **{f"{f}knee": knee})
+    k.wait(s.pause_s)
+    k.move(0.9 * s.tempo, pz=dims.leg_length - 0.05, px=0.30, tlat=0.0, **{f"{f}knee": 0.0})
+    # push back to standing
+    k.move(0.35 * s.tempo, **{f"{f}x": 0.30, f"lift_{f}": 0.06, f"{b}pitch": 0.0,
+                             f"{b}toe": 0.0}, px=0.12)
+    k.move(0.35 * s.tempo, **{f"{f}x": 0.0, f"lift_{f}": 0.0}, pz=dims.leg_length, px=0.0)
+    k.wait(s.rest_s)
 
 
 def knee_lift_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
