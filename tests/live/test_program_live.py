@@ -85,7 +85,8 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
     said = tmp_path / "said.txt"
     stats = run_live(config, coach, LiveOptions(history=db, model=str(model_path),
                                                 mute=True, window=False, result_hold_s=0.0,
-                                                speech_log=said, person="Ana"),
+                                                speech_log=said, person="Ana",
+                                                report=True),
                      window=window, source=source)  # type: ignore[arg-type]
     assert stats.status == "source ended" and window.pressed == 7
     assert coach.done

@@ -67,7 +67,7 @@ class LiveOptions:
     speech_wav: Path | None = None  # ... and synthesised into one wav at the end
     person: str | None = None  # the person label of the session (history)
     fullscreen: bool = False  # open the window fullscreen (f toggles)
-    report: bool = True  # write the HTML report into the history folder at the end
+    report: bool = False  # write the HTML report into the history folder (CLI: on)
     #: keep the result on screen, s (window only; q closes); None: ``live.result_hold_s``
     result_hold_s: float | None = None
 
