@@ -2,6 +2,10 @@
 
 import sys
 
-from itbcoach.cli.main import main
+try:
+    from itbcoach.cli.main import main
+except KeyboardInterrupt:  # Ctrl-C in the first moments, while Python imports
+    print("itbcoach: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

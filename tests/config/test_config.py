@@ -51,7 +51,7 @@ def test_cli_overrides_win(tmp_path) -> None:
      "unknown key 'pose.model_varient' (did you mean 'pose.model_variant'?)"),
     ('[pose]\nnum_poses = "two"\n', "'pose.num_poses' must be a whole number, got 'two'"),
     ('[pose]\nmodel_variant = "huge"\n', "'pose.model_variant' must be one of"),
-    ('[pose]\nnum_poses = 0\n', "num_poses must be at least 1"),
+    ('[pose]\nnum_poses = 0\n', "'pose.num_poses' = 0 is out of range; allowed: [1, 10] poses"),
     ("[pose\n", "is not valid TOML"),
     ('pose = 3\n', "'pose' must be a table"),
 ])

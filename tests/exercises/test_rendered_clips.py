@@ -34,11 +34,8 @@ def _clips() -> list[Path]:
             for p in clips]
 
 
-#: Known misses, each to be fixed (not hidden): the 3D-knee lunge depth (enter 55 deg,
-#: tuned on zero-phase landmarks) read through the causal filter that score and live now
-#: share counts 1 of the 2 lunges of the sample render.
-KNOWN_SHORT = {"exercise_lunge_twist": pytest.mark.xfail(
-    strict=True, reason="lunge-twist 3D knee depth vs the causal filter: 1 of 2 counted")}
+#: Known misses, each to be fixed (not hidden), as ``{clip stem: pytest.mark.xfail(...)}``.
+KNOWN_SHORT: dict[str, pytest.MarkDecorator] = {}
 
 
 @pytest.mark.skipif(not _clips(), reason="no rendered exercise clips: set "
@@ -51,9 +48,10 @@ def test_rendered_clip_is_counted_exactly(clip: Path, model_path) -> None:
     truth = json.loads(clip.with_suffix(".json").read_text())
     task = truth["kind"]
     config = load_config(use_user_file=False)
-    # raw (masked) landmarks: the score filters them as `itbcoach score` and live do
+    # the model's raw landmarks: the session masks and filters them as `itbcoach score`
+    # and live do
     seq, meta = extract_landmarks(clip, config, model=model_path, progress=False,
-                                  smooth=False)
+                                  mask=False, smooth=False)
     result = score_exercise(seq, task, config, meta=meta)
     expected = truth["expected"]
     assert result.reps == expected["reps"]

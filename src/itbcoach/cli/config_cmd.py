@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 from itbcoach.cli.main import load_cli_config
-from itbcoach.config import default_toml_text
+from itbcoach.config import config_to_json, default_toml_text
 from itbcoach.errors import ExitCode
 from itbcoach.tasks import load_config
 
@@ -24,16 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _plain(value: object) -> object:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}  # type: ignore[union-attr]
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach config ACTION``."""
     if args.config_action == "defaults":
@@ -42,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
         load_config(args.file)
         print(f"{args.file}: ok")
     else:
-        print(json.dumps(_plain(load_cli_config(args)), indent=2))
+        print(json.dumps(config_to_json(load_cli_config(args)), indent=2))
     return ExitCode.OK

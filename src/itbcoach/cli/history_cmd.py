@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from itbcoach.errors import ExitCode, NoResultError, UserError
+from itbcoach.output import check_target
 from itbcoach.report.history import History, SessionRow, exercise_summary
 
 
@@ -40,6 +41,7 @@ def _summary(s: SessionRow) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach history``."""
+    check_target(args.plot, "--plot")
     with History(args.db, create=False) as history:
         sessions = [s for s in history.sessions(args.task)
                     if args.person is None or (s.person or "") == args.person]

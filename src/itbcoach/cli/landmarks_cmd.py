@@ -16,6 +16,7 @@ from pathlib import Path
 
 from itbcoach.cli.main import load_cli_config
 from itbcoach.errors import ExitCode, InputError
+from itbcoach.output import check_target, is_stdout, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from itbcoach.landmarks import save_npz
     from itbcoach.pose import extract_landmarks
 
+    check_target(args.output, "-o/--output")
+    check_target(args.json, "--json", stdout_ok=True)
     if args.output.suffix.lower() != ".npz":
         raise InputError(f"output must end in .npz, got {args.output}")
     if args.num_poses is not None and args.num_poses < 1:
@@ -71,18 +74,11 @@ def run(args: argparse.Namespace) -> int:
                                   progress=not args.no_progress, mask=args.smooth,
                                   smooth=args.smooth, view=args.view,
                                   allow_multiple=args.allow_multiple)
-    try:
-        save_npz(args.output, seq, masked=bool(meta["masked"]),
-                 smoothed=bool(meta["smoothed"]))
-    except OSError as exc:
-        raise InputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    save_npz(args.output, seq, masked=bool(meta["masked"]), smoothed=bool(meta["smoothed"]))
     if args.json is not None:
-        try:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(meta, indent=2, default=str) + "\n")
-        except OSError as exc:
-            raise InputError(f"cannot write {args.json}: {exc.strerror or exc}") from None
-    print(summary(meta, args.output))
+        write_output(args.json, json.dumps(meta, indent=2, default=str) + "\n",
+                     stdout_ok=True)
+    print(summary(meta, args.output), file=sys.stderr if is_stdout(args.json) else sys.stdout)
     if meta["frames"] and meta["detection_rate"] == 0.0:
         print(f"itbcoach: no person detected in any of the {meta['frames']} frames of "
               f"{args.input}; film the whole body, head to feet, in good light "

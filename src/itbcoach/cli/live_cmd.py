@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from itbcoach.config import Config
 from itbcoach.errors import ExitCode, UserError
 from itbcoach.live.coach import Coach
 from itbcoach.live.loop import LiveStats
+from itbcoach.output import OutputError, check_target, is_stdout, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,8 +85,17 @@ def make_coach(config: Config, task: str | None, program: bool) -> Coach:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``itbcoach live``."""
-    from itbcoach.live.loop import LiveOptions, run_live
+    from itbcoach.live.loop import LiveInterrupted, LiveOptions, run_live
 
+    for flag, value in (("--max-seconds", args.max_seconds), ("--fps", args.fps),
+                        ("--width", args.width), ("--height", args.height)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            unit = " of seconds" if flag == "--max-seconds" else ""
+            raise UserError(f"{flag} must be a positive number{unit}, got {value}",
+                            ExitCode.USAGE)
+    check_target(args.record, "--record")
+    check_target(args.stats, "--stats", stdout_ok=True)
+    check_target(args.json, "--json", stdout_ok=True)
     config = load_cli_config(args)
     coach = make_coach(config, args.task, args.program)
     options = LiveOptions(
@@ -98,33 +109,57 @@ def run(args: argparse.Namespace) -> int:
         report=config.history.live_reports and not args.no_report)
     try:
         stats = run_live(config, coach, options)
-    except KeyboardInterrupt:
+    except LiveInterrupted as exc:
+        errors = _write_stats(args, exc.stats)
         if args.json is not None:
-            _write_result(args.json, coach, None, args.source)
-        print(f"itbcoach: interrupted — everything finished so far is saved "
-              f"({_where(args)})", file=sys.stderr)
+            errors += _write_result(args.json, coach, exc.stats, args.source)
+        print(f"itbcoach: interrupted — session {exc.stats.session_id} and everything "
+              f"finished so far are saved ({_where(args)})"
+              + (f"; but {errors[0].removeprefix('cannot write ')}" if errors else ""),
+              file=sys.stderr)
         return ExitCode.INTERRUPTED
-    if args.json is not None:
-        _write_result(args.json, coach, stats, args.source)
-    if args.stats is not None:
-        args.stats.write_text(json.dumps(stats.to_json(), indent=2) + "\n")
+    json_errors = (_write_result(args.json, coach, stats, args.source)
+                   if args.json is not None else [])
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
-          f"{stats.display_fps:.1f} fps shown ({_where(args)})")
+          f"{stats.display_fps:.1f} fps shown ({_where(args)})",
+          file=sys.stderr if is_stdout(args.stats) or is_stdout(args.json) else sys.stdout)
     if stats.report is not None:
-        print(f"report: {stats.report}")
+        print(f"report: {stats.report}",
+              file=sys.stderr if is_stdout(args.stats) or is_stdout(args.json) else sys.stdout)
+    errors = _write_stats(args, stats) + json_errors
+    if errors:
+        print(f"itbcoach: {errors[0]}", file=sys.stderr)
+        return ExitCode.INPUT
     return ExitCode.OK
 
 
-def _write_result(path: Path, coach: Coach, stats: LiveStats | None, source: str) -> None:
-    """The coach's result (as ``score --json`` writes it) plus the live-only fields."""
-    from itbcoach.report.html import atomic_write
+def _write_stats(args: argparse.Namespace, stats: LiveStats) -> list[str]:
+    """Write ``--stats``; returns the output errors of the run (the recording's first)."""
+    errors = [stats.output_error] if stats.output_error else []
+    if args.stats is not None:
+        try:
+            write_output(args.stats, json.dumps(stats.to_json(), indent=2) + "\n",
+                         stdout_ok=True)
+        except OutputError as exc:
+            errors.append(str(exc))
+    return errors
 
+
+def _write_result(path: Path, coach: Coach, stats: LiveStats | None,
+                  source: str) -> list[str]:
+    """Write the coach's result (as ``score --json`` writes it) plus the live-only
+    fields; returns the output error, if any (``-`` writes to stdout)."""
     live = {"source": source, "status": stats.status if stats else "interrupted",
             "session_id": stats.session_id if stats else None,
             "frames_captured": stats.captured if stats else None,
             "frames_analysed": stats.results if stats else None,
             "display_fps": round(stats.display_fps, 2) if stats else None}
-    atomic_write(path, json.dumps({**coach.result(), "live": live}, indent=2) + "\n")
+    try:
+        write_output(path, json.dumps({**coach.result(), "live": live}, indent=2) + "\n",
+                     stdout_ok=True)
+    except OutputError as exc:
+        return [str(exc)]
+    return []
 
 
 def _where(args: argparse.Namespace) -> str:

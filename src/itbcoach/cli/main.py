@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from itbcoach import __version__
 from itbcoach.config import Config, parse_override
@@ -48,8 +50,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _signals_as_ctrl_c() -> Callable[[], None]:
+    """SIGTERM and SIGHUP end a command as Ctrl-C does (outputs finalised, sessions
+    closed, exit 130); returns the function that puts the old handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    sigs = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    old = {sig: signal.signal(sig, _raise_interrupt) for sig in sigs}
+
+    def restore() -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    import itbcoach
+
+    if signal.getsignal(signal.SIGINT) is itbcoach._quiet_interrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # start-up is over
+    restore = _signals_as_ctrl_c()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # e.g. Ctrl-C while the command modules are imported
+        print("itbcoach: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    finally:
+        restore()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -20,6 +20,7 @@ from typing import Any
 from itbcoach.cli.main import load_cli_config
 from itbcoach.config import parse_override
 from itbcoach.errors import ExitCode, UserError
+from itbcoach.output import check_target, is_stdout
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pain", choices=("yes", "no"), default=None,
                    help="was the step-down painful? (asked when a terminal is attached)")
     p.add_argument("--json", metavar="OUT.json", type=Path, default=None,
-                   help="write the result as JSON (one input)")
+                   help="write the result as JSON (one input; '-' = standard output, "
+                        "the summary then goes to stderr)")
     p.add_argument("--report", metavar="DIR", type=Path, default=None,
                    help="write report.html, result.json and metrics.csv into DIR (one input)")
     p.add_argument("--annotate", metavar="OUT.mp4", nargs="?", const="", default=None,
@@ -177,6 +179,10 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("in a batch (--report-dir) every output goes into OUT/<stem>/: "
                             "drop --json/--report and give --annotate without a path",
                             ExitCode.USAGE)
+    check_target(args.json, "--json", stdout_ok=True)
+    check_target(args.report, "--report")
+    check_target(args.annotate or None, "--annotate")
+    check_target(args.report_dir, "--report-dir")
     template = ScoreJob(
         input=args.inputs[0], task=args.task, side=args.side,
         pain=(args.pain == "yes") if args.pain is not None else None, model=args.model,
@@ -198,10 +204,13 @@ def run(args: argparse.Namespace) -> int:
                           "annotate": annotate,
                           "json_path": str(args.json) if args.json else None})
         outcome = run_job(job, config)
-        print(outcome.summary)
+        print(outcome.summary, file=sys.stderr if is_stdout(job.json_path) else sys.stdout)
         for path in outcome.outputs:
-            print(f"wrote {path}", file=sys.stderr)
+            if not is_stdout(path):
+                print(f"wrote {path}", file=sys.stderr)
         sink.record(outcome.result, str(Path(job.input).resolve()))
+        if outcome.output_error:  # after the result, which is in the history anyway
+            print(f"itbcoach: {outcome.output_error}", file=sys.stderr)
         return outcome.exit_code
     finally:
         sink.close()
@@ -218,4 +227,8 @@ def _run_batch(args: argparse.Namespace, template: Any, sink: _HistorySink) -> i
                         progress=not args.no_progress, backend=args.backend,
                         on_result=on_result)
     print(summary.text())
+    if summary.interrupted:
+        print(f"itbcoach: interrupted — {len(summary.done)} finished input(s) saved, "
+              f"{summary.not_run} not scored; run the same command again to finish",
+              file=sys.stderr)
     return summary.exit_code

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import fnmatch
 import functools
+import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -31,6 +34,116 @@ DEFAULTS_RESOURCE = "defaults.toml"
 def default_toml_text() -> str:
     """The shipped defaults file, comments included."""
     return resources.files("itbcoach.config").joinpath(DEFAULTS_RESOURCE).read_text("utf-8")
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The allowed values of a numeric key, as declared in ``defaults.toml``.
+
+    Attributes:
+        lo, hi: bounds (``-inf``/``inf`` when open-ended).
+        lo_open, hi_open: the bound itself is excluded.
+        unit: what the number counts (``s``, ``deg``, ``body scales``...), may be empty.
+    """
+
+    lo: float
+    hi: float
+    lo_open: bool
+    hi_open: bool
+    unit: str
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.lo if self.lo_open else value >= self.lo
+        below = value < self.hi if self.hi_open else value <= self.hi
+        return above and below
+
+    def __str__(self) -> str:
+        def num(x: float) -> str:
+            return f"{x:g}"
+
+        text = (f"{'(' if self.lo_open else '['}{num(self.lo)}, {num(self.hi)}"
+                f"{')' if self.hi_open else ']'}")
+        return f"{text} {self.unit}".rstrip()
+
+
+_INTERVAL = re.compile(r"^([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)\s*([\])])\s*(.*)$")
+_KEY_RANGE = re.compile(r"^([A-Za-z0-9_]+)\s*=[^#]*#\s*range:\s*(.+)$")
+_PATTERN_RANGE = re.compile(r"^#\s*range\s+([^:\s]+):\s*(.+)$")
+_TABLE = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?")
+
+
+def _interval(text: str) -> Range:
+    m = _INTERVAL.match(text.strip())
+    if not m:
+        raise ValueError(f"bad range {text!r} in defaults.toml")  # a bug in the shipped file
+    return Range(float(m.group(2)), float(m.group(3)), m.group(1) == "(",
+                 m.group(4) == ")", m.group(5).strip())
+
+
+@functools.cache
+def declared_ranges() -> tuple[dict[str, Range], tuple[tuple[str, Range], ...]]:
+    """The ranges declared in ``defaults.toml``: exact dotted keys, and ``*`` patterns
+    (in file order, the first match wins). Parsed once."""
+    exact: dict[str, Range] = {}
+    patterns: list[tuple[str, Range]] = []
+    table = ""
+    for line in default_toml_text().splitlines():
+        if m := _TABLE.match(line):
+            table = m.group(1)
+        elif m := _KEY_RANGE.match(line):
+            exact[f"{table}.{m.group(1)}"] = _interval(m.group(2))
+        elif m := _PATTERN_RANGE.match(line):
+            patterns.append((m.group(1), _interval(m.group(2))))
+    return exact, tuple(patterns)
+
+
+def range_of(dotted: str) -> Range | None:
+    """The declared range of a dotted key (array-of-table indices left out, e.g.
+    ``exercises.squat.cues.priority``), or None."""
+    exact, patterns = declared_ranges()
+    if dotted in exact:
+        return exact[dotted]
+    for pattern, rng in patterns:
+        if fnmatch.fnmatchcase(dotted, pattern):
+            return rng
+    return None
+
+
+def check_ranges(data: Mapping[str, Any], where: str, prefix: str = "") -> None:
+    """Check every number of a raw config dict: finite, and inside its declared range.
+
+    Raises:
+        ConfigError: ``<where>: '<key>' = <value> is out of range; allowed: <range> <unit>``.
+    """
+    for key, value in data.items():
+        if key == "__open__":
+            continue
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            check_ranges(value, where, f"{dotted}.")
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, Mapping):
+                    check_ranges(item, where, f"{dotted}.")
+                else:
+                    _check_number(dotted, item, value, where)
+        else:
+            _check_number(dotted, value, value, where)
+
+
+def _check_number(dotted: str, value: Any, shown: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    rng = range_of(dotted)
+    allowed = f"allowed: {rng}" if rng is not None else "allowed: a finite number"
+    if not math.isfinite(value) or (rng is not None and value not in rng):
+        raise ConfigError(f"{where}: '{dotted}' = {_show(shown)} is out of range; {allowed}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else f"{value}"
 
 
 def user_config_path() -> Path | None:
@@ -62,7 +175,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     """``"a.b=1.5"`` -> ``("a.b", 1.5)``; the value is read as TOML, else as a string."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"--set expects KEY=VALUE (e.g. stepdown.min_reps=3), got {text!r}")
+        raise ConfigError("--set expects KEY=VALUE (e.g. stepdown.reps_per_side=3), "
+                          f"got {text!r}")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:

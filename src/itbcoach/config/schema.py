@@ -63,6 +63,7 @@ class FramingConfig:
     side_limb_torso_max: float
     world_limb_torso_mean_max: float
     world_limb_torso_max: float
+    min_frame_side_px: int
     min_brightness: float
     min_view_share: float
 

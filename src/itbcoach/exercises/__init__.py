@@ -179,6 +179,13 @@ class ExerciseResult:
         """Something was measured: a person was seen, filmed whole (feet included)."""
         return self.pose_frames > 0 and self.camera.whole_body
 
+    @property
+    def view_refused(self) -> bool:
+        """Measured, but from a view the exercise does not accept: the counts are
+        reported as guesses and ``itbcoach score`` exits 4, as for a step-down filmed
+        side-on."""
+        return self.ok and not self.camera.ok
+
     def _of(self, kind: EventKind) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
 
@@ -272,7 +279,8 @@ class ExerciseResult:
             lines.append("  cues: " + "; ".join(f"{c['t_s']:.1f} s {c['text']}"
                                                 for c in self.cues))
         if not self.camera.ok and self.camera.instruction:
-            lines.append(f"  camera: {self.camera.instruction}")
+            lines.append(f"  camera: {self.camera.instruction} (filmed from the wrong view: "
+                         "the counts above are guesses)")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

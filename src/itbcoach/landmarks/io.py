@@ -16,7 +16,6 @@ Frames without a pose are NaN.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -35,7 +34,8 @@ class LandmarkFileError(ValueError):
 
 def save_npz(path: str | os.PathLike[str], seq: PoseSequence, *, masked: bool | None = None,
              smoothed: bool | None = None) -> Path:
-    """Write ``seq`` to ``path`` atomically (temp file + rename). Returns the path.
+    """Write ``seq`` to ``path`` through :mod:`itbcoach.output` (atomic for a file;
+    ``OutputError`` on failure). Returns the path.
 
     Args:
         path: the ``.npz`` to write.
@@ -58,18 +58,10 @@ def save_npz(path: str | os.PathLike[str], seq: PoseSequence, *, masked: bool | 
     for key, flag in (("masked", masked), ("smoothed", smoothed)):
         if flag is not None:
             arrays[key] = np.asarray(bool(flag))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plain file is wanted
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from itbcoach.output import output_path
+
+    with output_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
     return path
 
 
@@ -96,6 +88,11 @@ def load_npz(path: str | os.PathLike[str]) -> PoseSequence:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise LandmarkFileError(f"{path}: cannot read as .npz ({exc}); "
                                 "re-create it with 'itbcoach landmarks'") from None
+    for key in ("landmarks", "timestamps_ms", "image_size", "presence", "world_landmarks"):
+        if key in arrays and arrays[key].dtype.kind not in "fiu":  # float, int, unsigned
+            raise LandmarkFileError(f"{path}: {key!r} must hold numbers, got "
+                                    f"{arrays[key].dtype} values; re-create it with "
+                                    "'itbcoach landmarks'")
     lm = arrays["landmarks"]
     if lm.ndim != 3 or lm.shape[1:] != (NUM_LANDMARKS, 4):
         raise LandmarkFileError(

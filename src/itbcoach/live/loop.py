@@ -22,6 +22,8 @@ import contextlib
 import logging
 import os
 import resource
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -37,6 +39,7 @@ from itbcoach.feedback.voice import SpeechLog, Voice, check_voice, find_engine
 from itbcoach.kernel import compute_frame
 from itbcoach.live.coach import Coach, utterance
 from itbcoach.live.window import Window
+from itbcoach.output import OutputError
 from itbcoach.stream import FrameProcessor
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class LiveStats:
     status: str = "completed"
     session_id: int | None = None
     report: Path | None = None  # the session's HTML report, when written
+    output_error: str | None = None  # the --record video could not be written
 
     @property
     def display_fps(self) -> float:
@@ -137,6 +141,18 @@ def mirror_guides(guides: tuple[GuideLine, ...], width: int) -> tuple[GuideLine,
     """Guide lines mirrored with the picture."""
     return tuple(replace(g, p0=(width - 1 - g.p0[0], g.p0[1]),
                          p1=(width - 1 - g.p1[0], g.p1[1])) for g in guides)
+
+
+class LiveInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM/SIGHUP) ended the session; raised after everything was saved.
+
+    Attributes:
+        stats: the run's :class:`LiveStats` (status ``interrupted``).
+    """
+
+    def __init__(self, stats: LiveStats, signal_name: str = "") -> None:
+        super().__init__(signal_name)
+        self.stats = stats
 
 
 class Recorder:
@@ -194,7 +210,8 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         InputError: the source failed mid-run (camera unplugged, file truncated): the
             session is saved first with status ``camera lost`` and the message says
             so (``"<what happened> — session N saved (K events)"``).
-        KeyboardInterrupt: after saving, status ``interrupted``.
+        LiveInterrupted: (a KeyboardInterrupt) after saving, status ``interrupted``,
+            carrying the stats.
     """
     from itbcoach.pose.sources import open_source
 
@@ -205,17 +222,20 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         options = replace(options, result_hold_s=config.live.result_hold_s)
     run = _Run(config, coach, options, window, source)
     lost: InputError | None = None
+    stop = _StopSignals().install()  # restored in the finally below
+    run.stop = stop
     try:
         run.open()
         for frame in source:
+            stop.check()  # Ctrl-C, SIGTERM, SIGHUP: stop here, between two frames
             if run.step(frame):
                 break
         else:
             run.stats.status = "source ended"
             run.result_screen()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (see itbcoach.cli.main)
         run.stats.status = "interrupted"
-        raise
+        raise LiveInterrupted(run.stats, str(exc)) from None
     except InputError as exc:
         run.stats.status = "camera lost"
         if run.recorder is None:
@@ -225,7 +245,10 @@ def run_live(config: Config, coach: Coach, options: LiveOptions,
         run.stats.status = "failed"  # not "completed": the session ended on an error
         raise
     finally:
-        run.close()
+        try:
+            run.close()
+        finally:
+            stop.restore()
     if lost is not None and run.recorder is not None:
         raise InputError(f"{lost} — session {run.recorder.session_id} saved "
                          f"({run.recorder.events} events)") from None
@@ -252,6 +275,7 @@ class _Run:
         self.landmarker: Any = None
         self.monitor: Any = None
         self.processor = FrameProcessor(config)
+        self.stop: _StopSignals | None = None  # set by run_live
         self.every_frame = bool(getattr(source, "every_frame", False))
         self.coach_finished = False
         self.t_end = 0.0
@@ -294,7 +318,9 @@ class _Run:
         if options.record is not None:
             from itbcoach.report.video import H264Writer
 
-            self.writer = H264Writer(options.record, getattr(self.source, "fps", 30.0), size)
+            # wall-clock timestamps: frames dropped or shown late keep their real times
+            self.writer = H264Writer(options.record, getattr(self.source, "fps", 30.0), size,
+                                     wall_clock=True)
         # compile the kernel and let the coach load what it needs now, not mid-session
         # (a fresh install compiles for seconds; a real-time source does not wait)
         compute_frame(np.full((33, 3), 0.5), size)
@@ -355,8 +381,12 @@ class _Run:
                        self.options.mirror, stale, self.fps_times, self.stats, self.thumbs,
                        self.display_size())
         if self.writer is not None:  # the video keeps the camera's size
-            self.writer.write(img if img.shape[:2] == shown.image.shape[:2] else
-                              fit_into(img, tuple(self.source.size))[0])
+            frame_out = img if img.shape[:2] == shown.image.shape[:2] else \
+                fit_into(img, tuple(self.source.size))[0]
+            try:
+                self.writer.write(frame_out, time.monotonic() - self.t0)
+            except OutputError as exc:  # disk full: coaching goes on, unrecorded
+                self.stats.output_error, self.writer = str(exc), None
         key = self.window.show(img) if self.window is not None else None
         done_at = time.monotonic()
         self.stats.displayed += 1
@@ -423,6 +453,8 @@ class _Run:
         last = self.ring[-1][0]
         until = time.monotonic() + (self.options.result_hold_s or 0)
         while time.monotonic() < until and not window.closed:
+            if self.stop is not None:
+                self.stop.check()
             img = _compose(last.image, self.coach, self.t_end, self.last_px, "",
                            self.options.mirror, False, self.fps_times, self.stats,
                            self.thumbs, self.display_size())
@@ -462,7 +494,10 @@ class _Run:
         if self.voice is not None:
             self.voice.close(wait=False)
         if self.writer is not None:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except OutputError as exc:
+                stats.output_error = str(exc)
         if self.window is not None:
             self.window.close()
 
@@ -490,6 +525,44 @@ class _Run:
             self.stats.report = page
         except Exception:
             log.exception("could not write the session's report")
+
+
+class _StopSignals:
+    """Ctrl-C, SIGTERM and SIGHUP during a session end it between two frames.
+
+    The first signal only sets :attr:`name`; the loop calls :meth:`check` once a frame
+    and raises KeyboardInterrupt there, never inside MediaPipe's callbacks, a lock or
+    the history's transaction. A second signal (a stalled camera, a slow shutdown)
+    raises at once. Only in the main thread (elsewhere signals cannot be handled).
+    """
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self._old: dict[int, Any] = {}
+
+    def install(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if hasattr(signal, sig):
+                    num = getattr(signal, sig)
+                    self._old[num] = signal.signal(num, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.name is not None:
+            raise KeyboardInterrupt(self.name)
+        self.name = signal.Signals(signum).name
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt when a stop signal came."""
+        if self.name is not None:
+            raise KeyboardInterrupt(self.name)
+
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        for num, handler in self._old.items():
+            signal.signal(num, handler)
+        self._old = {}
 
 
 def _safe_result(coach: Coach) -> dict[str, Any] | None:

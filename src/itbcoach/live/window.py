@@ -11,7 +11,7 @@ import sys
 import cv2
 import numpy as np
 
-from itbcoach.errors import UserError
+from itbcoach.errors import InputError
 
 #: cv2.waitKey codes -> key names used by the coaches.
 KEYS = {32: "space", 27: "q", ord("q"): "q", ord("r"): "r", ord("n"): "n", ord("y"): "y",
@@ -59,7 +59,8 @@ class Window:
         fullscreen: start fullscreen (``--fullscreen``).
 
     Raises:
-        UserError: no display is available (suggests ``--no-window`` or Xvfb).
+        InputError: no display is available (exit 3, like a missing camera; the message
+            suggests ``--no-window``).
     """
 
     def __init__(self, title: str = "itbcoach", fullscreen: bool = False) -> None:
@@ -71,7 +72,7 @@ class Window:
         self._hidden = 0
         if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
             # OpenCV's Qt build aborts the whole process (SIGABRT) without an X display
-            raise UserError("cannot open a window: no display (DISPLAY is not set); run "
+            raise InputError("cannot open a window: no display (DISPLAY is not set); run "
                             "from a desktop session, or use --no-window")
         try:
             # free ratio: the live loop draws at the window's size itself, letterboxing
@@ -79,7 +80,7 @@ class Window:
             cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO |
                             cv2.WINDOW_GUI_NORMAL)
         except cv2.error as exc:
-            raise UserError(f"cannot open a window ({str(exc).splitlines()[-1].strip()}); "
+            raise InputError(f"cannot open a window ({str(exc).splitlines()[-1].strip()}); "
                             "run with a display, or use --no-window") from None
 
     def size(self) -> tuple[int, int] | None:

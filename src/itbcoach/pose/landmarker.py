@@ -195,12 +195,27 @@ def _distinct_people(cand: PoseCandidates, centers: np.ndarray,
     """Poses that are distinct people: MediaPipe sometimes returns the same person
     twice; a pose whose torso centre lies within half a torso length of an earlier
     one is a duplicate. ``centers`` are the torso centres in pixels ``(P, 2)``."""
-    px = cand.landmarks[:, :, :2].astype(np.float64) * np.asarray(image_size)
+    return distinct_count(centers, pose_centres(cand, image_size)[1])
+
+
+def pose_centres(cand: PoseCandidates,
+                 image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Torso centres ``(P, 2)`` and torso lengths ``(P,)`` of every pose, in pixels."""
+    size = np.asarray(image_size, dtype=np.float64)
+    px = cand.landmarks[:, :, :2].astype(np.float64) * size
     sh = 0.5 * (px[:, Landmark.LEFT_SHOULDER] + px[:, Landmark.RIGHT_SHOULDER])
     hip = 0.5 * (px[:, Landmark.LEFT_HIP] + px[:, Landmark.RIGHT_HIP])
-    torso = np.linalg.norm(sh - hip, axis=1)
+    with np.errstate(all="ignore"):
+        centers = np.nanmean(px[:, _TORSO], axis=1)
+    return centers, np.linalg.norm(sh - hip, axis=1)
+
+
+def distinct_count(centers: np.ndarray, torso: np.ndarray) -> int:
+    """How many of the poses (torso centres ``(P, 2)`` and lengths ``(P,)``, pixels, in
+    one frame's coordinates) are distinct people: one within
+    :data:`DUPLICATE_DISTANCE` torso lengths of an earlier one is the same person."""
     kept: list[int] = []
-    for i in range(len(cand)):
+    for i in range(len(centers)):
         if not any(np.linalg.norm(centers[i] - centers[j])
                    < DUPLICATE_DISTANCE * max(torso[i], torso[j]) for j in kept):
             kept.append(i)
@@ -304,6 +319,16 @@ def to_mp_image(image_bgr: np.ndarray) -> mp.Image:
                          f"{image_bgr.shape}")
     rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
     return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+
+
+def image_columns(image: Any, x0: int, x1: int) -> mp.Image:
+    """Pixel columns ``x0:x1`` of a BGR array or a MediaPipe image, as a MediaPipe image
+    (for checks that look at part of a frame)."""
+    if isinstance(image, mp.Image):
+        rgb = image.numpy_view()
+        return mp.Image(image_format=mp.ImageFormat.SRGB,
+                        data=np.ascontiguousarray(rgb[:, x0:x1, :3]))
+    return to_mp_image(np.ascontiguousarray(np.asarray(image)[:, x0:x1]))
 
 
 def _as_mp_image(image: Any) -> mp.Image:

@@ -53,6 +53,10 @@ CACHE_ENV = "ITBCOACH_CACHE_DIR"
 #: Zip entry names a PoseLandmarker bundle must hold.
 DETECTOR_ENTRY = "pose_detector.tflite"
 LANDMARKS_ENTRY = "pose_landmarks_detector.tflite"
+#: Output tensors of each entry (MediaPipe's pose detector: boxes and scores; the
+#: landmark model: landmarks, presence, segmentation, heatmap, world landmarks): two
+#: entries swapped or renamed are caught before MediaPipe fails on them.
+ENTRY_OUTPUTS = {DETECTOR_ENTRY: 2, LANDMARKS_ENTRY: 5}
 BUNDLE_ENTRIES = (DETECTOR_ENTRY, LANDMARKS_ENTRY)
 #: Official download location (MediaPipe model storage), ``{variant}`` = lite/full/heavy.
 OFFICIAL_URL = ("https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
@@ -339,6 +343,13 @@ def _check_entry(data: bytes, entry: str, where: str, hint: str) -> None:
     if norm is None:
         raise ModelError(f"{where}: {entry} lacks the input normalisation metadata MediaPipe "
                          f"Tasks needs; {hint}")
+    shape, outputs = tm.model_io(data)
+    expected = ENTRY_OUTPUTS.get(entry)
+    if expected is not None and outputs != expected:
+        other = next((e for e, n in ENTRY_OUTPUTS.items() if n == outputs), None)
+        what = f"holds the {other} model" if other else f"has {outputs} outputs, not {expected}"
+        raise ModelError(f"{where}: {entry} {what} (input {shape}); the bundle is mixed up; "
+                         f"{hint}")
 
 
 def manifest_sha256(variant: str, source: str = "") -> str:

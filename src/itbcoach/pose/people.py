@@ -36,6 +36,21 @@ ONE_PERSON_INSTRUCTION = "Only one person in view, please"
 
 #: Poses the check's landmarker looks for (2 is enough to know "more than one").
 CHECK_NUM_POSES = 2
+#: MediaPipe's person detector sees a letterboxed square (224 px): in a frame much wider
+#: than high people shrink until it finds none (two people side by side in 1280 x 360:
+#: 0 found in the whole frame, 1 in each half). A frame wider than this (width / height)
+#: is also checked in overlapping tiles :data:`TILE_WIDTH` heights wide, half overlapping.
+TILE_ASPECT = 2.0
+TILE_WIDTH = 1.5
+
+
+def tiles(width: int, height: int) -> list[tuple[int, int]]:
+    """``(x0, x1)`` pixel columns of the tiles a frame is checked in (one = the frame)."""
+    if width <= TILE_ASPECT * height:
+        return [(0, width)]
+    tw = min(width, round(TILE_WIDTH * height))
+    n = int(np.ceil((width - tw) / (tw / 2))) + 1
+    return [(int(x0), int(x0) + tw) for x0 in np.linspace(0, width - tw, n).round()]
 
 
 def people_message(max_people: int, multi: int, checked: int, interval_s: float,
@@ -120,10 +135,33 @@ class PeopleCheck:
         if self._landmarker is None:
             raise RuntimeError("this PeopleCheck has no model of its own; use record()")
         t0 = time.perf_counter()
-        people = count_people(self._landmarker.detect(image), self.image_size)
+        spans = tiles(*self.image_size)
+        if len(spans) == 1:
+            people = count_people(self._landmarker.detect(image), self.image_size)
+        else:
+            people = self._count_tiled(image, spans)
         self.elapsed_s += time.perf_counter() - t0
         self.record(people, timestamp_ms)
         return people
+
+    def _count_tiled(self, image: Any, spans: list[tuple[int, int]]) -> int:
+        """Distinct people over the whole frame and its tiles (a person seen in two
+        overlapping tiles counts once)."""
+        from itbcoach.pose.landmarker import distinct_count, image_columns, pose_centres
+
+        assert self._landmarker is not None
+        h = self.image_size[1]
+        centres, torsos = [], []
+        for x0, x1 in [(0, self.image_size[0]), *spans]:
+            cand = self._landmarker.detect(image if x1 - x0 == self.image_size[0]
+                                           else image_columns(image, x0, x1))
+            if len(cand):
+                c, t = pose_centres(cand, (x1 - x0, h))
+                centres.append(c + np.array([x0, 0.0]))
+                torsos.append(t)
+        if not centres:
+            return 0
+        return distinct_count(np.concatenate(centres), np.concatenate(torsos))
 
     @property
     def share(self) -> float:

@@ -138,6 +138,12 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
     t0 = time.perf_counter()
     check: PeopleCheck | None = None
     with source:
+        w, h = source.size
+        if min(w, h) < config.framing.min_frame_side_px:
+            raise NoResultError(
+                f"{path.name} is only {w}x{h} pixels, too small to measure a person "
+                f"(the shorter side needs {config.framing.min_frame_side_px} px or more); "
+                "record at a higher resolution, e.g. 640x480")
         model_path = _resolve(config, model, progress)
         selector = TargetSelector(source.size)
         bar = _progress_bar(source.frame_count, progress, path.name)

@@ -313,6 +313,23 @@ def read_metadata(model: bytes) -> _meta.ModelMetadataT | None:
     return None
 
 
+def model_io(model: bytes) -> tuple[tuple[int, ...], int]:
+    """``(input shape, number of outputs)`` of a one-subgraph TFLite model.
+
+    Raises:
+        TFLiteMetadataError: ``model`` is not a TFLite flatbuffer.
+    """
+    _check_identifier(model, MODEL_IDENTIFIER, "a TFLite model")
+    root = _tfl.Model.GetRootAs(model, 0)
+    if root.SubgraphsLength() < 1:
+        raise TFLiteMetadataError("the model has no subgraph")
+    graph = root.Subgraphs(0)
+    if graph.InputsLength() < 1:
+        raise TFLiteMetadataError("the model has no input")
+    shape = graph.Tensors(graph.Inputs(0)).ShapeAsNumpy()
+    return tuple(int(d) for d in np.atleast_1d(shape)), int(graph.OutputsLength())
+
+
 def input_normalization(model: bytes) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     """``(mean, std)`` of the first input's NormalizationOptions, or None if absent."""
     meta = read_metadata(model)

@@ -6,9 +6,18 @@ own landmarker; nothing is shared but the job description and the returned outco
 Each input gets its own folder ``OUT/<video stem>/`` with ``report.html``,
 ``result.json``, ``metrics.csv`` and ``annotated.mp4`` when asked, every file written
 atomically; a marker file ``.done.json`` written last (atomically) says the folder is
-complete, so a rerun skips it unless ``force``. A failing input (unreadable, corrupt,
+complete, so a rerun skips it unless ``force`` -- but only for the same input content
+(size, modification time and SHA-256 of the file), the same effective configuration,
+job settings and program version (:func:`job_key`); anything else is scored again. A
+failing input (unreadable, corrupt,
 no person) is listed with its one-line reason and the batch goes on; the parent process
 alone writes the history database, one finished input at a time.
+
+Ctrl-C (or SIGTERM) stops a batch within a second: the workers are killed, the
+folders of the jobs in flight keep no marker (so they look unfinished and are redone),
+the finished ones keep theirs. Workers die with their parent (``PR_SET_PDEATHSIG`` on
+Linux, and each worker also watches its parent's pid), so a ``kill -9`` of the batch
+does not leave them running.
 
 Backends: ``"process"`` (default, :class:`concurrent.futures.ProcessPoolExecutor`) and
 ``"ray"`` (the same job as a Ray task, for a cluster; ``pip install 'itbcoach[ray]'``).
@@ -17,13 +26,16 @@ Backends: ``"process"`` (default, :class:`concurrent.futures.ProcessPoolExecutor
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -46,12 +58,54 @@ CRASH_RETRIES = 1
 
 @dataclass
 class BatchItem:
-    """One input of a batch and where its outputs go."""
+    """One input of a batch and where its outputs go (``key``: see :func:`job_key`)."""
 
     input: str
     out_dir: Path
     job: ScoreJob
     attempts: int = 0
+    key: dict[str, Any] | None = None
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's content (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _input_stat(path: str) -> dict[str, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def job_key(job: ScoreJob, content: bool = True) -> dict[str, Any] | None:
+    """What a finished folder's marker must match to be skipped by a rerun.
+
+    The input's size, modification time and (``content``) SHA-256; the effective
+    configuration's digest; the job settings that change the result; the program
+    version. None when the input cannot be read (it is then scored, and fails).
+    """
+    from itbcoach import __version__
+    from itbcoach.config import config_digest
+    from itbcoach.report.job import job_config
+
+    stat = _input_stat(job.input)
+    if stat is None:
+        return None
+    if content:
+        try:
+            stat["sha256"] = file_digest(job.input)  # type: ignore[assignment]
+        except OSError:
+            return None
+    return {"input": stat, "config": config_digest(job_config(job)), "version": __version__,
+            "settings": {"task": job.task, "side": job.side, "pain": job.pain,
+                         "model": job.model, "allow_multiple": job.allow_multiple}}
 
 
 @dataclass
@@ -70,10 +124,14 @@ class BatchSummary:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
+    interrupted: bool = False
+    not_run: int = 0
 
     @property
     def exit_code(self) -> int:
-        """0 when every input has a result, 1 when any failed."""
+        """0 when every input has a result, 1 when any failed, 130 when interrupted."""
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
         return ExitCode.FAILURE if self.failed else ExitCode.OK
 
     def text(self) -> str:
@@ -83,6 +141,9 @@ class BatchSummary:
                  f"{len(self.failed)} failed, {self.elapsed_s:.1f} s"]
         for path, reason in self.failed:
             lines.append(f"  FAILED {path}: {reason}")
+        if self.interrupted:
+            lines.append(f"  interrupted: {self.not_run} input(s) not scored (their folders "
+                         "have no marker; run the same command again to finish)")
         return "\n".join(lines)
 
 
@@ -112,13 +173,24 @@ def _finished(item: BatchItem, annotate: bool) -> dict[str, Any] | None:
     marker = read_marker(item.out_dir)
     if marker is None or marker.get("task") != item.job.task:
         return None
+    stored = marker.get("key")
+    cheap = job_key(item.job, content=False)  # size and mtime first: no hashing when
+    if not isinstance(stored, dict) or cheap is None or any(  # they already differ
+            stored.get(k) != cheap[k] for k in ("config", "version", "settings")) or \
+            {k: v for k, v in (stored.get("input") or {}).items() if k != "sha256"} \
+            != cheap["input"]:
+        return None
+    item.key = job_key(item.job)
+    if item.key is None or item.key != stored:
+        return None
     if annotate and not (item.out_dir / "annotated.mp4").is_file() and marker.get("ok"):
         return None
     return marker
 
 
 def _write_marker(item: BatchItem, outcome: JobOutcome) -> None:
-    data = {"input": str(item.input), "task": item.job.task, "ok": outcome.ok,
+    data = {"input": str(item.input), "task": item.job.task, "key": item.key,
+            "ok": outcome.ok,
             "exit_code": int(outcome.exit_code),
             "message": (outcome.result or {}).get("message"),
             "outputs": [Path(p).name for p in outcome.outputs],
@@ -143,8 +215,34 @@ def safe_job(job: ScoreJob) -> JobOutcome:
         return JobOutcome(job.input, ExitCode.FAILURE, f"{type(exc).__name__}: {exc}")
 
 
-def _worker_init(level: int, counter: Any = None, cores: tuple[int, ...] = ()) -> None:
-    """Set up a worker: logging, and its own CPU core when ``cores`` are given.
+def _die_with_parent(parent: int) -> None:
+    """End this worker when its parent process ends, however it ends (``kill -9``
+    included): ``PR_SET_PDEATHSIG`` on Linux, and everywhere a thread that checks the
+    parent's pid twice a second."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError) as exc:  # no prctl: the thread below does it
+            log.debug("PR_SET_PDEATHSIG unavailable: %s", exc)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_init(level: int, counter: Any = None, cores: tuple[int, ...] = (),
+                 parent: int | None = None) -> None:
+    """Set up a worker: Ctrl-C left to the parent (which kills the workers), death with
+    the parent, logging, and its own CPU core when ``cores`` are given.
 
     One job alone gains little from a second core (3 videos: 10.3 s on two cores, 10.9 s
     pinned to one), but its MediaPipe and decoder threads still wake on every core. With
@@ -152,6 +250,14 @@ def _worker_init(level: int, counter: Any = None, cores: tuple[int, ...] = ()) -
     10.7 s instead of 10.9-11.0 s. Each worker takes the next core of ``cores``
     (``counter`` is a shared ``multiprocessing.Value``).
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _die_with_parent(parent)
+    # tqdm would make a multiprocessing lock (a named semaphore) on first use; a worker
+    # killed by Ctrl-C could not release it, and Python would warn about it at exit
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     atexit.register(_exit_now)  # registered first, so it runs after the later ones
     if counter is None or not cores or not hasattr(os, "sched_setaffinity"):
@@ -200,41 +306,106 @@ def _process_backend(items: list[BatchItem], jobs: int) -> Iterator[tuple[BatchI
     were in flight are retried up to :data:`CRASH_RETRIES` times before failing.
     """
     ctx = multiprocessing.get_context("spawn")
+    _start_resource_tracker()
     pending = list(items)
     while pending:
         workers = max(1, min(jobs, len(pending)))
         cores = _worker_cores(workers)
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(logging.getLogger().level,
-                                           ctx.Value("i", 0) if cores else None,
-                                           cores)) as pool:
+        with _sigint_ignored():  # workers start with Ctrl-C ignored (the parent has it)
+            pool = ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_worker_init,
+                initargs=(logging.getLogger().level, ctx.Value("i", 0) if cores else None,
+                          cores, os.getpid()))
             futures: dict[Future[JobOutcome], BatchItem] = {
                 pool.submit(safe_job, it.job): it for it in pending}
-            pending = []
-            broken = False
-            try:
-                remaining = set(futures)
-                while remaining:
-                    finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        item = futures[fut]
-                        try:
-                            yield item, fut.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            item.attempts += 1
-                            if item.attempts > CRASH_RETRIES:
-                                yield item, JobOutcome(item.input, ExitCode.FAILURE,
-                                                       "the worker process crashed while "
-                                                       "scoring this file")
-                            else:
-                                pending.append(item)
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
-            if broken:
-                log.warning("a worker process died; retrying %d input(s)", len(pending))
+        pending = []
+        broken = False
+        try:
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    item = futures[fut]
+                    try:
+                        yield item, fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        item.attempts += 1
+                        if item.attempts > CRASH_RETRIES:
+                            yield item, JobOutcome(item.input, ExitCode.FAILURE,
+                                                   "the worker process crashed while "
+                                                   "scoring this file")
+                        else:
+                            pending.append(item)
+        except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped: stop now
+            _kill_pool(pool)
+            for fut, item in futures.items():
+                if not fut.done() or fut.cancelled():
+                    sweep_folder(item.out_dir)
+            raise
+        pool.shutdown(wait=True)
+        if broken:
+            log.warning("a worker process died; retrying %d input(s)", len(pending))
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with fd 2 = the real stderr.
+
+    The tracker lives as long as this process. Started while fd 2 is the pipe of the
+    native-log filter (:func:`itbcoach.pose.native_log.filtered_stderr`) it would keep
+    that pipe open, and the filter, which ends when every writer is gone, would hold the
+    command's exit for its 5 s timeout after every parallel batch (measured 5.5 s).
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        real = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        real = 2
+    if real == 2:
+        resource_tracker.ensure_running()
+        return
+    saved = os.dup(2)
+    try:
+        os.dup2(real, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process while workers are started (they inherit it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now (jobs in flight are lost) and let the pool go."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.kill()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(1.0)
+    # the workers are gone, so this returns at once; it releases the pool's queues (their
+    # semaphores would otherwise be reported as leaked at exit)
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def sweep_folder(folder: Path) -> None:
+    """Remove the temporary output files of dead processes from ``folder``."""
+    from itbcoach.output import sweep_stale
+
+    sweep_stale(folder)
 
 
 def _ray_backend(items: list[BatchItem], jobs: int,
@@ -302,6 +473,16 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_
     """
     from tqdm import tqdm
 
+    from itbcoach.output import OutputError, output_error
+
+    root = Path(out_root)
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"cannot write {root}: it is a file, not a folder; give a folder "
+                          "for --report-dir")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(root, exc) from None
     t0 = time.perf_counter()
     summary = BatchSummary()
     seen: set[str] = set()
@@ -322,18 +503,21 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_
     for item in items:
         marker = None if force else _finished(item, annotate)
         if marker is None:
-            (item.out_dir / DONE_MARKER).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                (item.out_dir / DONE_MARKER).unlink(missing_ok=True)
+            if item.key is None:
+                item.key = job_key(item.job)  # before scoring: a change meanwhile shows
             todo.append(item)
             continue
         summary.skipped.append(marker)
         if not marker.get("ok"):
             summary.failed.append((item.input, "no result (earlier run): "
                                    f"{marker.get('message') or 'nothing measurable'}"))
-    if not Path(out_root).exists():
-        Path(out_root).mkdir(parents=True)
     todo = schedule(todo, annotate)
     bar = tqdm(total=len(todo), disable=not progress, unit="video", desc="scoring",
                dynamic_ncols=True)
+    stream: Iterator[tuple[BatchItem, JobOutcome]] = iter(())
+    finished = 0
     try:
         if backend == "ray":
             stream = _ray_backend(todo, jobs)
@@ -343,9 +527,15 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], template: ScoreJob, out_
             stream = _process_backend(todo, jobs)
         for item, outcome in stream:
             _finish(item, outcome, summary, on_result)
+            finished += 1
             bar.set_postfix_str(Path(item.input).name, refresh=False)
             bar.update(1)
+    except KeyboardInterrupt:  # the finished inputs keep their markers, the rest none
+        summary.interrupted = True
+        summary.not_run = len(todo) - finished
     finally:
+        with contextlib.suppress(Exception):
+            stream.close()  # type: ignore[attr-defined]
         bar.close()
     summary.elapsed_s = time.perf_counter() - t0
     return summary
@@ -400,6 +590,11 @@ def _finish(item: BatchItem, outcome: JobOutcome, summary: BatchSummary,
         if item.out_dir.is_dir() and not any(item.out_dir.iterdir()):
             shutil.rmtree(item.out_dir, ignore_errors=True)
         return
+    if outcome.output_error:  # scored, but not every file is there: no marker
+        summary.failed.append((item.input, outcome.output_error))
+        if on_result is not None:
+            on_result(outcome)
+        return
     if not outcome.ok:
         summary.failed.append((item.input, outcome.error or "no result: " + str(
             outcome.result.get("message") or "nothing measurable")))
@@ -408,5 +603,5 @@ def _finish(item: BatchItem, outcome: JobOutcome, summary: BatchSummary,
     _write_marker(item, outcome)
 
 
-__all__ = ["DONE_MARKER", "BatchSummary", "output_dirs", "read_marker",
-           "run_batch", "safe_job", "schedule"]
+__all__ = ["DONE_MARKER", "BatchSummary", "file_digest", "job_key", "output_dirs",
+           "read_marker", "run_batch", "safe_job", "schedule", "sweep_folder"]

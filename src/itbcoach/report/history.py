@@ -18,7 +18,9 @@ Tables:
 from __future__ import annotations
 
 import json
+import logging
 import os
+import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +30,14 @@ from typing import Any
 
 from itbcoach.errors import ExitCode, UserError
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 2
+#: ``PRAGMA application_id`` of our databases ("itbc"): set on new files, so another
+#: program's SQLite file given as ``--db`` is recognised and left alone.
+APPLICATION_ID = 0x69746263
+#: Summary of a session closed at a later start because its program died with it open.
+STALE_MESSAGE = "ended without being closed (the program was killed or crashed)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -126,6 +135,7 @@ class History:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            self._check_ours()  # before anything writes to the file
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -148,6 +158,19 @@ class History:
         return HistoryError(f"history database {self.path} is unreadable ({text}); move "
                             "it away or delete it to start a new history")
 
+    def _check_ours(self) -> None:
+        """Refuse a database that belongs to another program (its tables are not ours,
+        or its application id is someone else's): nothing is written to it."""
+        app = self._db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        if (app not in (0, APPLICATION_ID)) or (tables and not {"sessions", "events"} <= tables):
+            self._db.close()
+            shown = ", ".join(sorted(tables)[:4]) or "none"
+            raise HistoryError(f"{self.path} is not an itbcoach history database (tables: "
+                               f"{shown}); give another file with --db, or none for the "
+                               "default")
+
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -155,7 +178,8 @@ class History:
                                f"than this itbcoach ({SCHEMA_VERSION}); upgrade itbcoach")
         if version < 1:  # one script = one transaction: all of the schema or none
             self._db.executescript(
-                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};"
+                f"PRAGMA application_id={APPLICATION_ID};COMMIT;")
         elif version < 2:
             self._db.executescript(f"BEGIN IMMEDIATE;{_MIGRATE_2}PRAGMA user_version=2;COMMIT;")
 
@@ -165,12 +189,39 @@ class History:
     def start_session(self, kind: str, task: str, source: str | None = None,
                       person: str | None = None) -> int:
         """Open a session (``kind`` = ``live`` | ``offline``) of ``person`` (a label, or
-        None); returns its id."""
+        None); returns its id.
+
+        The open session's summary holds this process's id and host until it is closed,
+        so :meth:`close_stale` can tell a session whose program died from one still
+        running; stale sessions are closed first.
+        """
+        self.close_stale()
+        owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
         with self._tx():
             cur = self._db.execute(
-                "INSERT INTO sessions(kind, task, source, started_at, person) "
-                "VALUES (?, ?, ?, ?, ?)", (kind, task, source, _now(), person or None))
+                "INSERT INTO sessions(kind, task, source, started_at, summary, person) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, task, source, _now(), owner, person or None))
         return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def close_stale(self) -> list[int]:
+        """Close as ``failed`` every ``running`` session whose program is gone (killed,
+        crashed, power lost); returns their ids. A session of a process still running
+        on this machine, or of another machine, is left open."""
+        host = socket.gethostname()
+        stale = []
+        for sid, summary in self._query(
+                "SELECT id, summary FROM sessions WHERE status = 'running'", ()):
+            owner = _loads(summary) or {}
+            pid = owner.get("pid") if isinstance(owner, dict) else None
+            if isinstance(pid, int) and owner.get("host") not in (None, host):
+                continue
+            if isinstance(pid, int) and _pid_alive(pid):
+                continue
+            stale.append(int(sid))
+        for sid in stale:
+            self.end_session(sid, "failed", {"message": STALE_MESSAGE})
+        return stale
 
     def add_event(self, session_id: int, type: str, data: dict[str, Any] | None = None,
                   t_s: float | None = None, side: str | None = None) -> int:
@@ -208,8 +259,8 @@ class History:
             sql += " WHERE s.task = ?"
             args = (task,)
         rows = self._query(sql + " ORDER BY s.started_at, s.id", args)
-        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
-                           None if r[7] is None else json.loads(r[7]), r[8], r[9], r[10])
+        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _loads(r[7]), r[8],
+                           r[9], r[10])
                 for r in rows]
 
     def events(self, session_id: int | None = None, type: str | None = None,
@@ -223,7 +274,8 @@ class History:
                 sql += f" AND {col} = ?"
                 args.append(val)
         rows = self._query(sql + " ORDER BY e.id", tuple(args))
-        return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+        return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], _loads(r[6]) or {})
+                for r in rows]
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
@@ -293,6 +345,28 @@ def exercise_summary(summ: dict[str, Any]) -> str:
             per_side[side] = per_side.get(side, 0.0) + float(tm.get("duration_s", 0.0))
         return ", ".join(f"{side} {secs:.0f} s" for side, secs in per_side.items()) or "0 s"
     return f"reps {(summ.get('reps') or {}).get('total', 0)}"
+
+
+def _loads(text: str | None) -> Any:
+    """A stored JSON column; None when empty or damaged (one bad row, e.g. edited by
+    hand, must not make the whole history unreadable)."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        log.warning("history: a stored value is not valid JSON; shown as empty")
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _json_default(value: Any) -> Any:

@@ -73,6 +73,8 @@ class JobOutcome:
         result: the result's JSON (None when it failed before scoring).
         summary: the human-readable result.
         outputs: files written.
+        output_error: one line saying which output could not be written (None: all
+            were); the result is complete either way (exit code 3).
         timings: wall seconds per stage (``landmarks``, ``score``, ``annotate``,
             ``report``, ``total``) and this process's CPU seconds (``<stage>_cpu``; the
             stages run one after another, so these are per stage).
@@ -84,6 +86,7 @@ class JobOutcome:
     result: dict[str, Any] | None = None
     summary: str = ""
     outputs: list[str] = field(default_factory=list)
+    output_error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -116,6 +119,7 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     Raises:
         UserError: unreadable input, bad config, model problems (one-line message).
     """
+    from itbcoach.pose import postprocess
     from itbcoach.scoring import VIDEO_SUFFIXES, load_input
     from itbcoach.tasks import score_task
 
@@ -127,10 +131,11 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     times: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     clock = _StageClock(times)
-    # the task's session filters the raw frames as live does (one path: same answer)
+    # the task's session masks and filters the model's raw frames as live does (one
+    # path: same answer; the framing gate sees an occluded foot where live sees it)
     with clock("landmarks"):
         seq, meta = load_input(path, config, model=job.model, progress=job.progress,
-                               allow_multiple=job.allow_multiple, smooth=False)
+                               allow_multiple=job.allow_multiple, smooth=False, mask=False)
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
         data = result.to_json()
@@ -138,53 +143,82 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         if job.task == "stepdown":
             from itbcoach.report.measures import length_scale, measures_json
 
-            scale = length_scale(seq.world_landmarks, config.report.height_cm)
+            masked = postprocess(seq, config, smooth=False) if not meta.get("masked") \
+                else seq
+            scale = length_scale(masked.world_landmarks, config.report.height_cm)
             data["measures"] = measures_json(data, config.stepdown, scale)
     summary = result.summary()
     if scale is not None:
         from itbcoach.report.stepdown_view import restate_medians
 
         summary = restate_medians(summary, data, scale)
-    if not meta.get("smoothed"):  # the pictures draw smoothed landmarks
-        from itbcoach.pose import postprocess
-
-        seq = postprocess(seq, config, mask=False)
-    outcome = JobOutcome(str(job.input), ExitCode.OK if result.ok else ExitCode.NO_RESULT,
+    if not (meta.get("smoothed") and meta.get("masked")):  # the pictures draw smoothed,
+        seq = postprocess(seq, config, mask=not meta.get("masked"),  # masked landmarks
+                          smooth=not meta.get("smoothed"))
+    measured = result.ok and not getattr(result, "view_refused", False)
+    outcome = JobOutcome(str(job.input), ExitCode.OK if measured else ExitCode.NO_RESULT,
                          None, data, summary)
     metrics = None
     if job.annotate or job.report_dir:
         from itbcoach.kernel import compute_metrics
 
         metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
+    errors: list[str] = []
     if job.annotate:
         from itbcoach.report.annotate import AnnotationPlan, write_annotated
 
-        with clock("annotate"):
+        with clock("annotate"), _output(errors, outcome, job.annotate):
             plan = AnnotationPlan(seq, data, config, metrics, scale)
             write_annotated(path, job.annotate, plan, crf=config.report.video_crf,
                             preset=config.report.video_preset)
-        outcome.outputs.append(str(job.annotate))
     if job.report_dir:
         from itbcoach.report.html import write_report
 
-        with clock("report"):
-            page = write_report(job.report_dir, seq, data, meta,
-                                video=path if is_video else None, config=config,
-                                metrics=metrics, scale=scale)
-        outcome.outputs.extend(str(page.parent / n) for n in ("report.html", "result.json",
-                                                              "metrics.csv"))
-        if scale is not None:
-            outcome.outputs.append(str(page.parent / "reps.csv"))
+        names = ("report.html", "result.json", "metrics.csv") + (
+            ("reps.csv",) if scale is not None else ())
+        with clock("report"), _output(errors, outcome, *(str(Path(job.report_dir) / n)
+                                                          for n in names)):
+            write_report(job.report_dir, seq, data, meta,
+                         video=path if is_video else None, config=config, metrics=metrics,
+                         scale=scale)
     if job.json_path:
-        from itbcoach.report.html import atomic_write
+        from itbcoach.output import write_output
 
-        atomic_write(Path(job.json_path), json.dumps(data, indent=2,
-                                                     default=_json_default) + "\n")
-        outcome.outputs.append(str(job.json_path))
+        with _output(errors, outcome, job.json_path):
+            write_output(job.json_path, json.dumps(data, indent=2, default=_json_default)
+                         + "\n", stdout_ok=True)
+    if errors:
+        more = f" (and {len(errors) - 1} more output(s) not written)" if len(errors) > 1 \
+            else ""
+        outcome.output_error = errors[0] + more
+        outcome.exit_code = ExitCode.INPUT
     times["total"] = time.perf_counter() - t0
     times["total_cpu"] = time.process_time() - c0
     outcome.timings = times
     return outcome
+
+
+class _output:
+    """``with _output(errors, outcome, *paths):`` lists ``paths`` as written on success;
+    an :class:`~itbcoach.output.OutputError` is noted in ``errors`` and swallowed, so
+    the other outputs are still written and the result still reaches the caller."""
+
+    def __init__(self, errors: list[str], outcome: JobOutcome, *paths: str) -> None:
+        self.errors, self.outcome, self.paths = errors, outcome, paths
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+        from itbcoach.output import OutputError
+
+        if exc_type is None:
+            self.outcome.outputs.extend(self.paths)
+            return False
+        if isinstance(exc, OutputError):
+            self.errors.append(str(exc))
+            return True
+        return False
 
 
 class _StageClock:

@@ -107,7 +107,11 @@ def plot_trend(history: History, task: str, out: Path, config: Config | None = N
             ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    from itbcoach.output import output_path
+
+    try:
+        with output_path(out) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
     return n

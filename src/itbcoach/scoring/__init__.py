@@ -37,7 +37,7 @@ class TaskResult(Protocol):
 
 def load_input(path: Path, config: Config, model: str | None = None,
                progress: bool = True, *, allow_multiple: bool = False,
-               smooth: bool = True) -> tuple[PoseSequence, dict[str, Any]]:
+               smooth: bool = True, mask: bool = True) -> tuple[PoseSequence, dict[str, Any]]:
     """Landmarks of a video (run through the pose model) or a landmark file.
 
     Either way the landmarks come back processed the same way: low-visibility points
@@ -75,12 +75,13 @@ def load_input(path: Path, config: Config, model: str | None = None,
             done = load_npz_processing(path)
         except LandmarkFileError as exc:
             raise InputError(str(exc)) from None
-        seq = postprocess(seq, config, mask=not done["masked"],
+        seq = postprocess(seq, config, mask=mask and not done["masked"],
                           smooth=smooth and not done["smoothed"])
-        return seq, {"source": str(path), "kind": "landmarks", "masked": True,
+        return seq, {"source": str(path), "kind": "landmarks",
+                     "masked": mask or done["masked"],
                      "smoothed": smooth or done["smoothed"], "file_masked": done["masked"],
                      "file_smoothed": done["smoothed"]}
     from itbcoach.pose import extract_landmarks
 
     return extract_landmarks(path, config, model=model, progress=progress,
-                             allow_multiple=allow_multiple, smooth=smooth)
+                             allow_multiple=allow_multiple, smooth=smooth, mask=mask)
