@@ -103,11 +103,28 @@ def test_long_banner_fits_and_thumbnails_are_drawn() -> None:
     state = OverlayState(banner="left: 0 (good)  ·  right: 3 (medium)",
                          thumbnails=(("right: trunk lean", thumb), ("right: knee", thumb)))
     img = draw_overlay(blank(640, 480), state)
-    band = img[200:280]
+    band = img[120:200]  # with pictures under it the banner sits at a third of the height
     white_cols = np.flatnonzero((band.min(axis=2) > 240).any(axis=0))  # banner glyphs
     assert white_cols.min() >= 8 and white_cols.max() <= 631  # the whole line is inside
-    green = (np.abs(img.astype(int) - (0, 200, 0)).sum(axis=2) < 30).sum()
-    assert green > 2 * 0.8 * (640 * 0.22) * (640 * 0.22 * 0.75) * 0.8
+    green = (np.abs(img.astype(int) - (0, 200, 0)).sum(axis=2) < 30)
+    assert green.sum() > 2 * 0.8 * (640 * 0.22) * (640 * 0.22 * 0.75) * 0.8
+    banner_rows = 120 + np.flatnonzero((band.min(axis=2) > 240).any(axis=1))
+    assert np.flatnonzero(green.any(axis=1)).min() > banner_rows.max()  # under the banner
+
+
+def test_result_pictures_stop_above_the_advice() -> None:
+    """Banner, pictures and a two-line advice at the bottom do not overlap."""
+    thumb = np.full((320, 240, 3), (0, 200, 0), np.uint8)
+    state = OverlayState(banner="left: 1 (good)  ·  right: 3 (medium)",
+                         cue="Hip abductors: glute isometric holds and monster band walks.",
+                         thumbnails=tuple((f"fault {i}", thumb) for i in range(4)))
+    img = draw_overlay(blank(1280, 720), state)
+    green_rows = np.flatnonzero(
+        (np.abs(img.astype(int) - (0, 200, 0)).sum(axis=2) < 30).any(axis=1))
+    ink_per_row = (img.min(axis=2) > 240).sum(axis=1)
+    cue_rows = np.flatnonzero(ink_per_row > 300)  # large type (the small labels: < 200)
+    cue_top = cue_rows[cue_rows > 450].min()  # the advice's first line of glyphs
+    assert green_rows.size > 150 and green_rows.max() < cue_top - 20
 
 
 def test_face_points_are_not_drawn() -> None:

@@ -82,8 +82,11 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
     window = NextAtEachClip(source)
     coach = ProgramCoach(config, tasks, rest_s=config.live.program_rest_s)
     db = tmp_path / "h.sqlite"
+    said = tmp_path / "said.txt"
     stats = run_live(config, coach, LiveOptions(history=db, model=str(model_path),
-                                                mute=True, window=False, result_hold_s=0.0),
+                                                mute=True, window=False, result_hold_s=0.0,
+                                                speech_log=said, person="Ana",
+                                                report=True),
                      window=window, source=source)  # type: ignore[arg-type]
     assert stats.status == "source ended" and window.pressed == 7
     assert coach.done
@@ -98,3 +101,17 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
     # not every step of the clip need be seen)
     walk = done[tasks.index("monster-walk")]
     assert walk["unit"] == "steps"
+    # each exercise introduces itself (name and how it is done), in programme order
+    intros = [line.split("\t", 1)[1] for line in said.read_text().splitlines()
+              if any(line.split("\t", 1)[1].startswith(config.exercises[t].name + ". ")
+                     for t in tasks)]
+    assert intros == [f"{config.exercises[t].name}. {config.exercises[t].instruction}."
+                      for t in tasks]
+    # one report per exercise and the programme's summary page, linked from the history
+    assert session.person == "Ana" and stats.report is not None
+    assert session.report == str(stats.report) and stats.report.name == "index.html"
+    index = stats.report.read_text()
+    for i, task in enumerate(tasks, 1):
+        page = stats.report.parent / f"{i}-{task}" / "report.html"
+        assert f"{i}-{task}/report.html" in index
+        assert config.exercises[task].name in page.read_text()

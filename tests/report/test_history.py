@@ -10,6 +10,7 @@ import sys
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 from itbcoach.cli.main import main
@@ -225,3 +226,40 @@ def test_history_lists_steps_and_holds_in_their_own_unit(tmp_path,
     assert rows[1].endswith("holds 2 (12 s held)")
     assert rows[2].endswith("monster-walk steps 4 (left 2, right 2); "
                             "glute-iso holds 2 (12 s held)")
+
+
+def test_trend_plot_labels_the_bands_and_draws_the_thresholds(tmp_path) -> None:
+    """The same history plotted with and without the thresholds: the dashed red lines
+    (pelvic drop 5 deg, trunk lean 6 deg, FPPA 13.5 deg) are there only when drawn; the
+    Piva bands are labelled right of the score panel; one person's sessions alone."""
+    from itbcoach.config import load_config
+    from itbcoach.report.trends import metric_thresholds, plot_trend
+
+    config = load_config(use_user_file=False)
+    assert metric_thresholds(config) == {
+        "pelvic_drop_deg": (5.0, "pelvis fault ≥ 5°"), "trunk_lean_deg": (6.0, "trunk fault ≥ 6°"),
+        "fppa_deg": (13.5, "FPPA noted > 13.5°")}
+    db = tmp_path / "h.sqlite"
+    with History(db) as h:
+        for i, person in enumerate(("Ana", "Ben", "Ana")):
+            sid = h.start_session("live", "stepdown", "camera 0", person)
+            h.add_event(sid, "stepdown_side", {"side": "left", "score": i, "metrics": {
+                "pelvic_drop_deg": 2.0 + i, "trunk_lean_deg": 3.0, "fppa_deg": 8.0}},
+                side="left")
+            h.end_session(sid, "completed", {})
+            time.sleep(0.002)
+        plain, lined = tmp_path / "plain.png", tmp_path / "lined.png"
+        assert plot_trend(h, "stepdown", plain) == 12
+        assert plot_trend(h, "stepdown", lined, config=config) == 12
+        assert plot_trend(h, "stepdown", tmp_path / "ana.png", person="Ana") == 8
+    a, b = cv2.imread(str(plain)), cv2.imread(str(lined))
+
+    def red(img: np.ndarray) -> int:  # matplotlib's tab:red (214, 39, 40) in BGR
+        return int((np.abs(img.astype(int) - (40, 39, 214)).sum(axis=2) < 90).sum())
+
+    assert red(b) - red(a) > 3 * 300  # three dashed lines (2 px) across ~640 px panels
+    h4 = a.shape[0] // 4  # the score panel is the top quarter; its labels right of it
+    right = slice(a.shape[1] - 90, a.shape[1])
+    ink = [int((b[rows, right].min(axis=2) < 100).sum())
+           for rows in (slice(0, h4), slice(h4, 2 * h4))]
+    assert ink[0] > 300 and ink[1] < 20  # "good (0-1)", "medium (2-3)", "poor (4+)"

@@ -31,9 +31,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="play a video --source at its own pace, like a camera (drops "
                         "frames when slower)")
-    p.add_argument("--mute", action="store_true", help="no voice cues")
+    p.add_argument("--mute", action="store_true",
+                   help="no voice cues (as voice.mute = true; --speech-log still writes)")
+    p.add_argument("--person", metavar="NAME", default=None,
+                   help="who is training: the label stored with the session (default: "
+                        "[history] person of the config)")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write the HTML report into the history folder")
+    p.add_argument("--speech-log", metavar="FILE.txt", type=Path, default=None,
+                   help="write every sentence the coach says, one a line: seconds since "
+                        "the start, a tab, the sentence")
+    p.add_argument("--speech-wav", metavar="FILE.wav", type=Path, default=None,
+                   help="after the session, write what was said as one wav file, each "
+                        "sentence at its time (needs espeak-ng)")
     p.add_argument("--no-window", action="store_true",
                    help="run without a window (e.g. with --record)")
+    p.add_argument("--fullscreen", action="store_true",
+                   help="open the window fullscreen (the f key toggles it)")
     p.add_argument("--no-mirror", action="store_true", help="do not mirror the picture")
     p.add_argument("--width", type=int, default=None, help="requested camera width, px")
     p.add_argument("--height", type=int, default=None, help="requested camera height, px")
@@ -88,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
         source=args.source, realtime=args.realtime, mirror=not args.no_mirror,
         mute=args.mute, window=not args.no_window, width=args.width, height=args.height,
         fps=args.fps, model=args.model, max_seconds=args.max_seconds, history=args.history,
-        record=args.record, result_hold_s=config.live.result_hold_s)
+        record=args.record, result_hold_s=config.live.result_hold_s,
+        speech_log=args.speech_log, speech_wav=args.speech_wav,
+        fullscreen=args.fullscreen,
+        person=args.person if args.person is not None else config.history.person,
+        report=config.history.live_reports and not args.no_report)
     try:
         stats = run_live(config, coach, options)
     except LiveInterrupted as exc:
@@ -105,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
           f"{stats.display_fps:.1f} fps shown ({_where(args)})",
           file=sys.stderr if is_stdout(args.stats) or is_stdout(args.json) else sys.stdout)
+    if stats.report is not None:
+        print(f"report: {stats.report}",
+              file=sys.stderr if is_stdout(args.stats) or is_stdout(args.json) else sys.stdout)
     errors = _write_stats(args, stats) + json_errors
     if errors:
         print(f"itbcoach: {errors[0]}", file=sys.stderr)

@@ -73,6 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="do not record the result in the history database "
                         "($ITBCOACH_HISTORY or the platform data dir)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--person", metavar="NAME", default=None,
+                   help="who was filmed: the label stored with the result in the history "
+                        "(default: [history] person of the config)")
     p.set_defaults(func=run)
 
 
@@ -91,8 +94,9 @@ def _ask_pain(args: argparse.Namespace) -> bool | None:
 class _HistorySink:
     """Records finished results; a broken database is reported once, never fatal."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, person: str | None = None) -> None:
         self.history: Any = None
+        self.person = person
         if not enabled:
             return
         from itbcoach.report.history import History
@@ -108,7 +112,7 @@ class _HistorySink:
         from itbcoach.report.job import record_result
 
         try:
-            record_result(self.history, result, source)
+            record_result(self.history, result, source, person=self.person)
         except UserError as exc:
             print(f"itbcoach: history not recorded: {exc}", file=sys.stderr)
         except Exception as exc:  # one bad file / a sqlite error must not stop the run
@@ -189,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
         from itbcoach.exercises import get_exercise
 
         get_exercise(config, args.task)
-    sink = _HistorySink(not args.no_history)
+    sink = _HistorySink(not args.no_history,
+                        args.person if args.person is not None else config.history.person)
     try:
         if batch:
             return _run_batch(args, template, sink)

@@ -6,6 +6,7 @@ truth, and :func:`itbcoach.config.load_config` fills every field from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -366,6 +367,38 @@ class LiveConfig:
 
 
 @dataclass(frozen=True)
+class HistoryConfig:
+    """``[history]``: the person label of sessions and the live sessions' reports."""
+
+    person: str
+    live_reports: bool
+
+    def __post_init__(self) -> None:
+        if len(self.person) > 60 or any(not c.isprintable() for c in self.person):
+            raise ValueError("person must be a short printable label (at most 60 "
+                             "characters)")
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """``[voice]``: the offline speech engine's voice, rate and volume, and mute."""
+
+    voice: str
+    rate_wpm: int
+    volume: int
+    mute: bool
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_+./-]*", self.voice):
+            raise ValueError(f"voice must be an espeak-ng voice name such as en-us "
+                             f"(see `espeak-ng --voices`), not {self.voice!r}")
+        if not 80 <= self.rate_wpm <= 450:
+            raise ValueError("rate_wpm must be in 80..450 (words per minute)")
+        if not 0 <= self.volume <= 200:
+            raise ValueError("volume must be in 0..200 (100 = normal)")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -377,6 +410,8 @@ class Config:
     stepdown: StepdownConfig
     report: ReportConfig
     live: LiveConfig
+    history: HistoryConfig
+    voice: VoiceConfig
 
     def __post_init__(self) -> None:
         if not self.live.program:

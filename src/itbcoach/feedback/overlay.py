@@ -3,7 +3,10 @@
 Drawing code only draws. Everything shown comes in an :class:`OverlayState` built by
 the caller (the live loop or the video annotator) from the scorer's state; nothing here
 counts, scores or reads a clock. Sizes scale with the frame height, so the same state
-reads well on a 480p camera and a 1080p recording.
+reads well on a 480p camera and a 1080p recording. At 720p the main instruction (cue,
+framing instruction, exercise instruction) is drawn at 56 px (cap height ~41 px, 5.7% of
+the height: readable from 2 m on a laptop screen), wrapped onto up to three lines, and
+never below 50 px (cap height 5.1%).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class OverlayState:
         stale: the landmarks come from an earlier frame (shown in the corner).
         keys: keyboard help line at the bottom.
         banner: large centred message (countdown, "switch legs", results title).
+        instruction: how to do the task, shown large at the bottom when there is no cue.
         thumbnails: ``(label, BGR image)`` pictures shown in a row under the banner
             (the worst frame of each fault on the step-down result screen).
     """
@@ -88,6 +92,68 @@ class OverlayState:
     keys: str | None = None
     banner: str | None = None
     thumbnails: tuple[tuple[str, np.ndarray], ...] = ()
+    instruction: str | None = None
+
+
+#: Type sizes at 720p, px (scaled with the frame height): small print, title, main
+#: instruction / cue, counter and banner. The main instruction is never drawn below
+#: MAIN_MIN_PX (DejaVu Sans Bold cap height 0.73 em: 36.5 px = 5.1% of the height); a
+#: long one takes up to MAIN_LINES lines instead.
+SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX = 22, 30, 56, 50, 100
+MAIN_LINES = 3
+
+
+def wrap_lines(text: str, size: int, width: int, bold: bool = True) -> list[str]:
+    """``text`` split into lines at most ``width`` px wide at ``size`` (a single word
+    wider than ``width`` stays on its own line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_size(f"{lines[-1]} {word}", size, bold)[0] <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def fit_lines(text: str, size: int, min_size: int, width: int,
+              max_lines: int = 2) -> tuple[list[str], int]:
+    """Wrap ``text`` at ``size`` onto at most ``max_lines`` lines ``width`` px wide,
+    making it smaller (down to ``min_size``) only when that does not fit."""
+    while True:
+        lines = wrap_lines(text, size, width)
+        fits = len(lines) <= max_lines and all(text_size(ln, size, True)[0] <= width
+                                               for ln in lines)
+        if fits or size <= min_size:
+            return lines, size
+        size = max(min_size, size - 4)
+
+
+def block_height(text: str, size: int, min_size: int, width: int) -> int:
+    """Height in pixels of ``text`` as :func:`draw_block` lays it out (without padding)."""
+    lines, size = fit_lines(text, size, min_size, width, MAIN_LINES)
+    return sum(text_size(ln, size, True)[1] for ln in lines) + \
+        round(size * 0.25) * (len(lines) - 1)
+
+
+def draw_block(frame: np.ndarray, text: str, anchor_xy: tuple[int, int], size: int,
+               min_size: int, width: int, color: Color, scale: float,
+               valign: str = "b") -> tuple[int, int, int, int]:
+    """Large wrapped text centred at ``anchor_xy`` (bottom or middle of the block), on a
+    dark panel. Returns the block's box."""
+    lines, size = fit_lines(text, size, min_size, width, MAIN_LINES)
+    gap = round(size * 0.25)
+    heights = [text_size(ln, size, True)[1] for ln in lines]
+    total = sum(heights) + gap * (len(lines) - 1)
+    x, y = anchor_xy
+    top = y - total if valign == "b" else y - total // 2
+    box = (x, top, x, top)
+    pad = round(12 * scale)
+    for ln, hgt in zip(lines, heights, strict=True):
+        b = put_text(frame, ln, (x, top), size, color, bold=True, anchor="mt",
+                     background=PANEL, alpha=0.75, pad=pad)
+        box = (min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3]))
+        top += hgt + gap
+    return box
 
 
 @dataclass(frozen=True)
@@ -107,7 +173,7 @@ class ScoreCard:
 def draw_skeleton(frame: np.ndarray, pts: np.ndarray, scale: float) -> None:
     """Bones and joints from the shoulders down, left/right coloured, anti-aliased; NaN
     points skipped; no face points (:data:`FACE_POINTS`)."""
-    th = max(2, round(3 * scale))
+    th = max(3, round(5 * scale))
     ok = np.isfinite(pts).all(axis=1)
     ip = np.zeros(pts.shape, dtype=np.int32)
     ip[ok] = np.round(pts[ok]).astype(np.int32)
@@ -116,7 +182,7 @@ def draw_skeleton(frame: np.ndarray, pts: np.ndarray, scale: float) -> None:
             color = LEFT_COLOR if a in _LEFT_POINTS and b in _LEFT_POINTS else (
                 RIGHT_COLOR if a in _RIGHT_POINTS and b in _RIGHT_POINTS else MID_COLOR)
             cv2.line(frame, tuple(ip[a]), tuple(ip[b]), color, th, cv2.LINE_AA)
-    r = max(3, round(4 * scale))
+    r = max(4, round(6 * scale))
     for i in np.flatnonzero(ok):
         if i not in FACE_POINTS:
             color = LEFT_COLOR if i in _LEFT_POINTS else RIGHT_COLOR if i in _RIGHT_POINTS \
@@ -130,7 +196,7 @@ def _draw_guide(frame: np.ndarray, g: GuideLine, scale: float, font: int) -> Non
         return
     p0 = np.array(g.p0, float)
     p1 = np.array(g.p1, float)
-    th = max(1, round(g.thickness * scale))
+    th = max(2, round(2 * g.thickness * scale))  # visible from 2 m: 4-6 px at 720p
     if g.dashed:
         n = max(2, int(np.linalg.norm(p1 - p0) / (12 * scale)))
         for k in range(0, n, 2):
@@ -188,16 +254,21 @@ def draw_hold_ring(frame: np.ndarray, center: tuple[int, int], radius: int,
 
 
 def draw_thumbnails(frame: np.ndarray, thumbs: tuple[tuple[str, np.ndarray], ...],
-                    top: int, scale: float) -> None:
-    """A centred row of labelled pictures starting at ``top`` (pixels)."""
+                    top: int, scale: float, bottom: int | None = None) -> None:
+    """A centred row of labelled pictures from ``top`` down to at most ``bottom``
+    (pixels, labels included; default the frame's bottom), shrunk to fit."""
     h, w = frame.shape[:2]
     n = len(thumbs)
     gap = round(10 * scale)
     tw = min(round(w * 0.22), (w - gap * (n + 1)) // max(n, 1))
+    avail = (h if bottom is None else bottom) - top - round(30 * scale)  # label room
+    if thumbs and avail > 10:
+        ratio = thumbs[0][1].shape[0] / thumbs[0][1].shape[1]
+        tw = min(tw, round(avail / ratio))
     x = (w - n * tw - (n - 1) * gap) // 2
     for label, img in thumbs:
         th = max(1, round(img.shape[0] * tw / img.shape[1]))
-        th = min(th, h - top - round(40 * scale))
+        th = min(th, avail)
         if th <= 10 or tw <= 10:
             return
         small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
@@ -212,7 +283,8 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     """Draw ``state`` onto ``frame`` (BGR uint8, in place) and return it."""
     h, w = frame.shape[:2]
     s = h / 720.0  # scale relative to a 720p frame
-    small, body, big, huge = (max(11, round(v * s)) for v in (18, 26, 40, 84))
+    small, body, big, big_min, huge = (max(11, round(v * s)) for v in (
+        SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX))
     m = round(16 * s)
     if state.landmarks_px is not None:
         draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
@@ -241,32 +313,42 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
                            background=PANEL)
             ty = box[3] + round(8 * s)
     if state.hold_fraction is not None:
-        r = round(56 * s)
+        r = round(80 * s)
         draw_hold_ring(frame, (w - m - r, ty + r + round(8 * s)), r, state.hold_fraction,
                        state.hold_text, s)
     if state.framing:
-        put_text(frame, state.framing, (w // 2, round(h * 0.42)), body, WARN, bold=True,
-                 anchor="mm", background=PANEL, alpha=0.75, pad=round(12 * s))
+        draw_block(frame, state.framing, (w // 2, round(h * 0.42)), big, big_min,
+                   w - 4 * m, WARN, s, valign="m")
+    bottom = h - m
+    if state.keys:
+        bottom -= text_size(state.keys, small)[1] + round(12 * s)
+    main = state.cue or state.instruction
+    main_top = bottom if not main else \
+        bottom - round(24 * s) - block_height(main, big, big_min, w - 4 * m)
+    banner_box = None
     if state.banner:
         size = huge
         while size > body and text_size(state.banner, size, True)[0] > w - 2 * m:
             size -= 4  # long banners (the result line) shrink to fit the frame
-        put_text(frame, state.banner, (w // 2, h // 2), size, bold=True, anchor="mm",
-                 background=PANEL, alpha=0.7, pad=round(20 * s))
+        if state.thumbnails:  # the result screen: under the fault list, pictures below
+            top = max(y + round(24 * s), round(h * 0.22))
+            banner_box = put_text(frame, state.banner, (w // 2, top), size,
+                                  bold=True, anchor="mt", background=PANEL, alpha=0.7,
+                                  pad=round(20 * s))
+        else:
+            banner_box = put_text(frame, state.banner, (w // 2, h // 2), size, bold=True,
+                                  anchor="mm", background=PANEL, alpha=0.7,
+                                  pad=round(20 * s))
     if state.thumbnails:
-        draw_thumbnails(frame, state.thumbnails, top=h // 2 + round(60 * s), scale=s)
-    bottom = h - m
+        top = (banner_box[3] if banner_box else h // 2) + round(12 * s)
+        draw_thumbnails(frame, state.thumbnails, top=top, scale=s, bottom=main_top)
     if state.keys:
-        box = put_text(frame, state.keys, (w // 2, bottom), small, anchor="mb",
-                       background=PANEL)
-        bottom = box[1] - round(6 * s)
-    if state.cue:
-        size = big
-        while size > small and text_size(state.cue, size, True)[0] > w - 2 * m:
-            size -= 2
-        put_text(frame, state.cue, (w // 2, bottom), size, LEVEL_COLORS.get(
-            state.cue_level, (255, 255, 255)), bold=True, anchor="mb", background=PANEL,
-            alpha=0.7, pad=round(10 * s))
+        put_text(frame, state.keys, (w // 2, h - m), small, anchor="mb", background=PANEL)
+    if main:
+        color = LEVEL_COLORS.get(state.cue_level, (255, 255, 255)) if state.cue else \
+            (255, 255, 255)
+        draw_block(frame, main, (w // 2, bottom - round(12 * s)), big, big_min, w - 4 * m,
+                   color, s)
     corner = []
     if state.fps is not None:
         corner.append(f"{state.fps:4.1f} fps")

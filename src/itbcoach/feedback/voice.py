@@ -18,21 +18,123 @@ import logging
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
+import wave
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from itbcoach.config.schema import VoiceConfig
+from itbcoach.errors import ExitCode, UserError
 
 log = logging.getLogger(__name__)
 
 
-def find_engine() -> list[str] | None:
-    """The command prefix of an offline speech engine, or ``None``."""
+def find_engine(config: VoiceConfig | None = None) -> list[str] | None:
+    """The command prefix of an offline speech engine with ``config``'s voice, rate and
+    volume (espeak-ng ``-v -s -a``; macOS ``say -r``), or ``None``."""
     for exe in ("espeak-ng", "espeak"):
         path = shutil.which(exe)
         if path:
-            return [path, "-s", "165"]
+            if config is None:
+                return [path, "-s", "150"]
+            return [path, "-v", config.voice, "-s", str(config.rate_wpm),
+                    "-a", str(config.volume)]
     if sys.platform == "darwin" and shutil.which("say"):
-        return ["say"]
+        return ["say"] if config is None else ["say", "-r", str(config.rate_wpm)]
     return None
+
+
+def check_voice(command: Sequence[str] | None, voice: str) -> None:
+    """Raise a :class:`UserError` when an espeak engine does not know ``voice``."""
+    if not command or "espeak" not in Path(command[0]).name:
+        return
+    try:
+        rc = subprocess.run([*command, "-q", "x"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, timeout=15, check=False).returncode
+    except (OSError, subprocess.TimeoutExpired):
+        return  # the engine itself fails: the voice turns itself off with a warning
+    if rc != 0:
+        raise UserError(f"voice.voice = {voice!r} is not an espeak-ng voice; choose one "
+                        "of `espeak-ng --voices` (e.g. en-us)", ExitCode.USAGE)
+
+
+class SpeechLog:
+    """Everything the coach says, one line per sentence: ``<t_s>\t<sentence>``.
+
+    ``t_s`` is seconds since the session's first analysed frame (the source's own clock,
+    so a video file played frame by frame gives the same log every run). Lines are
+    flushed as they are written (a Ctrl-C keeps them). With ``wav``, :meth:`close` also
+    synthesises the sentences into one mono wav file, each starting at its time (or when
+    the one before it ends, as a speaker would).
+
+    Args:
+        path: the text log, or ``None`` (wav only).
+        wav: the wav file, or ``None``.
+        command: espeak-ng command prefix for the wav (``-w FILE`` and the text are added).
+    """
+
+    def __init__(self, path: Path | None, wav: Path | None = None,
+                 command: Sequence[str] | None = None) -> None:
+        self.path, self.wav = path, wav
+        self.command = list(command) if command else None
+        if wav is not None and (self.command is None or "espeak" not in
+                                Path(self.command[0]).name):
+            raise UserError("--speech-wav needs espeak-ng (apt-get install espeak-ng)",
+                            ExitCode.USAGE)
+        self.lines: list[tuple[float, str]] = []
+        self._fh: TextIO | None = None
+        if path is not None:
+            try:
+                self._fh = open(path, "w", encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"cannot write the speech log {path}: {exc.strerror}",
+                                ExitCode.USAGE) from None
+
+    def add(self, t_s: float, text: str) -> None:
+        """Log ``text`` said at ``t_s`` seconds."""
+        self.lines.append((t_s, text))
+        if self._fh is not None:
+            self._fh.write(f"{t_s:.2f}\t{text}\n")
+            self._fh.flush()
+
+    def close(self) -> None:
+        """Close the log; write the wav when asked."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        if self.wav is not None and self.command is not None:
+            write_speech_wav(self.wav, self.lines, self.command)
+
+
+def write_speech_wav(path: Path, lines: list[tuple[float, str]],
+                     command: Sequence[str]) -> None:
+    """Synthesise ``(t_s, sentence)`` lines into one mono 16-bit wav at ``path``."""
+    rate, chunks, end = 22050, [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (t_s, text) in enumerate(lines):
+            part = Path(tmp) / f"{i}.wav"
+            subprocess.run([*command, "-w", str(part), text], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30, check=False)
+            if not part.exists():
+                continue
+            with wave.open(str(part)) as w:
+                rate = w.getframerate()
+                samples = np.frombuffer(w.readframes(w.getnframes()), np.int16)
+            start = max(round(t_s * rate), end)
+            chunks.append((start, samples))
+            end = start + len(samples)
+    audio = np.zeros(end, np.int16)
+    for start, samples in chunks:
+        audio[start:start + len(samples)] = samples
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(audio.tobytes())
 
 
 class Voice:

@@ -64,9 +64,8 @@ def speech(event: Event) -> str | None:
     """
     kind = event.kind
     data = event.data if isinstance(event.data, dict) else {}
-    said = data.get("say")
-    if said:
-        return str(said)
+    if "say" in data:  # the event's own words ("" = nothing to say)
+        return str(data["say"]) or None
     if kind == EventKind.CUE:
         return str(data.get("text") or "") or None
     if kind in (EventKind.REP, EventKind.STEP):
@@ -78,6 +77,11 @@ def speech(event: Event) -> str | None:
             EventKind.TIMER_TARGET: "time, switch sides",
             EventKind.SET_COMPLETE: "set complete, rest",
             EventKind.REST_OVER: "next set, go"}.get(kind)
+
+
+def introduction(name: str, instruction: str) -> str:
+    """What the voice says when an exercise starts: its name and how it is done."""
+    return f"{name.rstrip('.')}. {instruction.rstrip('.')}."
 
 
 def utterance(events: list[Event]) -> str | None:
@@ -121,15 +125,20 @@ class ExerciseCoach:
     def update(self, frame: Frame) -> list[Event]:
         """Feed the engine (paused: nothing counts; bad framing: the engine sees NaN)."""
         self._t = frame.t_s
-        self._t0 = frame.t_s if self._t0 is None else self._t0
+        intro = []
+        if self._t0 is None:  # the exercise starts: say what it is and how it is done
+            self._t0 = frame.t_s
+            text = introduction(self.exercise.name, self.exercise.config.instruction)
+            intro = [Event(EventKind.CUE, frame.t_s, None, self.task,
+                           {"text": text, "say": text, "record_as": "introduction"})]
         self._frames += 1
         if np.isfinite(frame.metrics).any():
             self._pose_frames += 1
             self._view_ok += bool(frame.framing_ok)
         if self.paused:
-            return []
+            return intro
         events = self.session.push(frame)
-        out = []
+        out = intro
         for ev in events:
             if ev.kind in (EventKind.REP, EventKind.STEP, EventKind.HOLD):
                 key = f"{ev.kind}:{ev.side}"
@@ -138,6 +147,11 @@ class ExerciseCoach:
                            {**ev.data, "count": self._count[key]}, ev.tags)
             out.append(ev)
         return out
+
+    @property
+    def started_s(self) -> float | None:
+        """Source time of the exercise's first frame, s (None before it)."""
+        return self._t0
 
     def key(self, key: str, t_s: float) -> list[Event]:
         """``space`` pauses/resumes counting."""
@@ -166,7 +180,10 @@ class ExerciseCoach:
             hold_fraction=hold, hold_text=hold_text, cue=cue,
             cue_level="warn" if cue else "info",
             banner=("Rest" if prog.resting else None),
-            keys="space pause · q quit")
+            # how it is done, large, until the first rep/step/hold of the set is counted
+            instruction=(self.exercise.config.instruction
+                         if prog.done == 0 and not prog.resting else None),
+            keys="space pause · f fullscreen · q quit")
 
     def _hold_seconds(self) -> float:
         """Good-form seconds of the hold in progress (0 when none)."""
@@ -214,6 +231,8 @@ class ProgramCoach:
     def __post_init__(self) -> None:
         self.index = 0
         self.results: list[dict[str, Any]] = []
+        #: (first frame s, end s) of each finished exercise, for its report
+        self.spans: list[tuple[float, float]] = []
         self.current = ExerciseCoach(self.config, self.tasks[0])
         self.view = self.current.view
         self._rest_until: float | None = None
@@ -226,21 +245,31 @@ class ProgramCoach:
             if frame.t_s < self._rest_until:
                 return []
             self._rest_until = None
-            return [Event(EventKind.REST_OVER, frame.t_s, data={
-                "say": f"next: {self.current.exercise.name}"})]
+            # silent: the next exercise introduces itself on its first frame
+            return [Event(EventKind.REST_OVER, frame.t_s, data={"say": ""})]
         events = self.current.update(frame)
         if self.current.done:
             events += self._next(frame.t_s)
         return events
 
-    def _next(self, t_s: float) -> list[Event]:
+    def _close_current(self, t_s: float) -> list[Event]:
         events = self.current.finish(t_s)
         self.results.append(self.current.result())
+        start = self.current.started_s
+        self.spans.append((t_s if start is None else start, t_s))
+        return events
+
+    def _next(self, t_s: float) -> list[Event]:
+        events = self._close_current(t_s)
         self.index += 1
         if self.index < len(self.tasks):
             self.current = ExerciseCoach(self.config, self.tasks[self.index])
             self.view = self.current.view
             self._rest_until = t_s + self.rest_s
+            rest = f"Rest {self.rest_s:.0f} seconds. " if self.rest_s >= 1 else ""
+            events.append(Event(EventKind.CUE, t_s, None, "program", {
+                "text": f"rest {self.rest_s:.0f} seconds", "record_as": "rest",
+                "say": f"Well done. {rest}Next: {self.current.exercise.name.rstrip('.')}"}))
         return events
 
     def key(self, key: str, t_s: float) -> list[Event]:
@@ -254,7 +283,7 @@ class ProgramCoach:
         view = self.current.view_state(t_s)
         n = min(self.index + 1, len(self.tasks))  # the last one while its result shows
         view = replace(view, title=f"{n}/{len(self.tasks)} · {view.title}",
-                       keys="space pause · n next exercise · q quit")
+                       keys="space pause · n next exercise · f fullscreen · q quit")
         if self._rest_until is not None:
             view = replace(view, banner=f"Rest {max(0.0, self._rest_until - t_s):.0f} s",
                            progress=f"next: {self.current.exercise.name}")
@@ -268,8 +297,7 @@ class ProgramCoach:
     def finish(self, t_s: float) -> list[Event]:
         """Close the exercise under way."""
         if self.index < len(self.tasks):
-            events = self.current.finish(t_s)
-            self.results.append(self.current.result())
+            events = self._close_current(t_s)
             self.index = len(self.tasks)
             return events
         return []

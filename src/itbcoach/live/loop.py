@@ -35,7 +35,7 @@ import numpy as np
 from itbcoach.config import Config
 from itbcoach.errors import InputError
 from itbcoach.feedback.overlay import GuideLine, draw_overlay
-from itbcoach.feedback.voice import Voice
+from itbcoach.feedback.voice import SpeechLog, Voice, check_voice, find_engine
 from itbcoach.kernel import compute_frame
 from itbcoach.live.coach import Coach, utterance
 from itbcoach.live.window import Window
@@ -66,6 +66,11 @@ class LiveOptions:
     max_seconds: float | None = None
     history: Path | None = None
     record: Path | None = None  # also write the displayed frames to this mp4
+    speech_log: Path | None = None  # every sentence said, with its time
+    speech_wav: Path | None = None  # ... and synthesised into one wav at the end
+    person: str | None = None  # the person label of the session (history)
+    fullscreen: bool = False  # open the window fullscreen (f toggles)
+    report: bool = False  # write the HTML report into the history folder (CLI: on)
     #: keep the result on screen, s (window only; q closes); None: ``live.result_hold_s``
     result_hold_s: float | None = None
 
@@ -89,6 +94,7 @@ class LiveStats:
     multi_person_results: int = 0  # results gated because 2+ people were in view
     status: str = "completed"
     session_id: int | None = None
+    report: Path | None = None  # the session's HTML report, when written
     output_error: str | None = None  # the --record video could not be written
 
     @property
@@ -155,11 +161,12 @@ class Recorder:
     Every event is one transaction; ``close`` stores the final status and summary.
     """
 
-    def __init__(self, path: Path | None, task: str, source: str) -> None:
+    def __init__(self, path: Path | None, task: str, source: str,
+                 person: str | None = None) -> None:
         from itbcoach.report.history import History
 
         self.history = History(path)
-        self.session_id = self.history.start_session("live", task, source)
+        self.session_id = self.history.start_session("live", task, source, person)
         self.events = 0
 
     def add(self, event: Any) -> None:
@@ -260,6 +267,10 @@ class _Run:
         self.stats = LiveStats()
         self.recorder: Recorder | None = None
         self.voice: Voice | None = None
+        self.speech: SpeechLog | None = None
+        self.t_first: float | None = None  # source time of the first result, s
+        self.poses: list[Any] = []  # every analysed frame's landmarks, for the report
+        self.model_path: str | None = None
         self.writer: Any = None
         self.landmarker: Any = None
         self.monitor: Any = None
@@ -290,13 +301,20 @@ class _Run:
         model = resolve_model(config.pose.model_variant,
                               explicit=options.model or config.pose.model_path or None)
         self.landmarker = LiveLandmarker(model, config.pose, size)
+        self.model_path = str(model)
         if config.pose.people_check_interval_s > 0 and config.pose.num_poses < 2:
             self.monitor = PeopleMonitor(model, config.pose, size)
         if self.window is None and options.window:  # before the session: no empty session
-            self.window = Window(f"itbcoach — {self.coach.task}")
-        self.recorder = Recorder(options.history, self.coach.task, str(options.source))
+            self.window = Window(f"itbcoach — {self.coach.task}", options.fullscreen)
+        self.recorder = Recorder(options.history, self.coach.task, str(options.source),
+                                 options.person)
         self.stats.session_id = self.recorder.session_id
-        self.voice = Voice(enabled=not options.mute)
+        command = find_engine(config.voice)
+        muted = options.mute or config.voice.mute
+        if not muted or options.speech_wav is not None:
+            check_voice(command, config.voice.voice)
+        self.speech = SpeechLog(options.speech_log, options.speech_wav, command)
+        self.voice = Voice(command, enabled=not muted)
         if options.record is not None:
             from itbcoach.report.video import H264Writer
 
@@ -311,15 +329,25 @@ class _Run:
             warm_up()
         self.t0 = self.next_rss = self.last_shown = time.monotonic()
 
-    def record(self, events: list[Any]) -> None:
-        """Save, count, keep the thumbnails of and speak the events of one moment."""
+    def record(self, events: list[Any], t_s: float) -> None:
+        """Save, count, keep the thumbnails of and speak the events of one moment
+        (``t_s``: its source time, s)."""
         assert self.recorder is not None and self.voice is not None
         for ev in events:
             self.recorder.add(ev)
             self.stats.events += 1
             if self.thumbs is not None:
                 self.thumbs.keep(ev.data.get("worst_frame_ids", {}).values())
-        self.voice.say(utterance(events) or "")
+        self.say(utterance(events), t_s)
+
+    def say(self, text: str | None, t_s: float) -> None:
+        """Speak ``text`` and log it with its time since the first analysed frame."""
+        if not text:
+            return
+        if self.speech is not None:
+            self.speech.add(max(0.0, t_s - (self.t_first or 0.0)), text)
+        if self.voice is not None:
+            self.voice.say(text)
 
     def analyse(self, res: Any) -> tuple[Any, float] | None:
         """One model result: the processed frame to the coach; returns the captured frame
@@ -329,7 +357,10 @@ class _Run:
         stats, coach = self.stats, self.coach
         stats.results += 1
         stats.inference_ms.append(res.latency_s * 1000.0)
+        if self.options.report:
+            self.poses.append(res.pose)
         self.t_end = max(self.t_end, res.timestamp_ms / 1000.0)
+        self.t_first = res.timestamp_ms / 1000.0 if self.t_first is None else self.t_first
         people = max(res.num_people, self.monitor.people if self.monitor is not None else 0)
         frame = self.processor(res.pose, res.frame_id, coach.view, people)
         if people >= 2:  # nothing counts while someone else is in view
@@ -339,7 +370,7 @@ class _Run:
         own = next(((f, tc) for f, tc in self.ring if f.frame_id == res.frame_id), None)
         if self.thumbs is not None and own is not None:
             self.thumbs.add(res.frame_id, own[0].image)
-        self.record([] if coach.done else coach.update(frame))  # done: the result screen
+        self.record([] if coach.done else coach.update(frame), frame.t_s)  # done: result
         self.last_px = frame.landmarks[:, :2] * np.array(self.source.size, dtype=float)
         return own
 
@@ -347,10 +378,13 @@ class _Run:
         """Draw the overlay on ``shown``, display and record it, handle the key."""
         t_show = max(self.t_end, shown.timestamp_ms / 1000.0)
         img = _compose(shown.image, self.coach, t_show, self.last_px, self.last_instruction,
-                       self.options.mirror, stale, self.fps_times, self.stats, self.thumbs)
-        if self.writer is not None:
+                       self.options.mirror, stale, self.fps_times, self.stats, self.thumbs,
+                       self.display_size())
+        if self.writer is not None:  # the video keeps the camera's size
+            frame_out = img if img.shape[:2] == shown.image.shape[:2] else \
+                fit_into(img, tuple(self.source.size))[0]
             try:
-                self.writer.write(img, time.monotonic() - self.t0)
+                self.writer.write(frame_out, time.monotonic() - self.t0)
             except OutputError as exc:  # disk full: coaching goes on, unrecorded
                 self.stats.output_error, self.writer = str(exc), None
         key = self.window.show(img) if self.window is not None else None
@@ -362,7 +396,13 @@ class _Run:
         if key == "q" or (self.window is not None and self.window.closed):
             self.stats.status = "quit"
         elif key:
-            self.record(self.coach.key(key, t_show))
+            self.record(self.coach.key(key, t_show), t_show)
+
+    def display_size(self) -> tuple[int, int] | None:
+        """Draw at the window's size (sharp large text in a big or fullscreen window);
+        no window, or a stand-in without ``size()``: at the camera's size."""
+        size = getattr(self.window, "size", None)
+        return size() if callable(size) else None
 
     def step(self, frame: Any) -> bool:
         """One captured frame: submit it, take the results, show the newest; returns
@@ -409,7 +449,7 @@ class _Run:
         if window is None or (self.options.result_hold_s or 0) <= 0 or not self.ring:
             return
         self.coach_finished = True
-        self.record(self.coach.finish(self.t_end))
+        self.record(self.coach.finish(self.t_end), self.t_end)
         last = self.ring[-1][0]
         until = time.monotonic() + (self.options.result_hold_s or 0)
         while time.monotonic() < until and not window.closed:
@@ -417,7 +457,7 @@ class _Run:
                 self.stop.check()
             img = _compose(last.image, self.coach, self.t_end, self.last_px, "",
                            self.options.mirror, False, self.fps_times, self.stats,
-                           self.thumbs)
+                           self.thumbs, self.display_size())
             if window.show(img) == "q":
                 break
             time.sleep(0.05)
@@ -437,11 +477,20 @@ class _Run:
         self.source.close()
         if self.recorder is not None:
             try:
-                for ev in ([] if self.coach_finished else self.coach.finish(self.t_end)):
+                last = [] if self.coach_finished else self.coach.finish(self.t_end)
+                for ev in last:
                     self.recorder.add(ev)
                     stats.events += 1
+                if self.speech is not None:  # logged (and in the wav), too late to speak
+                    text = utterance(last)
+                    if text:
+                        self.speech.add(max(0.0, self.t_end - (self.t_first or 0.0)), text)
+                if self.options.report:
+                    self._write_report()
             finally:
                 self.recorder.close(stats.status, _safe_result(self.coach))
+        if self.speech is not None:
+            self.speech.close()
         if self.voice is not None:
             self.voice.close(wait=False)
         if self.writer is not None:
@@ -451,6 +500,31 @@ class _Run:
                 stats.output_error = str(exc)
         if self.window is not None:
             self.window.close()
+
+
+    def _write_report(self) -> None:
+        """The offline HTML report of this session into the history folder, linked from
+        the session (a failure is logged: the session itself is saved either way)."""
+        from itbcoach.report.live import join_frames, live_meta, live_report_dir, write_live_report
+
+        recorder = self.recorder
+        result = _safe_result(self.coach)
+        if recorder is None or result is None or not self.poses:
+            return
+        try:
+            seq = join_frames(self.poses, tuple(self.source.size))
+            video = Path(str(self.options.source))
+            # thumbnails need the video's frame numbers to be the sequence's indices
+            video_ok = self.every_frame and video.is_file() and len(seq) == self.stats.captured
+            out = live_report_dir(recorder.history.path, recorder.session_id, self.coach.task)
+            page = write_live_report(
+                out, seq, result, self.config,
+                live_meta(seq, str(self.options.source), self.config, self.model_path),
+                spans=getattr(self.coach, "spans", ()), video=video if video_ok else None)
+            recorder.history.set_report(recorder.session_id, page)
+            self.stats.report = page
+        except Exception:
+            log.exception("could not write the session's report")
 
 
 class _StopSignals:
@@ -527,21 +601,52 @@ class _Thumbnails:
                 self.kept[fid] = self.recent[fid]
 
 
+def fit_into(image: np.ndarray, size: tuple[int, int] | None
+             ) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """``image`` scaled to fit ``size`` = (width, height), centred on black bars.
+
+    Returns the canvas, the scale and the ``(x, y)`` offset of the picture on it (a
+    point ``p`` of ``image`` is at ``p * scale + offset``). ``size`` None or equal to the
+    image's: a copy, scale 1.
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    if size is None or tuple(size) == (w, h):
+        return image.copy(), 1.0, (0, 0)
+    cw, ch = size
+    scale = min(cw / w, ch / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    canvas = np.zeros((ch, cw, 3), np.uint8)
+    ox, oy = (cw - nw) // 2, (ch - nh) // 2
+    canvas[oy:oy + nh, ox:ox + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return canvas, scale, (ox, oy)
+
+
 def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
              instruction: str, mirror: bool, stale: bool, fps_times: deque[float],
-             stats: LiveStats, thumbs: _Thumbnails | None = None) -> np.ndarray:
-    """The displayed picture: the (mirrored) frame with the overlay drawn on it."""
+             stats: LiveStats, thumbs: _Thumbnails | None = None,
+             size: tuple[int, int] | None = None) -> np.ndarray:
+    """The displayed picture: the (mirrored) frame, fitted into ``size`` (the window's
+    picture area; None: the frame's own size), with the overlay drawn on it at that
+    size."""
     w = image.shape[1]
-    img = image[:, ::-1].copy() if mirror else image.copy()
+    img, scale, offset = fit_into(image[:, ::-1] if mirror else image, size)
     view = coach.view_state(t_s)
     pts = None if px is None else (mirror_x(px, w) if mirror else px)
+    guides = mirror_guides(view.guides, w) if mirror else view.guides
+    if scale != 1.0 or offset != (0, 0):  # frame pixels -> canvas pixels
+        pts = None if pts is None else pts * scale + np.asarray(offset, float)
+
+        def move(p: tuple[float, float]) -> tuple[float, float]:
+            return (p[0] * scale + offset[0], p[1] * scale + offset[1])
+
+        guides = tuple(replace(g, p0=move(g.p0), p1=move(g.p1)) for g in guides)
     fps = None
     if len(fps_times) >= 2 and fps_times[-1] > fps_times[0]:
         fps = (len(fps_times) - 1) / (fps_times[-1] - fps_times[0])
     state = replace(
-        view, landmarks_px=pts,
-        guides=mirror_guides(view.guides, w) if mirror else view.guides,
-        framing=instruction or None, fps=fps,
+        view, landmarks_px=pts, guides=guides, framing=instruction or None, fps=fps,
         latency_ms=stats.latency_ms[-1] if stats.latency_ms else None, stale=stale)
     if thumbs is not None and coach.done:
         state = replace(state, thumbnails=tuple(

@@ -243,8 +243,10 @@ class StepdownCoach:
             counter_label="reps", progress=("paused — space to resume" if self.paused else
                                             f"side {self.side_index + 1} of 2 · {self.phase}"),
             cue=cue, cue_level=level, banner=banner, faults=faults,
-            metrics=self._metric_rows(), guides=self._guides(),
-            keys="space pause · r redo · n next side · q quit")
+            # the live readouts mean nothing on the result screen: room for the result
+            metrics=() if self.phase == "result" else self._metric_rows(),
+            guides=self._guides(),
+            keys="space pause · r redo · n next side · f fullscreen · q quit")
 
     def _metric_rows(self) -> tuple[tuple[str, str], ...]:
         m = self.last_metrics

@@ -8,7 +8,8 @@ versioned in ``PRAGMA user_version``; :data:`SCHEMA_VERSION` migrations run on o
 Tables:
 
 * ``sessions``: one row per live session or offline score (kind, task, source, start and
-  end time, status ``running`` | ``completed`` | ``interrupted`` | ``failed``, summary).
+  end time, status ``running`` | ``completed`` | ``interrupted`` | ``failed``, summary,
+  the person label and, for a live session, the path of its HTML report).
 * ``events``: what happened, as it happened: ``rep``, ``hold``, ``step``, ``set``,
   ``side``, ``cue``, ``stepdown_rep``, ``stepdown_side`` (a side's test result),
   ``result`` ... with the time in the session (s), the side and a JSON payload.
@@ -31,7 +32,7 @@ from itbcoach.errors import ExitCode, UserError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: ``PRAGMA application_id`` of our databases ("itbc"): set on new files, so another
 #: program's SQLite file given as ``--db`` is recognised and left alone.
 APPLICATION_ID = 0x69746263
@@ -47,7 +48,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     started_at TEXT NOT NULL,
     ended_at TEXT,
     status TEXT NOT NULL DEFAULT 'running',
-    summary TEXT
+    summary TEXT,
+    person TEXT,
+    report TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
@@ -61,6 +64,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_session ON events(session_id, type);
 CREATE INDEX IF NOT EXISTS sessions_task ON sessions(task, started_at);
 """
+#: Schema 1 -> 2: the person label and the report written after the session.
+_MIGRATE_2 = "ALTER TABLE sessions ADD COLUMN person TEXT;" \
+             "ALTER TABLE sessions ADD COLUMN report TEXT;"
 
 
 class HistoryError(UserError):
@@ -96,6 +102,8 @@ class SessionRow:
     status: str
     summary: dict[str, Any] | None
     events: int
+    person: str | None = None  #: who did it (``--person``, ``[history] person``)
+    report: str | None = None  #: the HTML report written for it, if any
 
 
 @dataclass(frozen=True)
@@ -172,12 +180,16 @@ class History:
             self._db.executescript(
                 f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};"
                 f"PRAGMA application_id={APPLICATION_ID};COMMIT;")
+        elif version < 2:
+            self._db.executescript(f"BEGIN IMMEDIATE;{_MIGRATE_2}PRAGMA user_version=2;COMMIT;")
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db, self._error)
 
-    def start_session(self, kind: str, task: str, source: str | None = None) -> int:
-        """Open a session (``kind`` = ``live`` | ``offline``); returns its id.
+    def start_session(self, kind: str, task: str, source: str | None = None,
+                      person: str | None = None) -> int:
+        """Open a session (``kind`` = ``live`` | ``offline``) of ``person`` (a label, or
+        None); returns its id.
 
         The open session's summary holds this process's id and host until it is closed,
         so :meth:`close_stale` can tell a session whose program died from one still
@@ -187,8 +199,9 @@ class History:
         owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
         with self._tx():
             cur = self._db.execute(
-                "INSERT INTO sessions(kind, task, source, started_at, summary) "
-                "VALUES (?, ?, ?, ?, ?)", (kind, task, source, _now(), owner))
+                "INSERT INTO sessions(kind, task, source, started_at, summary, person) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, task, source, _now(), owner, person or None))
         return int(cur.lastrowid)  # type: ignore[arg-type]
 
     def close_stale(self) -> list[int]:
@@ -229,17 +242,25 @@ class History:
                 (_now(), status, None if summary is None else json.dumps(
                     summary, default=_json_default), session_id))
 
+    def set_report(self, session_id: int, path: str | os.PathLike[str]) -> None:
+        """Link the HTML report written for a session."""
+        with self._tx():
+            self._db.execute("UPDATE sessions SET report = ? WHERE id = ?",
+                             (str(path), session_id))
+
     def sessions(self, task: str | None = None) -> list[SessionRow]:
         """Sessions, oldest first, optionally of one task."""
         sql = ("SELECT s.id, s.kind, s.task, s.source, s.started_at, s.ended_at, s.status, "
-               "s.summary, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) "
+               "s.summary, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id), "
+               "s.person, s.report "
                "FROM sessions s")
         args: tuple[Any, ...] = ()
         if task:
             sql += " WHERE s.task = ?"
             args = (task,)
         rows = self._query(sql + " ORDER BY s.started_at, s.id", args)
-        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _loads(r[7]), r[8])
+        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _loads(r[7]), r[8],
+                           r[9], r[10])
                 for r in rows]
 
     def events(self, session_id: int | None = None, type: str | None = None,
@@ -299,6 +320,31 @@ class _Transaction:
             raise self.error(err) from None
         if isinstance(exc, sqlite3.Error):
             raise self.error(exc) from None
+
+
+def exercise_summary(summ: dict[str, Any]) -> str:
+    """What one exercise session counted, in its own unit (steps, holds, reps, s).
+
+    Sessions saved before results named their ``unit`` get it from what they hold.
+    """
+    unit = summ.get("unit") or ("steps" if summ.get("steps") else
+                                "holds" if summ.get("holds") else
+                                "s" if summ.get("timers") else "reps")
+    if unit == "steps":
+        steps = summ.get("steps") or {}
+        left, right = int(steps.get("left", 0)), int(steps.get("right", 0))
+        return f"steps {left + right} (left {left}, right {right})"
+    if unit == "holds":
+        holds = summ.get("holds") or []
+        held = sum(float(h.get("duration_s", 0.0)) for h in holds)
+        return f"holds {len(holds)} ({held:.0f} s held)"
+    if unit == "s":
+        per_side: dict[str, float] = {}
+        for tm in summ.get("timers") or []:
+            side = str(tm.get("side"))
+            per_side[side] = per_side.get(side, 0.0) + float(tm.get("duration_s", 0.0))
+        return ", ".join(f"{side} {secs:.0f} s" for side, secs in per_side.items()) or "0 s"
+    return f"reps {(summ.get('reps') or {}).get('total', 0)}"
 
 
 def _loads(text: str | None) -> Any:

@@ -276,7 +276,7 @@ def history_summary(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_result(history: Any, result: Mapping[str, Any], source: str,
-                  kind: str = "offline") -> int:
+                  kind: str = "offline", person: str | None = None) -> int:
     """Store a finished result in the history database; returns the session id.
 
     One transaction per event: the session row, then for the step-down one
@@ -289,7 +289,7 @@ def record_result(history: Any, result: Mapping[str, Any], source: str,
     the events written so far.
     """
     task = str(result.get("task", "?"))
-    sid = history.start_session(kind, task, source)
+    sid = history.start_session(kind, task, source, person)
     if task == "stepdown":
         for side in result.get("sides", []) or []:
             for rep in side.get("reps", []) or []:
