@@ -4,8 +4,9 @@ Lunges from the side, from a 30 deg front-oblique view and from the front, a spl
 squat, hinges, squat variants, through the real PoseLandmarker (session-cached
 ``real_clip_landmarks``) and the same per-frame processing as ``itbcoach score`` and
 live. Each count must equal the MANIFEST's, with the MANIFEST's sides where it states
-them; a clip whose view the exercise does not accept must be refused with an instruction (and is still
-counted right here, so the refusal is about the view, not a wrong count).
+them; a clip whose view the exercise does not accept must be refused with an
+instruction (and is still counted right here, so the refusal is about the view, not a
+wrong count).
 
 Not asserted: ``deadlift_oblique_01`` (a conventional deadlift from the floor starts and
 ends at the bottom; no exercise here counts a rep that begins in its deepest position:
