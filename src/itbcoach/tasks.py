@@ -21,7 +21,6 @@ from itbcoach.exercises import exercise_ids, score_exercise
 from itbcoach.exercises.definitions import check_exercise_config
 from itbcoach.landmarks import PoseSequence
 from itbcoach.scoring import TaskResult
-from itbcoach.scoring.session import score_stepdown
 
 
 def validate(config: Config) -> None:
@@ -73,5 +72,7 @@ def score_task(seq: PoseSequence, task: str, config: Config, *, side: str = "aut
                pain: bool | None = None, meta: dict[str, Any] | None = None) -> TaskResult:
     """Score ``seq`` as ``task`` ("stepdown" or an exercise id)."""
     if task == "stepdown":
+        from itbcoach.scoring.session import score_stepdown  # numba: not for config
+
         return score_stepdown(seq, config, side=side, pain=pain, meta=meta)
     return score_exercise(seq, task, config, meta=meta)

@@ -29,10 +29,9 @@ from typing import Any
 import numpy as np
 
 from itbcoach.config import Config
-from itbcoach.kernel import Metric, compute_metrics
+from itbcoach.kernel import Metric
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
-from itbcoach.pose.smoothing import smooth_offline
 from itbcoach.scoring.segmentation import RepEvent, State, StepdownSegmenter, StepSample
 from itbcoach.scoring.stepdown import (
     SIDES,
@@ -278,8 +277,12 @@ class StepdownSession:
                            np.array([round(k.t_s * 1000) for k in kept], np.int64),
                            self.image_size,
                            np.stack([k.world for k in kept]) if has_world else None)  # type: ignore[misc]
+        from itbcoach.pose.smoothing import smooth_offline  # numba loads on first use
+
         seq = smooth_offline(seq, self.config.smoothing)
         times = seq.times_s
+        from itbcoach.kernel import compute_metrics  # numba loads on first use
+
         metrics = compute_metrics(seq.landmarks, seq.image_size)
         fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and \
             times[-1] > times[0] else 30.0

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from itbcoach.config import Config
-from itbcoach.kernel import NUM_METRICS, compute_frame
+from itbcoach.kernel import NUM_METRICS
 from itbcoach.landmarks import PoseSequence
 from itbcoach.pose.framing import assess_framing
-from itbcoach.pose.smoothing import OneEuroFilter
 
 
 @dataclass
@@ -64,6 +63,8 @@ class FrameProcessor:
     def __init__(self, config: Config, smooth: bool = True) -> None:
         self.config = config
         self.smooth = smooth
+        from itbcoach.pose.smoothing import OneEuroFilter  # numba: not for config loading
+
         self._image = OneEuroFilter.from_config(config.smoothing)
         self._world = OneEuroFilter.from_config(config.smoothing)
 
@@ -89,6 +90,8 @@ class FrameProcessor:
             w_raw = pose.world_landmarks[0].astype(np.float64)
             w_raw[low] = np.nan
             world = self._world(t_s, w_raw) if self.smooth else w_raw
+        from itbcoach.kernel import compute_frame  # numba loads with the first frame
+
         metrics = compute_frame(landmarks, pose.image_size, world, out=np.empty(NUM_METRICS))
         return Frame(t_s, frame_id, metrics, landmarks, vis, pose.image_size,
                      bool(framing.ok[0]), framing.instruction(0), people, world, raw, w_raw)
