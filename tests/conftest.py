@@ -31,14 +31,9 @@ def model_path() -> Path:
     return resolve_model("full", progress=False)
 
 
-@pytest.fixture(scope="session")
-def video_landmarks(shared_videos, model_path):
-    """``get(name) -> (raw PoseSequence, meta)`` of a sample video, each run at most once.
-
-    The real model runs over every frame (``extract_landmarks`` with the shipped
-    defaults, no masking, no smoothing); results are cached for the whole session so
-    every test reuses one extraction per video.
-    """
+def _cached_extraction(root: Path, model_path: Path):
+    """``get(name)``: the raw landmarks of ``root / name`` (the real model over every
+    frame, shipped defaults, no masking or smoothing), extracted at most once."""
     from itbcoach.config import load_config
     from itbcoach.pose import extract_landmarks
 
@@ -47,11 +42,22 @@ def video_landmarks(shared_videos, model_path):
 
     def get(name: str):
         if name not in cache:
-            cache[name] = extract_landmarks(shared_videos / name, config, model=model_path,
+            cache[name] = extract_landmarks(root / name, config, model=model_path,
                                             progress=False, mask=False, smooth=False)
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def video_landmarks(shared_videos, model_path):
+    """``get(name) -> (raw PoseSequence, meta)`` of a sample video, each run at most once.
+
+    The real model runs over every frame (``extract_landmarks`` with the shipped
+    defaults, no masking, no smoothing); results are cached for the whole session so
+    every test reuses one extraction per video.
+    """
+    return _cached_extraction(shared_videos, model_path)
 
 
 @pytest.fixture(scope="session")
@@ -62,19 +68,7 @@ def real_clip_landmarks(model_path):
     folder is absent."""
     if not (SHARED_REAL_CLIPS / "MANIFEST.md").is_file():
         pytest.skip(f"real clips not found at {SHARED_REAL_CLIPS} (../shared beside the repo)")
-    from itbcoach.config import load_config
-    from itbcoach.pose import extract_landmarks
-
-    config = load_config(use_user_file=False)
-    cache: dict = {}
-
-    def get(name: str):
-        if name not in cache:
-            cache[name] = extract_landmarks(SHARED_REAL_CLIPS / name, config, model=model_path,
-                                            progress=False, mask=False, smooth=False)
-        return cache[name]
-
-    return get
+    return _cached_extraction(SHARED_REAL_CLIPS, model_path)
 
 
 @pytest.fixture(autouse=True)
