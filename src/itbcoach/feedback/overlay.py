@@ -26,6 +26,10 @@ GOOD: Color = (90, 200, 90)
 WARN: Color = (40, 170, 255)
 BAD: Color = (60, 60, 235)
 PANEL: Color = (30, 30, 30)
+#: Opacity of the dark panel behind text. 0.85: white text keeps a contrast of at least
+#: 10:1 (WCAG; 7:1 is the strictest level) over a white background (a bright window
+#: behind the person), and the panel stays near black in a dim room.
+PANEL_ALPHA = 0.85
 
 #: Face landmarks (nose, eyes, ears, mouth): not drawn, they only add clutter.
 FACE_POINTS = frozenset(range(11))
@@ -174,7 +178,7 @@ def draw_block(frame: np.ndarray, text: str, anchor_xy: tuple[int, int], size: i
     pad = round(12 * scale)
     for ln, hgt in zip(lines, heights, strict=True):
         b = put_text(frame, ln, (x, top), size, color, bold=True, anchor="mt",
-                     background=PANEL, alpha=0.75, pad=pad)
+                     background=PANEL, alpha=PANEL_ALPHA, pad=pad)
         box = (min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3]))
         top += hgt + gap
     return box
@@ -378,18 +382,21 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
         SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX))
     m = round(16 * s)
     keys_px = max(12, round(KEYS_PX * s))
-    if state.landmarks_px is not None:
+    if state.landmarks_px is not None and state.card is None:
         draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
     draw_guides(frame, state.guides, s, small)  # on top: the guides are what to look at
     y = m
     if state.title:
-        box = put_text(frame, state.title, (m, y), body, bold=True, background=PANEL)
+        box = put_text(frame, state.title, (m, y), body, bold=True, background=PANEL,
+                       alpha=PANEL_ALPHA)
         y = box[3] + round(6 * s)
     if state.progress:
-        box = put_text(frame, state.progress, (m, y), small, background=PANEL)
+        box = put_text(frame, state.progress, (m, y), small, background=PANEL,
+                       alpha=PANEL_ALPHA)
         y = box[3] + round(6 * s)
     for label, value in state.metrics:
-        box = put_text(frame, f"{label}: {value}", (m, y), small, background=PANEL)
+        box = put_text(frame, f"{label}: {value}", (m, y), small, background=PANEL,
+                       alpha=PANEL_ALPHA)
         y = box[3] + round(2 * s)
     for fault in state.faults:
         box = put_text(frame, f"! {fault}", (m, y), small, BAD, bold=True,
@@ -398,11 +405,11 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     ty = m
     if state.counter is not None:
         box = put_text(frame, state.counter, (w - m, m), huge, bold=True, anchor="rt",
-                       background=PANEL)
+                       background=PANEL, alpha=PANEL_ALPHA)
         ty = box[3] + round(4 * s)
         if state.counter_label:
             box = put_text(frame, state.counter_label, (w - m, ty), small, anchor="rt",
-                           background=PANEL)
+                           background=PANEL, alpha=PANEL_ALPHA)
             ty = box[3] + round(8 * s)
     if state.hold_fraction is not None:
         r = round(80 * s)
@@ -420,6 +427,8 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     if state.card is not None:
         draw_card(frame, state.card, state.framing, max(y, ty) + round(8 * s),
                   main_top - round(8 * s), s)
+        if state.landmarks_px is not None:  # on the card: the person sees their position
+            draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
     if state.countdown is not None:
         draw_countdown(frame, state.countdown, s)
     banner_box = None
@@ -430,18 +439,18 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
         if state.thumbnails:  # the result screen: under the fault list, pictures below
             top = max(y + round(24 * s), round(h * 0.22))
             banner_box = put_text(frame, state.banner, (w // 2, top), size,
-                                  bold=True, anchor="mt", background=PANEL, alpha=0.7,
+                                  bold=True, anchor="mt", background=PANEL, alpha=PANEL_ALPHA,
                                   pad=round(20 * s))
         else:
             banner_box = put_text(frame, state.banner, (w // 2, h // 2), size, bold=True,
-                                  anchor="mm", background=PANEL, alpha=0.7,
+                                  anchor="mm", background=PANEL, alpha=PANEL_ALPHA,
                                   pad=round(20 * s))
     if state.thumbnails:
         top = (banner_box[3] if banner_box else h // 2) + round(12 * s)
         draw_thumbnails(frame, state.thumbnails, top=top, scale=s, bottom=main_top)
     if state.keys:  # large enough to read from 2 m: the keys are shortcuts, not required
         put_text(frame, state.keys, (w // 2, h - m), keys_px, bold=True, anchor="mb",
-                 background=PANEL, alpha=0.8)
+                 background=PANEL, alpha=PANEL_ALPHA)
     if main:
         color = LEVEL_COLORS.get(state.cue_level, (255, 255, 255)) if state.cue else \
             (255, 255, 255)
