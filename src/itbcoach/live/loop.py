@@ -750,8 +750,15 @@ def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
     """The displayed picture: the (mirrored) frame, fitted into ``size`` (the window's
     picture area; None: the frame's own size), with the overlay drawn on it at that
     size."""
-    w = image.shape[1]
-    img, scale, offset = fit_into(image[:, ::-1] if mirror else image, size)
+    import cv2
+
+    h, w = image.shape[:2]
+    # cv2.flip, not image[:, ::-1]: numpy copies a negative-stride view ~50x slower (12 ms
+    # of a 640x480 frame on the benchmark machine vs ~0.2 ms)
+    if mirror and (size is None or tuple(size) == (w, h)):
+        img, scale, offset = cv2.flip(image, 1), 1.0, (0, 0)  # a new array: drawn on
+    else:
+        img, scale, offset = fit_into(cv2.flip(image, 1) if mirror else image, size)
     view = coach.view_state(t_s)
     pts = None if px is None else (mirror_x(px, w) if mirror else px)
     guides = mirror_guides(view.guides, w) if mirror else view.guides
