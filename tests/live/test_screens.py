@@ -289,9 +289,9 @@ def shoot_states(out_dir: Path, model_path: str) -> None:
                     thumbs.keep([fid])
             canvas = _compose(img, coach, t_s, px, "", True, False, deque(), LiveStats(),
                               thumbs, size)
-            for _ in range(10):
+            for _ in range(40):  # ~1 s: painted even on a loaded machine
                 window.show(canvas)
-                cv2.waitKey(20)
+                cv2.waitKey(25)
             subprocess.run(["import", "-window", "root", str(out_dir / f"live_{name}.png")],
                            check=True, timeout=30)
     window.close()
@@ -384,7 +384,7 @@ def test_every_state_is_drawn_readable_fullscreen(model_path: Path, tmp_path: Pa
         display = ":" + xvfb.stdout.readline().strip()  # type: ignore[union-attr]
         proc = subprocess.run([sys.executable, __file__, str(keep), str(model_path)],
                               env={**os.environ, "DISPLAY": display}, capture_output=True,
-                              text=True, timeout=300, check=False)
+                              text=True, timeout=600, check=False)
         assert proc.returncode == 0, proc.stderr[-3000:]
     finally:
         xvfb.terminate()
