@@ -289,7 +289,6 @@ def test_side_timer_bouts_per_side_with_switch_and_target() -> None:
     assert bouts[1].data["duration_s"] == pytest.approx(40 - 20.5 - 1 / FPS, abs=2 / FPS)
     targets = [(e.side, round(e.t_s)) for e in events if e.kind == EventKind.TIMER_TARGET]
     assert targets == [("left", 15), ("right", 36)]
-    assert tm.totals["left"] == pytest.approx(20.5, abs=2 / FPS)
 
 
 def test_side_timer_ends_a_bout_after_grace() -> None:
