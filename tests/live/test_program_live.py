@@ -90,9 +90,9 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
                      window=window, source=source)  # type: ignore[arg-type]
     assert stats.status == "source ended" and window.pressed == 7
     assert coach.done
-    done = coach.result()["exercises"]
-    assert [r["task"] for r in done] == list(tasks)
-    assert all(r["frames"] > 0 for r in done)
+    done = coach.result().exercises
+    assert [r.task for r in done] == list(tasks)
+    assert all(r.frames > 0 for r in done)
     with History(db) as h:
         (session,) = h.sessions()
     assert session.task == "program" and session.status == "source ended"
