@@ -741,11 +741,6 @@ class SideTimer:
         self.reset()
 
     @property
-    def bouts(self) -> tuple[Event, ...]:
-        """Finished bouts (``side_time`` events)."""
-        return tuple(self._bouts)
-
-    @property
     def active(self) -> bool:
         """A bout is in progress."""
         return self._side is not None
