@@ -66,7 +66,7 @@ def test_card_waits_for_the_posture_then_counts_down_and_coaches() -> None:
     counts = [text for _t, text in said[5:]]
     n = truth.reps["total"]
     assert counts[:n] == [str(k) for k in range(1, n + 1)]
-    assert coach.result()["reps"] == truth.reps
+    assert coach.result().reps == truth.reps
     # what is drawn in each phase
     assert coach.view_state(frames[-1].t_s).card is None
 

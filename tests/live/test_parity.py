@@ -103,8 +103,10 @@ def raw_landmarks(model_path):
 
 def live_replay(seq, task: str, config) -> dict[str, Any]:
     """The live coach fed frame by frame as ``run_live`` feeds it (counting from the
-    first frame: without the guided start's card and countdown, which offline has not)."""
+    first frame: without the guided start's card and countdown, which offline has not);
+    its result's JSON as ``live --json`` writes it."""
     from itbcoach.cli.live_cmd import make_coach
+    from itbcoach.live.coach import result_json
 
     coach = make_coach(replace(config, live=replace(config.live, guided=False)), task,
                        program=False)
@@ -116,7 +118,7 @@ def live_replay(seq, task: str, config) -> dict[str, Any]:
         if not coach.done:
             coach.update(frame)
     coach.finish(t_end)
-    return coach.result()
+    return result_json(coach, config)
 
 
 @pytest.mark.parametrize("clip", list(CLIPS))

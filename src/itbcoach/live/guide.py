@@ -25,11 +25,11 @@ import math
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from itbcoach.config import Config
+from itbcoach.exercises import ExerciseResult
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.exercises.expr import compile_expr, truth
 from itbcoach.feedback.overlay import CardView, OverlayState
@@ -263,7 +263,8 @@ class GuidedExercise:
     def finish(self, t_s: float) -> list[Event]:
         return self.inner.finish(t_s)
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> ExerciseResult:
+        """The exercise's typed result (from its first counted frame)."""
         return self.inner.result()
 
 
