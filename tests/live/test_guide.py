@@ -13,7 +13,7 @@ from itbcoach.config import load_config
 from itbcoach.exercises.events import EventKind
 from itbcoach.feedback.overlay import CARD_ACCENT, GOOD, draw_overlay
 from itbcoach.kernel import compute_metrics
-from itbcoach.live.coach import Frame, ProgramCoach, speech, utterance
+from itbcoach.live.coach import Frame, ProgramCoach, result_json, speech, utterance
 from itbcoach.live.guide import DEMO_FPS, DEMO_S, DEMO_WIDTH, GuidedExercise, load_demo
 from itbcoach.pose.framing import assess_framing
 from itbcoach.synth.exercises import ExerciseScript, render_exercise
@@ -69,6 +69,8 @@ def test_card_waits_for_the_posture_then_counts_down_and_coaches() -> None:
     assert coach.result().reps == truth.reps
     # what is drawn in each phase
     assert coach.view_state(frames[-1].t_s).card is None
+    # the history's summary, as live writes it (the Coach protocol, typed until here)
+    assert result_json(coach, config)["reps"] == truth.reps
 
 
 def test_wrong_posture_keeps_the_card_and_no_window_moves_on() -> None:

@@ -267,6 +267,10 @@ class GuidedExercise:
         """The exercise's typed result (from its first counted frame)."""
         return self.inner.result()
 
+    def length_scale(self) -> None:
+        """None: an exercise shows no step-down lengths."""
+        return None
+
 
 def preload_demos(config: Config, tasks: tuple[str, ...] | list[str]) -> None:
     """Decode the demo clips of ``tasks`` in a background thread (cached), so each card
