@@ -39,17 +39,11 @@ def test_forward_lunges_from_a_close_portrait_phone(config, yaw: int) -> None:
     assert [e.side for e in result.events if e.kind == "rep"] == list(script.sides)
 
 
-#: Known misses since score and live share one causal filter (the counters were tuned
-#: on zero-phase filtered landmarks); each to be fixed, not hidden (measured 2026-12-03).
-CAUSAL = "known miss through the causal filter shared by score and live: "
-
-
 def _xfail(value: object, reason: str) -> object:
-    return pytest.param(value, marks=pytest.mark.xfail(strict=True, reason=CAUSAL + reason))
+    return pytest.param(value, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
-@pytest.mark.parametrize("yaw", [0, 15, -15, _xfail(30, "hold 6.3 s of 6.6 s (tol 0.3)"),
-                                 _xfail(-30, "hold shorter than the truth by > 0.3 s")])
+@pytest.mark.parametrize("yaw", [0, 15, -15, 30, -30])
 def test_tibial_rotation_holds_with_the_camera_turned(config, yaw: int) -> None:
     cam = Camera.orbit(distance=3.4, azimuth_deg=yaw, height=1.0, target=(0.0, 0.0, 0.65))
     synth, truth = render_exercise("tibial-rotation", ExerciseScript(reps=3),
@@ -58,7 +52,7 @@ def test_tibial_rotation_holds_with_the_camera_turned(config, yaw: int) -> None:
     assert result.reps == truth.reps == {"left": 0, "right": 0, "total": 3}
     assert [h["phase"] for h in result.holds] == [h.phase for h in truth.holds]
     for got, want in zip(result.holds, truth.holds, strict=True):
-        assert got["duration_s"] == pytest.approx(want.duration_s, abs=0.3)
+        assert got["duration_s"] == pytest.approx(want.duration_s, abs=0.2)
 
 
 ALL_TASKS = ("asmr-itb", "psoas-activator", "tibial-rotation", "monster-walk",
