@@ -552,7 +552,10 @@ class SideStepCounter:
     foot came in while the feet were not measured (the lead foot at the picture's edge)
     still closes when they are seen again.
 
-    Events ``step`` carry ``side`` = the direction of travel (the subject's own).
+    Events ``step`` carry ``side`` = the direction of travel (the subject's own) and, in
+    the units of the foot expressions, ``opening`` (the step width: widest minus
+    narrowest stance), ``narrow`` (the stance before the step), ``lead`` and ``travel``
+    (the lead and trailing feet's displacements).
     """
 
     def __init__(self, left_foot: str, right_foot: str, *, open: float,
@@ -708,7 +711,8 @@ class SideStepCounter:
         t_end = self._since if self._since is not None else t_s
         duration = t_end - self._t_open
         data = {"start_s": self._t_open, "end_s": t_end, "duration_s": duration,
-                "opening": self._s1 - self._s0, "lead": lead, "travel": trail}
+                "opening": self._s1 - self._s0, "narrow": self._s0, "lead": lead,
+                "travel": trail}
         self._state, self._wide, self._since = "narrow", False, None
         self._s0, self._ref = ul - ur, (ul, ur)
         if lead <= 0 or trail < self.follow_fraction * lead:

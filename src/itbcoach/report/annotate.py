@@ -245,6 +245,11 @@ class AnnotationPlan:
         self._signal = exercise_signals(self.seq, self.metrics, self._exercise)
         rep = getattr(getattr(self._exercise, "config", None), "rep", None)
         self._signal_fmt = signal_format(getattr(rep, "unit", "") if rep else "")
+        if set(self._signal) == {"left foot", "right foot"}:  # side steps: the stance width
+            width = self.scale.length(self._signal["left foot"] - self._signal["right foot"])
+            self._signal = {"stance width": width}
+            self._signal_fmt = "{:.0f} cm" if self.scale.cm_per_body_scale else \
+                "{:.2f} torso lengths"
 
     # -- per frame ---------------------------------------------------------------------
     def state(self, i: int) -> OverlayState:
