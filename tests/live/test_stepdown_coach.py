@@ -49,7 +49,7 @@ def test_guided_test_counts_both_legs_and_scores(config) -> None:
     assert [e.side for e in events if e.kind == EventKind.SIDE_SWITCH] == ["right"]
     assert coach.done and coach.phase == "result"
     result = coach.result()
-    scores = {s["side"]: (s["score"], s["category"], len(s["reps"])) for s in result["sides"]}
+    scores = {s.side: (s.score, s.category, len(s.reps)) for s in result.sides}
     assert scores == {"left": (0, "good", 5), "right": (1, "good", 5)}
     sides = [e for e in events if e.data.get("record_as") == "stepdown_side"]
     assert {e.side for e in sides} == {"left", "right"}
@@ -77,8 +77,8 @@ def test_pain_answer_counts_and_redo_drops_a_rep(config) -> None:
     coach2.next_side(float(seq.times_s[-1]))  # skip the right leg
     assert coach2.phase == "pain"
     coach2.key("y", float(seq.times_s[-1]) + 1)
-    (left,) = coach2.result()["sides"]
-    assert left["pain"] is True and left["score"] == 1  # pain alone adds one point
+    (left,) = coach2.result().sides
+    assert left.pain is True and left.score == 1  # pain alone adds one point
 
 
 def test_nothing_counts_while_paused_or_badly_framed(config) -> None:
@@ -89,7 +89,8 @@ def test_nothing_counts_while_paused_or_badly_framed(config) -> None:
     coach.key("space", 0.0)
     events = replay(coach, seq, config)
     assert not [e for e in events if e.kind == EventKind.REP]
-    assert coach.result()["sides"] == []
+    assert coach.result().sides == []
+    assert not coach.result().ok
 
 
 def test_coach_follows_an_early_switch_of_legs(config) -> None:

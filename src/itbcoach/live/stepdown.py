@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.pose.smoothing import smooth_offline
-from itbcoach.report.measures import measures_json, scale_from_torso
+from itbcoach.report.measures import LengthScale, scale_from_torso
 from itbcoach.scoring.criteria import TABLE
 from itbcoach.scoring.session import StepdownSession
 from itbcoach.scoring.stepdown import StepdownRep, StepdownResult
@@ -298,17 +297,20 @@ class StepdownCoach:
             return self._finish_test(t_s)
         return []
 
-    def result(self) -> dict[str, Any]:
-        """The step-down result JSON (as ``itbcoach score --task stepdown --json``)."""
+    def result(self) -> StepdownResult:
+        """The step-down result (as ``itbcoach score --task stepdown`` returns it)."""
         if self.final is None:
-            return {"task": "stepdown", "ok": False, "sides": [],
-                    "message": "the test was not finished"}
-        data = self.final.to_json()
+            return StepdownResult(False, [], "the test was not finished", None, [], [], {})
+        return self.final
+
+    def length_scale(self) -> LengthScale | None:
+        """The lengths' scale of the finished test (from ``[report] height_cm``, else
+        the median 3D torso length collected frame by frame); None before the end."""
+        if self.final is None:
+            return None
         torso = self.session.view.torso_m
-        scale = scale_from_torso(float(np.median(torso)) if len(torso) else None,
-                                 self.config.report.height_cm)
-        data["measures"] = measures_json(data, self.config.stepdown, scale)
-        return data
+        return scale_from_torso(float(np.median(torso)) if len(torso) else None,
+                                self.config.report.height_cm)
 
 
 def _nobody(frame: Frame) -> Frame:

@@ -39,7 +39,7 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.scoring.criteria import IDS
 from itbcoach.scoring.pelvis import pelvic_drop
-from itbcoach.scoring.segmentation import RepEvent, StepdownSegmenter, StepSample
+from itbcoach.scoring.segmentation import RepEvent
 
 log = logging.getLogger(__name__)
 
@@ -239,17 +239,6 @@ def side_signals(px: np.ndarray, scale: float, stance: int, facing: float) -> Si
     medial = -facing if stance == 0 else facing
     knee_lat = (px[:, s_knee, 0] - px[:, s_ankle, 0]) / scale * medial
     return Signals(depth, foot[:, 0], foot[:, 1], hip, knee_lat)
-
-
-def segment(sig: Signals, times_s: np.ndarray, params: StepdownConfig) -> list[RepEvent]:
-    """Run the streaming segmenter over a whole recording."""
-    seg = StepdownSegmenter(params)
-    events: list[RepEvent] = []
-    for i in range(times_s.size):
-        events += seg.update(i, StepSample(float(times_s[i]), float(sig.depth[i]),
-                                           float(sig.foot_x[i]), float(sig.foot_y[i]),
-                                           float(sig.hip_y[i])))
-    return events + seg.flush()
 
 
 def _smooth1d(x: np.ndarray, n: int) -> np.ndarray:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from itbcoach.scoring.criteria import IDS
 from itbcoach.synth.kinematics import (
     Camera,
     Noise,
@@ -54,9 +55,8 @@ from itbcoach.synth.motion import (
     smoothstep,
 )
 
-#: Names of the Piva criteria seen on video (pain is asked, not seen).
-FAULTS = ("arm_strategy", "trunk_lean", "pelvis_not_level", "knee_medial_to_second_toe",
-          "knee_medial_to_foot", "unsteady")
+#: Names of the Piva criteria seen on video (pain is asked, not seen): the criteria table's.
+FAULTS = IDS
 
 _SIGN = (1.0, -1.0)
 #: Free (non-tested) leg: knee kept straight (Piva 2006), foot slightly forward and out
