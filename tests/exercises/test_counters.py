@@ -259,6 +259,25 @@ def test_side_steps_facing_away_and_rushed_steps() -> None:
     assert c.steps[0].tags == ("fast",)
 
 
+def test_an_open_stance_survives_a_gap_in_the_feet_but_a_narrow_one_is_forgotten() -> None:
+    """The lead foot goes out, then the feet are not measured for 1.2 s (at the picture's
+    edge) while the trailing foot follows: the step still counts when they reappear;
+    after max_duration_s without them the open stance is forgotten."""
+    moves = [(1.0, "l", 1.0), (2.0, "r", 1.0)]
+    t, rows = _feet(moves, 5.0)
+    rows[(t > 1.8) & (t < 3.0)] = np.nan  # the trailing foot's move is not seen
+    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
+                        max_gap_s=0.5, max_duration_s=8.0)
+    events = run(c, t, rows)
+    assert [(e.kind, e.side) for e in events] == [(EventKind.STEP, "left")]
+    assert events[0].data["travel"] == pytest.approx(1.0, abs=0.01)
+    assert events[0].data["opening"] == pytest.approx(1.0, abs=0.01)
+    # the same gap beyond max_duration_s after the stance opened: nothing counted
+    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
+                        max_gap_s=0.5, max_duration_s=1.0)
+    assert run(c, t, rows) == []
+
+
 def test_side_steps_partial_at_start_and_end_are_reported_not_counted() -> None:
     # the input starts with the left foot already out (the trailing right foot follows),
     # and ends with the right foot out but the left one not yet following

@@ -28,10 +28,12 @@ INFO_CUES = {"switch", "done"}
 #: Hold durations through the real model vs the truth, s (the worst measured: 0.8 s, a
 #: psoas hold that starts early, MediaPipe's slumped trunk reading upright sooner).
 HOLD_TOL_S = 1.0
-#: Time per side of the timed release vs the truth, s. Through the causal filter that
-#: score and live share, a bout starts ~0.25 s late and the left side of these renders
-#: ends ~0.3 s early (measured 2026-12-03: 11.43 of 12.0 s left, 11.70 of 11.97 s right;
-#: 7.40 of 8.0 and 7.70 of 7.97 s on the fault clip): under 1 s of a 1-2 min release.
+#: Time per side of the timed release vs the truth, s. Not the filter's lag: the truth
+#: splits the roll from one side to the other at its midpoint, while the timer counts
+#: only the time spent lying on a side (the trunk passes below 60 deg of incline and
+#: the body is out of the frame's reach for ~0.6 s of the roll; measured 2026-12-03:
+#: 11.43 of 12.0 s left, 11.70 of 11.97 s right, 7.40 of 8.0 and 7.70 of 7.97 s on the
+#: fault clip, each bout ending or starting at the roll).
 TIMER_TOL_S = 0.75
 
 

@@ -43,19 +43,7 @@ def config():
     return load_config(use_user_file=False)
 
 
-#: Known misses of the live (causal) path, each to be fixed, not hidden: the counters
-#: were tuned on zero-phase filtered landmarks; fed frame by frame through the causal
-#: filter that score and live share since the streaming engine, these two clips count
-#: short (measured 2026-12-03).
-KNOWN_MISSES = {
-    "lunge_oblique_02.mp4": "counts 0 of 2 through the causal path (view refused anyway)",
-    "lunge_side_01.mp4": "split-squat counts 4 of 5 through the causal path",
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[n]))
-    if n in KNOWN_MISSES else n for n in CLIPS])
+@pytest.mark.parametrize("name", list(CLIPS))
 def test_real_clip_count(real_clip_landmarks, config, name: str) -> None:
     task, count, sides, accepted = CLIPS[name]
     raw, meta = real_clip_landmarks(name)  # the model's output, unmasked and unfiltered

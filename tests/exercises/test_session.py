@@ -131,3 +131,22 @@ def test_read_jsonl_skips_a_torn_last_line(tmp_path) -> None:
     p = tmp_path / "log.jsonl"
     p.write_text(json.dumps({"kind": "rep", "t_s": 1.0}) + "\n" + '{"kind": "re')
     assert read_jsonl(p) == [{"kind": "rep", "t_s": 1.0}]
+
+
+@pytest.mark.parametrize(("instruction", "reps"), [
+    ("", 3), ("Turn to face the camera", 3), ("Turn side-on to the camera", 3),
+    ("Move to the centre of the frame", 0), ("Step into view: no person is detected", 0)])
+def test_frames_refused_for_the_view_alone_still_count(config, instruction: str,
+                                                       reps: int) -> None:
+    """``push``: a frame the gate refuses only for the view (the movement's own twist
+    reads side-on for a moment) reaches the counters; one whose body is not measurable
+    counts nothing."""
+    from itbcoach.stream import Frame
+
+    t, rows = knee_lift_stream([(1.0, "left"), (2.5, "left"), (4.0, "left")], 6.0)
+    session = Session(get_exercise(config, "knee-lift"))
+    for i, (ti, r) in enumerate(zip(t, rows, strict=True)):
+        session.push(Frame(float(ti), i, r, np.zeros((33, 3)), np.ones(33), (640, 480),
+                           framing_ok=not instruction, instruction=instruction))
+    session.finish(float(t[-1]))
+    assert sum(s.counts()["total"] for s in session.sets) == reps

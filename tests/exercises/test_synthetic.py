@@ -80,15 +80,7 @@ def check_against_truth(result, truth) -> None:
         assert got_timers[side] == pytest.approx(seconds, abs=0.3)
 
 
-#: Known misses since score and live share one causal filter (the 3D-knee lunge depth was
-#: tuned on zero-phase filtered landmarks): fast lunges count 5 of 6. To be fixed.
-KNOWN_MISSES = {("lunge-twist", "fast"): "fast lunge-twist counts 5 of 6 (right 2 of 3) "
-                                         "through the causal filter"}
-
-
-@pytest.mark.parametrize(("task", "variant"), [
-    pytest.param(t, v, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[t, v]))
-    if (t, v) in KNOWN_MISSES else (t, v) for t in TASKS for v in VARIANTS])
+@pytest.mark.parametrize(("task", "variant"), [(t, v) for t in TASKS for v in VARIANTS])
 def test_exact_counts_and_no_form_cue_on_clean_movement(config, task: str,
                                                         variant: str) -> None:
     seed = list(VARIANTS).index(variant) + 1

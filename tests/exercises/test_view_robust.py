@@ -39,17 +39,11 @@ def test_forward_lunges_from_a_close_portrait_phone(config, yaw: int) -> None:
     assert [e.side for e in result.events if e.kind == "rep"] == list(script.sides)
 
 
-#: Known misses since score and live share one causal filter (the counters were tuned
-#: on zero-phase filtered landmarks); each to be fixed, not hidden (measured 2026-12-03).
-CAUSAL = "known miss through the causal filter shared by score and live: "
-
-
 def _xfail(value: object, reason: str) -> object:
-    return pytest.param(value, marks=pytest.mark.xfail(strict=True, reason=CAUSAL + reason))
+    return pytest.param(value, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
-@pytest.mark.parametrize("yaw", [0, 15, -15, _xfail(30, "hold 6.3 s of 6.6 s (tol 0.3)"),
-                                 _xfail(-30, "hold shorter than the truth by > 0.3 s")])
+@pytest.mark.parametrize("yaw", [0, 15, -15, 30, -30])
 def test_tibial_rotation_holds_with_the_camera_turned(config, yaw: int) -> None:
     cam = Camera.orbit(distance=3.4, azimuth_deg=yaw, height=1.0, target=(0.0, 0.0, 0.65))
     synth, truth = render_exercise("tibial-rotation", ExerciseScript(reps=3),
@@ -57,8 +51,10 @@ def test_tibial_rotation_holds_with_the_camera_turned(config, yaw: int) -> None:
     result = score_exercise(synth.pose, "tibial-rotation", config)
     assert result.reps == truth.reps == {"left": 0, "right": 0, "total": 3}
     assert [h["phase"] for h in result.holds] == [h.phase for h in truth.holds]
+    # through the causal filter the holds read 6.40-6.57 s of 6.6 s at +-30 deg (the
+    # turned camera shrinks the apparent rotation; 6.30-6.40 before the thresholds moved)
     for got, want in zip(result.holds, truth.holds, strict=True):
-        assert got["duration_s"] == pytest.approx(want.duration_s, abs=0.3)
+        assert got["duration_s"] == pytest.approx(want.duration_s, abs=0.25)
 
 
 ALL_TASKS = ("asmr-itb", "psoas-activator", "tibial-rotation", "monster-walk",
@@ -80,10 +76,16 @@ def _sweep_camera(task: str, config, yaw: int, portrait: bool) -> Camera:
                         height_px=h, hfov_deg=40.0 if portrait else 60.0)
 
 
-#: Sweep cases that count short through the causal filter (e.g. monster-walk, portrait
-#: yaw 15: left 2 of 3 steps).
-SWEEP_MISSES = {task: "a turned view counts short" for task in
-                ("asmr-itb", "monster-walk", "lunge-twist", "side-step", "side-tap")}
+#: Sweep cases that still count short (measured 2026-12-03), not a filter lag:
+#: asmr-itb at +-40 deg: the framing gate finds the side-lying body implausible on one
+#: side for the whole bout (every frame refused, that side's 3 cycles lost) while the
+#: recording's camera check has no yaw limit for a lying exercise; side-step: the walk
+#: leaves the picture (portrait 0/+-15 deg, landscape +15 deg: feet or sides out for
+#: 3-6 s), so the steps made out of view are lost.
+SWEEP_MISSES = {
+    "asmr-itb": "+-40 deg: one side's frames all refused as implausible, its cycles lost",
+    "side-step": "the walk leaves the picture (feet/sides out 3-6 s): steps lost",
+}
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from itbcoach.config import load_config
-from itbcoach.exercises import score_exercise
+from itbcoach.exercises import EventKind, score_exercise
 from itbcoach.kernel import compute_metrics
 from itbcoach.report.annotate import AnnotationPlan
 from itbcoach.report.html import exercise_panels
@@ -64,3 +64,38 @@ def test_rep_card_has_per_side_counts_only_for_one_sided_exercises(config, task:
     card = html.split("<div>Reps</div>")[1].split("</div></div>")[0]
     assert ("left 2 · right 2" in card) is sided
     assert ("left" in card) is sided
+
+
+def test_side_step_width_in_cm_with_its_threshold_on_the_plot(config) -> None:
+    """Monster walk: the synthetic lead foot steps out 0.28 m; the report shows each
+    step's width in cm (3D-pose scale) within 3 cm of it, the stance width plot in cm
+    with the width a step must open past, and the overlay the stance width in cm."""
+    from itbcoach.report.html import _exercise_html
+    from itbcoach.report.measures import length_scale
+
+    synth, truth = render_exercise("monster-walk", ExerciseScript(reps=2))
+    seq = synth.pose
+    result = score_exercise(seq, "monster-walk", config)
+    assert result.steps == truth.steps == {"left": 2, "right": 2}
+    scale = length_scale(seq.world_landmarks, None)
+    assert scale.unit == "cm"
+    steps = [e.data for e in result.events if e.kind == EventKind.STEP]
+    widths = [scale.length(e["opening"]) for e in steps]
+    assert widths == pytest.approx([28.0] * 4, abs=3.0)
+    html = "".join(_exercise_html(result, scale))
+    assert "<th>step width cm</th>" in html
+    assert f"<td class='num'>{widths[0]:.0f}</td>" in html
+    metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
+    panel = exercise_panels(seq, metrics, result, scale)[0]
+    assert (panel.title, panel.unit) == ("Stance width (ankle to ankle)", "cm")
+    narrow = float(np.median([e["narrow"] for e in steps]))
+    opens = config.exercises["monster-walk"].step.open
+    (threshold,) = panel.thresholds
+    assert threshold.value == pytest.approx(scale.length(narrow + opens))
+    assert threshold.label.endswith(f"(narrow stance + {scale.length(opens):.1f} cm)")
+    # the stance (feet 0.12 m beyond hip width) opens past the threshold at every step
+    assert np.nanmax(panel.lines[0].values) > threshold.value + 10.0
+    plan = AnnotationPlan(seq, result, config, metrics, scale)
+    i = int(np.nanargmax(panel.lines[0].values))
+    assert dict(plan.state(i).metrics) == {"stance width":
+                                           f"{panel.lines[0].values[i]:.0f} cm"}

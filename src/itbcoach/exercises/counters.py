@@ -547,7 +547,15 @@ class SideStepCounter:
       out to trail in) are rejected (``too_fast``/``too_slow``); counted steps shorter
       than ``fast_s`` carry the tag ``fast``.
 
-    Events ``step`` carry ``side`` = the direction of travel (the subject's own).
+    Missing samples: a gap longer than ``max_gap_s`` forgets a narrow stance, but an
+    open one is kept until ``max_duration_s`` after it opened, so a step whose trailing
+    foot came in while the feet were not measured (the lead foot at the picture's edge)
+    still closes when they are seen again.
+
+    Events ``step`` carry ``side`` = the direction of travel (the subject's own) and, in
+    the units of the foot expressions, ``opening`` (the step width: widest minus
+    narrowest stance), ``narrow`` (the stance before the step), ``lead`` and ``travel``
+    (the lead and trailing feet's displacements).
     """
 
     def __init__(self, left_foot: str, right_foot: str, *, open: float,
@@ -619,7 +627,11 @@ class SideStepCounter:
         ul, ur = self._left(t_s, row), self._right(t_s, row)
         events: list[Event] = []
         if ul != ul or ur != ur:
-            if self._last_valid is not None and t_s - self._last_valid > self.max_gap_s:
+            # an open stance survives a longer gap (the feet are compared in the same
+            # fixed-camera frame when they reappear): the trailing foot often closes the
+            # step while the lead foot is out at the edge of the picture
+            if self._last_valid is not None and t_s - self._last_valid > self.max_gap_s \
+                    and not (self._wide and t_s - self._t_open <= self.max_duration_s):
                 self.reset_stance()
             return events
         self._last_valid = t_s
@@ -699,7 +711,8 @@ class SideStepCounter:
         t_end = self._since if self._since is not None else t_s
         duration = t_end - self._t_open
         data = {"start_s": self._t_open, "end_s": t_end, "duration_s": duration,
-                "opening": self._s1 - self._s0, "lead": lead, "travel": trail}
+                "opening": self._s1 - self._s0, "narrow": self._s0, "lead": lead,
+                "travel": trail}
         self._state, self._wide, self._since = "narrow", False, None
         self._s0, self._ref = ul - ur, (ul, ur)
         if lead <= 0 or trail < self.follow_fraction * lead:

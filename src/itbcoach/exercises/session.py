@@ -36,9 +36,13 @@ from itbcoach.exercises.cues import CueEngine
 from itbcoach.exercises.definitions import UNITS, CounterGroup, ExerciseDef, build_counters
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.exercises.expr import SIDES
+from itbcoach.pose.framing import INSTRUCTIONS, Problem
 from itbcoach.stream import Frame
 
 EventCallback = Callable[[Event], None]
+
+#: The framing gate's instructions for a view problem alone (see :meth:`Session.push`).
+VIEW_INSTRUCTIONS = frozenset(INSTRUCTIONS[p] for p in (Problem.FACE_CAMERA, Problem.TURN_SIDE))
 
 
 @dataclass
@@ -225,8 +229,18 @@ class Session:
     def push(self, frame: Frame) -> list[Event]:
         """Feed one processed frame: its metrics, or NaN when the framing gate failed
         (the body is not seen as the exercise needs: nothing may count). Live and
-        offline both feed the session this way."""
-        row = frame.metrics if frame.framing_ok else np.full_like(frame.metrics, np.nan)
+        offline both feed the session this way.
+
+        A frame refused for the view alone ("Turn to face the camera" / "Turn side-on")
+        still counts: the movement itself turns the trunk (the twist at the bottom of a
+        lunge reads side-on from a 30 deg camera), and blanking those frames cut reps
+        in two. The view is judged over the recording (:func:`itbcoach.exercises.
+        check_camera`, refused with an instruction beyond the exercise's accepted yaw)
+        and shown live; a frame whose body is not measurable (no person, out of the
+        picture, implausible) counts nothing.
+        """
+        ok = frame.framing_ok or frame.instruction in VIEW_INSTRUCTIONS
+        row = frame.metrics if ok else np.full_like(frame.metrics, np.nan)
         return self.update(frame.t_s, row)
 
     def update(self, t_s: float, row: np.ndarray) -> list[Event]:

@@ -240,6 +240,11 @@ class AnnotationPlan:
                                                                self._exercise)
         rep = self._exercise.config.rep
         self._signal_fmt = signal_format(rep.unit if rep is not None else "")
+        if set(self._signal) == {"left foot", "right foot"}:  # side steps: the stance width
+            width = self.scale.length(self._signal["left foot"] - self._signal["right foot"])
+            self._signal = {"stance width": width}
+            self._signal_fmt = "{:.0f} cm" if self.scale.cm_per_body_scale else \
+                "{:.2f} torso lengths"
 
     # -- per frame ---------------------------------------------------------------------
     def state(self, i: int) -> OverlayState:

@@ -179,9 +179,15 @@ def rep_spans(result: StepdownResult | ExerciseResult) -> list[Span]:
     return sorted(out, key=lambda s: s.start_s)
 
 
-def exercise_panels(seq: PoseSequence, metrics: np.ndarray,
-                    result: ExerciseResult) -> list[Panel]:
-    """Exercise plots: the rep counter's signal with its thresholds, knee flexion."""
+def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: ExerciseResult,
+                    scale: LengthScale | None = None) -> list[Panel]:
+    """Exercise plots: the counted signal with its thresholds, knee flexion.
+
+    Side steps plot the stance width (ankle to ankle along the subject's left) in cm
+    when ``scale`` has a factor (person's height or 3D pose), else in torso lengths,
+    with the width a step must open past: the narrow stance before the counted steps
+    (their median) plus the counter's ``open``.
+    """
     from itbcoach.report.annotate import exercise_signals
 
     exercise = result.exercise
@@ -201,9 +207,16 @@ def exercise_panels(seq: PoseSequence, metrics: np.ndarray,
             Threshold(rep.enter, f"rep starts past {rep.enter:g}{unit}"),
             Threshold(rep.exit, f"ends back past {rep.exit:g}{unit}", ":", "#555555"))))
     elif signals and step is not None:
-        panels.append(Panel(f"Foot positions along the subject's left (a step opens the "
-                            f"stance by {step.open:g} torso lengths)", "torso lengths",
-                            lines))
+        scale = scale or LengthScale(None, "none")
+        stance = signals["left foot"] - signals["right foot"]
+        narrow = [_num(e.data.get("narrow")) for e in result.events
+                  if e.kind == EventKind.STEP and e.data.get("narrow") is not None]
+        base = float(np.median(narrow)) if narrow else float(np.nanpercentile(stance, 5))
+        u, opens, past = scale.unit, scale.length(step.open), scale.length(base + step.open)
+        panels.append(Panel("Stance width (ankle to ankle)", u,
+                            (Line("stance width", scale.length(stance), "#333333"),),
+                            (Threshold(past, f"a step opens past {_fmt(past, 1)} {u} "
+                                             f"(narrow stance + {_fmt(opens, 1)} {u})"),)))
     panels.append(Panel("Knee flexion (0 = straight)", "deg", (
         Line("left", metrics[:, Metric.KNEE_FLEXION_LEFT], SIDE_COLORS["left"]),
         Line("right", metrics[:, Metric.KNEE_FLEXION_RIGHT], SIDE_COLORS["right"]))))
@@ -377,23 +390,29 @@ def _stepdown_html(result: StepdownResult, thumbs: Mapping[str, str],
     return parts
 
 
-def _exercise_html(result: ExerciseResult) -> list[str]:
-    """The exercise's sections: count cards, side steps, reps, sets, holds, side to side,
-    cues."""
+def _exercise_html(result: ExerciseResult, scale: LengthScale | None = None) -> list[str]:
+    """The exercise's sections: count cards, side steps (width in ``scale``'s unit), reps,
+    sets, holds, side to side, cues."""
     reps, holds = result.reps, result.holds
     steps = result.steps if result.exercise.config.step is not None else {}
     show_reps = bool(reps.get("total")) or not (steps or holds)
     parts = _count_cards(result, reps, steps, holds, show_reps)
     step_events = [e for e in result.events if e.kind == EventKind.STEP]
     if step_events:
+        scale = scale or LengthScale(None, "none")
+        digits = 0 if scale.cm_per_body_scale else 2
         rows = [[f"<td>{i}</td>", f"<td>{_esc(e.side or '–')}</td>",
                  *(f"<td class='num'>{_fmt(_num(e.data.get(k)), 2)}</td>"
-                   for k in ("start_s", "end_s", "duration_s", "opening")),
+                   for k in ("start_s", "end_s", "duration_s")),
+                 f"<td class='num'>{_fmt(scale.length(_num(e.data.get('opening'))), digits)}"
+                 "</td>",
                  f"<td>{_esc(', '.join(e.tags) or '–')}</td>"]
                 for i, e in enumerate(step_events, 1)]
         parts.append("<h2>Side steps</h2>" + _table(
-            ["#", "toward", "start s", "end s", "duration s", "opening", "tags"], rows,
-            "reps"))
+            ["#", "toward", "start s", "end s", "duration s", f"step width {scale.unit}",
+             "tags"], rows, "reps")
+            + "<p class='muted'>Step width: how far the stance opened (ankle to ankle). "
+            + f"{_esc(scale.describe())}</p>")
     if show_reps:
         parts.append("<h2>Reps</h2>")
     rep_events = [e for e in result.events if e.kind == EventKind.REP]
@@ -553,7 +572,7 @@ def render_html(result: StepdownResult | ExerciseResult, meta: Mapping[str, Any]
         cfg = (config or load_config(use_user_file=False)).stepdown
         parts.extend(_stepdown_html(result, thumbs, cfg, scale or LengthScale(None, "none")))
     else:
-        parts.extend(_exercise_html(result))
+        parts.extend(_exercise_html(result, scale))
     if plot_png:
         parts.append("<h2>Angles over time</h2><p class='muted'>Shaded: counted reps, "
                      "side steps and holds (blue: left, orange: right, grey: both; steps by "
@@ -605,12 +624,12 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
     plot_png = None
     cfg = (config or load_config(use_user_file=False)).stepdown
     stepdown = is_stepdown(result)
-    if stepdown:
-        if scale is None:
-            height = config.report.height_cm if config is not None else 0.0
-            scale = length_scale(seq.world_landmarks, height)
-    elif len(seq) and seq.detected.any():  # the step-down plots its reps (stepdown_view)
-        plot_png = plot_panels(seq.times_s, exercise_panels(seq, metrics, result), spans)
+    if scale is None:  # step-down measures, exercises' step widths
+        height = config.report.height_cm if config is not None else 0.0
+        scale = length_scale(seq.world_landmarks, height)
+    if not stepdown and len(seq) and seq.detected.any():  # the step-down plots its reps
+        plot_png = plot_panels(seq.times_s, exercise_panels(seq, metrics, result, scale),
+                               spans)
     thumbs = thumbnails(video, seq, worst_frames(result)) if video and len(seq) else {}
     page = render_html(result, meta, plot_png, thumbs, config, scale)
     _atomic_write(out / "metrics.csv", metrics_csv(seq, metrics))

@@ -162,6 +162,11 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
     outcome = JobOutcome(str(job.input), ExitCode.OK if measured else ExitCode.NO_RESULT,
                          None, result, summary)
     metrics = None
+    shown = scale  # exercises: side-step widths in cm (person's height, else 3D pose)
+    if shown is None and (job.annotate or job.report_dir):
+        from itbcoach.report.measures import length_scale
+
+        shown = length_scale(seq.world_landmarks, config.report.height_cm)
     if job.annotate or job.report_dir:
         from itbcoach.kernel import compute_metrics
 
@@ -171,7 +176,7 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         from itbcoach.report.annotate import AnnotationPlan, write_annotated
 
         with clock("annotate"), _output(errors, outcome, job.annotate):
-            plan = AnnotationPlan(seq, result, config, metrics, scale)
+            plan = AnnotationPlan(seq, result, config, metrics, shown)
             write_annotated(path, job.annotate, plan, crf=config.report.video_crf,
                             preset=config.report.video_preset)
     if job.report_dir:

@@ -68,7 +68,10 @@ def evaluate_clip(video: Path, config: Config,
 
     doc = load_truth(video)
     res = ClipResult(Path(video).stem, str(doc["kind"]))
-    seq, meta = cached_landmarks(video, config, landmark_cache)
+    # exercises: the raw output, as `itbcoach score` gives the session (masking first
+    # hides points from the framing gate, which then refuses frames score accepts)
+    seq, meta = cached_landmarks(video, config, landmark_cache,
+                                 mask=doc["kind"] == "stepdown")
     res.detection_rate = float(meta.get("detection_rate", float("nan")))
     met = compute_metrics(seq.landmarks.astype(np.float64), seq.image_size,
                           seq.world_landmarks)
@@ -120,14 +123,19 @@ def evaluate_clip(video: Path, config: Config,
 LANDMARK_CACHE = Path.home() / ".cache" / "itbcoach" / "synth" / "landmarks"
 
 
-def cached_landmarks(video: Path, config: Config,
-                     cache_dir: Path | None = None) -> tuple[Any, dict[str, Any]]:
+def cached_landmarks(video: Path, config: Config, cache_dir: Path | None = None,
+                     mask: bool = True) -> tuple[Any, dict[str, Any]]:
     """:func:`itbcoach.pose.extract_landmarks` of ``video``, cached.
 
     The cache (``<stem>-<path hash>.landmarks.npz`` + ``.json`` in ``cache_dir``,
-    default :data:`LANDMARK_CACHE`) is keyed by the video's size and mtime and the
-    ``[pose]`` and ``[smoothing]`` configuration, so a re-rendered clip or a changed
-    setting re-runs the model.
+    default :data:`LANDMARK_CACHE`) is keyed by the video's size and mtime, the
+    ``[pose]`` and ``[smoothing]`` configuration and ``mask``, so a re-rendered clip or
+    a changed setting re-runs the model.
+
+    Args:
+        mask: mask low-visibility points at extraction; False gives the model's raw
+            output, which ``itbcoach score`` hands to an exercise session (the session
+            masks each frame after the framing gate has seen every point).
     """
     import hashlib
     import json
@@ -140,7 +148,7 @@ def cached_landmarks(video: Path, config: Config,
     key = hashlib.sha256(repr((st.st_size, st.st_mtime_ns, config.pose, config.smoothing,
                                "raw")).encode()).hexdigest()[:16]
     where = hashlib.sha256(str(video.resolve()).encode()).hexdigest()[:8]
-    base = Path(cache_dir or LANDMARK_CACHE) / f"{video.stem}-{where}"
+    base = Path(cache_dir or LANDMARK_CACHE) / f"{video.stem}-{where}{'' if mask else '-raw'}"
     npz = base.with_name(base.name + ".landmarks.npz")
     side = base.with_name(base.name + ".landmarks.json")
     try:
@@ -149,8 +157,9 @@ def cached_landmarks(video: Path, config: Config,
             return load_npz(npz), meta
     except (OSError, ValueError, LandmarkFileError):
         pass
-    # masked, not smoothed: the scorer filters the frames as `itbcoach score` and live do
-    seq, meta = extract_landmarks(video, config, progress=False, smooth=False)
+    # masked or raw per `mask`, never smoothed: the scorer filters the frames as `itbcoach
+    # score` and live do
+    seq, meta = extract_landmarks(video, config, progress=False, smooth=False, mask=mask)
     save_npz(npz, seq)  # creates the folder
     meta = {**json.loads(json.dumps(meta, default=str)), "cache_key": key}
     side.write_text(json.dumps(meta))
