@@ -44,6 +44,7 @@ from itbcoach.scoring.stepdown import (
     _smooth_columns,
     aggregate_side,
     measure_rep,
+    pelvis_reading,
     refine_bounds,
     rep_metrics,
     side_signals,
@@ -251,6 +252,8 @@ class StepdownSession:
         rep = measure_rep(local, stance, metrics, sig, times, rec.landmarks, cfg,
                           len(self.reps[side]))
         rep.metrics["yaw_corrected_deg"] = yaw
+        rep.use_pelvis(pelvis_reading(rec, local, stance, cfg), cfg.pelvic_drop_deg,
+                       cfg.pelvis_hip_fallback)
         if note:
             rep.notes.append(note)
         rep.worst_frame_ids = {k: kept[i].frame_id for k, i in rep.worst_frame.items()
@@ -287,10 +290,11 @@ class StepdownSession:
         fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and \
             times[-1] > times[0] else 30.0
         n_smooth = round(self.cfg.metric_window_s * fps / 2)
-        _, facing = self._scale_now()
+        scale, facing = self._scale_now()
+        raw_px = np.stack([k.raw[:, :2] for k in kept]) * np.asarray(self.image_size, float)
         return _Recording(seq.landmarks, self.image_size, times, metrics,
                           _smooth_columns(metrics, n_smooth), n_smooth, facing,
-                          seq.world_landmarks)
+                          seq.world_landmarks, raw_px, scale)
 
     # -- corrections and the end ---------------------------------------------------------
     def drop_last(self, side: str) -> StepdownRep | None:
@@ -365,7 +369,7 @@ class StepdownSession:
                          f"body back to square-on by up to {max(yaws):.0f} deg (landmark "
                          "depth; less reliable than filming square-on)")
         notes += list(dict.fromkeys(n for s in sides for r in s.reps for n in r.notes))
-        if sides:
+        if any(r.pelvis_source == "hips" for s in sides for r in s.reps):
             from itbcoach.scoring.pelvis_fit import confidence_note
 
             notes.append(confidence_note())  # how far the pelvic reading can be trusted

@@ -23,7 +23,7 @@ from itbcoach.synth.stepdown import LegSpec, StepdownSpec
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the renderer or body mapping changes what a case renders.
-RENDER_VERSION = 4
+RENDER_VERSION = 5
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def evaluate_clip(video: Path, config: Config,
                "faults": det["criteria"] if det else dict.fromkeys(exp["faults"], False),
                "true_category": exp_cat,
                "category": det["category"] if det else "none",
-               "true_score": int(exp["score"]), "score": det["score"] if det else None}
+               "true_score": int(exp["score"]), "score": det["score"] if det else None,
+               "score_range": det.get("score_range") if det else None}
         res.sides.append(row)
         if not det:
             continue
@@ -310,19 +311,28 @@ def summarize(results: list[ClipResult]) -> dict[str, Any]:
     criteria: dict[str, dict[str, float]] = {}
     if sides:
         for crit in sides[0]["true_faults"]:
-            tp = sum(s["faults"].get(crit, False) and s["true_faults"][crit] for s in sides)
-            fn = sum((not s["faults"].get(crit, False)) and s["true_faults"][crit]
-                     for s in sides)
-            tn = sum((not s["faults"].get(crit, False)) and not s["true_faults"][crit]
-                     for s in sides)
-            fp = sum(s["faults"].get(crit, False) and not s["true_faults"][crit]
-                     for s in sides)
+            # a criterion the scorer could not judge (None: the pelvis with the hands
+            # off the hips) is counted apart, not as absent
+            known = [x for x in sides if x["faults"].get(crit, False) is not None]
+            tp = sum(bool(x["faults"].get(crit)) and x["true_faults"][crit] for x in known)
+            fn = sum((not x["faults"].get(crit)) and x["true_faults"][crit] for x in known)
+            tn = sum((not x["faults"].get(crit)) and not x["true_faults"][crit]
+                     for x in known)
+            fp = sum(bool(x["faults"].get(crit)) and not x["true_faults"][crit]
+                     for x in known)
             criteria[crit] = {
+                "not_assessable": len(sides) - len(known),
                 "positives": tp + fn, "negatives": tn + fp,
                 "sensitivity": tp / (tp + fn) if tp + fn else float("nan"),
                 "specificity": tn / (tn + fp) if tn + fp else float("nan")}
-    cats_t = [s["true_category"] for s in sides]
-    cats_m = [s["category"] for s in sides]
+    # category over the legs where every criterion could be judged; legs scored as a
+    # range (a criterion not assessable) are counted apart: does the range hold the truth?
+    ranged = [s for s in sides if s.get("score_range")]
+    sides_cat = [s for s in sides if not s.get("score_range")]
+    cats_t = [s["true_category"] for s in sides_cat]
+    cats_m = [s["category"] for s in sides_cat]
+    in_range = sum(s["score_range"][0] <= s["true_score"] <= s["score_range"][1]
+                   for s in ranged)
     counts = [s for r in results for s in r.sides]
     count_err = [abs(s["count"] - s["true_count"]) for s in counts]
     ex = [s for s in counts if "true_faults" not in s]
@@ -336,8 +346,9 @@ def summarize(results: list[ClipResult]) -> dict[str, Any]:
         "criteria": criteria,
         "category": {"exact": float(np.mean([a == b for a, b in zip(cats_t, cats_m,
                                                                      strict=True)]))
-                     if sides else float("nan"),
-                     "kappa": cohen_kappa(cats_t, cats_m)},
+                     if sides_cat else float("nan"),
+                     "kappa": cohen_kappa(cats_t, cats_m), "legs": len(sides_cat),
+                     "range_legs": len(ranged), "range_holds_truth": in_range},
         "exercises": [{k: s[k] for k in ("clip", "task", "true_count", "count")}
                       for s in ex],
         "exercise_rows": exercise_rows(ex),
@@ -363,10 +374,11 @@ def markdown(summary: dict[str, Any], header: str = "") -> str:
             f"MAE <= {target}: " + ("met" if st["mae"] <= target else "**MISSED**"))
         lines.append(f"| {name} | {st['n']} | {_fmt(st['mae'])} | {_fmt(st['bias'])} | "
                      f"{_fmt(st['slope'])} | {_fmt(st['r'])} | {verdict} |")
-    lines += ["", "| criterion | legs with / without | sensitivity | specificity |",
-              "|---|---|---|---|"]
+    lines += ["", "| criterion | legs with / without | not assessable | sensitivity | "
+              "specificity |", "|---|---|---|---|---|"]
     for crit, st in summary["criteria"].items():
         lines.append(f"| {crit} | {st['positives']} / {st['negatives']} | "
+                     f"{st.get('not_assessable', 0)} | "
                      f"{_fmt(st['sensitivity'])} | {_fmt(st['specificity'])} |")
     cat = summary["category"]
     reps = summary["reps"]
@@ -374,7 +386,10 @@ def markdown(summary: dict[str, Any], header: str = "") -> str:
               f"- Step-down category (good/medium/poor, pain unknown): exact agreement "
               f"{_fmt(cat['exact'])} (target >= 0.90: "
               f"{'met' if cat['exact'] >= 0.9 else '**MISSED**'}), Cohen's kappa "
-              f"{_fmt(cat['kappa'])}, over {summary['stepdown_legs']} tested legs.",
+              f"{_fmt(cat['kappa'])}, over {cat.get('legs', summary['stepdown_legs'])} "
+              f"tested legs with every criterion assessable; "
+              f"{cat.get('range_legs', 0)} leg(s) scored as a range, "
+              f"{cat.get('range_holds_truth', 0)} holding the true score.",
               f"- Rep counts: MAE {_fmt(reps['count_mae'])}, exact "
               f"{_fmt(reps['exact'])} (target: exact "
               f"{'met' if reps['exact'] == 1.0 else '**MISSED**'}), over "
