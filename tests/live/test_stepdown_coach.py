@@ -150,3 +150,34 @@ def test_voice_says_what_is_shown(config) -> None:
     assert reps[2:] == ["1, keep your pelvis level",
                         "2, keep your pelvis level. was it painful? press y or n"]
     assert said[-1] == "left leg: good. right leg: good"
+
+
+@pytest.mark.parametrize("hands", ["both", "none"])
+def test_each_leg_starts_with_the_hands_on_the_hips(config, hands) -> None:
+    """Before a leg starts the coach says "hands on your hips" until both hands are on
+    the hips (the session's per-frame rule); the result lists the reps without them."""
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=2, hands=hands),),
+                                            step_on_off=False, lead_s=8.0))
+    coach = StepdownCoach(config)
+    coach.target = 2
+    events = replay(coach, synth.pose, config)
+    cues = [e.data["say"] for e in events if e.kind == EventKind.CUE]
+    first_rep = next(e.t_s for e in events if e.kind == EventKind.REP)
+    result = coach.result()
+    if hands == "both":
+        assert "hands on your hips" not in cues
+        assert result["hands_left_hips"] == {"left": [], "right": []}
+        assert [r["pelvis"]["source"] for r in result["sides"][0]["reps"]] == ["hands"] * 2
+    else:
+        # said on entering the instructions (1.5 s) and every 5 s until the first rep
+        said = [e.t_s for e in events if e.kind == EventKind.CUE and
+                e.data["say"] == "hands on your hips"]
+        assert said[0] == pytest.approx(1.5, abs=0.05) and len(said) >= 2
+        switch = next(e.t_s for e in events if e.kind == EventKind.SIDE_SWITCH)
+        assert not [t for t in said if first_rep <= t < switch]  # not while counting
+        assert [t for t in said if t >= switch]  # and again before the right leg
+        assert result["hands_left_hips"] == {"left": [1, 2], "right": []}
+        assert result["sides"][0]["criteria"]["pelvis_not_level"] is None
+        assert result["sides"][0]["score_text"] == "0-1"
+        assert "left: hands off the hips in rep 1, 2" in \
+            coach.view_state(float(synth.pose.times_s[-1])).faults

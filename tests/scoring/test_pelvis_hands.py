@@ -9,7 +9,7 @@ import pytest
 
 from itbcoach.config import load_config
 from itbcoach.scoring.pelvis import HAND_POINTS, hand_line_drop, hand_points
-from itbcoach.scoring.stepdown import score_stepdown
+from itbcoach.scoring.session import score_stepdown
 from itbcoach.synth.kinematics import Noise
 from itbcoach.synth.stepdown import LegSpec, StepdownSpec, default_camera, render_stepdown
 

@@ -45,6 +45,11 @@ SETUP_OK_S = 1.5
 INSTRUCTIONS_S = 4.0
 COUNTDOWN_S = 3.0
 PAIN_TIMEOUT_S = 15.0
+#: Hands on the hips this long before a leg's countdown starts, s; the reminder is
+#: repeated this often while they are not, s.
+HANDS_OK_S = 0.5
+HANDS_REPEAT_S = 5.0
+HANDS_CUE = "hands on your hips"
 
 
 class StepdownCoach:
@@ -77,6 +82,8 @@ class StepdownCoach:
         self.last_landmarks: np.ndarray | None = None
         self.size: tuple[int, int] = (0, 0)
         self._worst_ids: dict[tuple[str, str], int] = {}  # (side, fault) -> frame id
+        self._hands_since: float | None = None  # hands on the hips since (s)
+        self._hands_said = -math.inf
 
     @property
     def reps(self) -> dict[str, list[StepdownRep]]:
@@ -140,14 +147,40 @@ class StepdownCoach:
                                            "on your hips"))
             else:
                 self._setup_since = None
-        elif self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S:
-            self._goto("countdown", t)
+        elif self.phase in ("instructions", "switch"):
+            ev += self._hands_check(t)  # each leg starts with the hands on the hips
+            if self.phase == "switch" and self._hands_ready(t):
+                self._goto("instructions", t - INSTRUCTIONS_S)  # straight to the countdown
+            elif self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S and \
+                    self._hands_ready(t):
+                self._goto("countdown", t)
         elif self.phase == "countdown" and t - self.phase_t >= COUNTDOWN_S:
             self._goto("reps", t)
             ev.append(self._say(t, "go, slowly lower your heel to the floor"))
         if len(self.reps[side]) >= self.target and self.phase == "reps":
             ev += self.next_side(t)
         return ev
+
+    def _hands_ready(self, t: float) -> bool:
+        return self._hands_since is not None and t - self._hands_since >= HANDS_OK_S
+
+    def _hands_check(self, t: float) -> list[Event]:
+        """Track the hands on the hips (the session's per-frame rule); say "hands on
+        your hips" every ``HANDS_REPEAT_S`` while they are not."""
+        if self.session.hands_on_hips:
+            self._hands_since = t if self._hands_since is None else self._hands_since
+            return []
+        self._hands_since = None
+        if t - self._hands_said < HANDS_REPEAT_S:
+            return []
+        self._hands_said = t
+        return [self._say(t, HANDS_CUE)]
+
+    def hands_left(self) -> dict[str, list[int]]:
+        """Per stance leg, the rep numbers (1-based) where the hands were not on the
+        hips (their pelvis is "not assessable")."""
+        return {s: [r.index + 1 for r in reps if r.pelvis_source == "not assessable"]
+                for s, reps in self.reps.items()}
 
     def _advance_end(self, t: float) -> list[Event]:
         if self.phase == "pain" and t - self.phase_t >= PAIN_TIMEOUT_S:
@@ -223,10 +256,13 @@ class StepdownCoach:
             banner = str(max(1, math.ceil(COUNTDOWN_S - (t_s - self.phase_t))))
         elif self.phase == "switch":
             banner = f"Switch legs: stand on your {side.upper()} leg"
+        if self.phase in ("instructions", "countdown", "switch") and \
+                not self.session.hands_on_hips:
+            cue, level = "Hands on your hips", "warn"
         elif self.phase == "pain":
             banner = "Was it painful?  y = yes   n = no"
         elif self.phase == "result" and self.final is not None:
-            banner = "  ·  ".join(f"{s.side}: {s.score} ({s.category})"
+            banner = "  ·  ".join(f"{s.side}: {s.score_text} ({s.category})"
                                   for s in self.final.sides) or "no reps found"
             advice = [ADVICE[k] for s in self.final.sides
                       for k, v in s.criteria.items() if v and k in ADVICE]
@@ -237,6 +273,8 @@ class StepdownCoach:
         if self.phase == "result" and self.final is not None:
             faults = tuple(f"{s.side}: {k.replace('_', ' ')}"
                            for s in self.final.sides for k, v in s.criteria.items() if v)
+            faults += tuple(f"{s}: hands off the hips in rep {', '.join(map(str, n))}"
+                            for s, n in self.hands_left().items() if n)
         return OverlayState(
             title=f"Lateral step-down — {side} leg",
             counter=None if self.phase == "result" else f"{n}/{self.target}",
@@ -308,6 +346,7 @@ class StepdownCoach:
         scale = scale_from_torso(float(np.median(torso)) if len(torso) else None,
                                  self.config.report.height_cm)
         data["measures"] = measures_json(data, self.config.stepdown, scale)
+        data["hands_left_hips"] = self.hands_left()  # rep numbers, per stance leg
         return data
 
 

@@ -302,6 +302,10 @@ class AnnotationPlan:
         for key in SHOWN_MEASURES:
             m = ms.MEASURES_BY_KEY[key]
             rows.append((m.name, ms.fmt(m, values[key], self.scale)))
+            if key == "pelvic_drop_deg" and rep.get("pelvis"):
+                from itbcoach.report.stepdown_view import pelvis_cell
+
+                rows.append(("pelvis read from", pelvis_cell(rep)))
         return tuple(rows)
 
     def closing_card(self) -> ScoreCard | None:
@@ -313,7 +317,8 @@ class AnnotationPlan:
 
         lines: list[tuple[str, bool | None]] = []
         for side in ms.stepdown_sides(self.result):
-            lines.append((f"{ms.side_name(side).capitalize()} leg: score {side.get('score')}"
+            score = side.get("score_text") or side.get("score")
+            lines.append((f"{ms.side_name(side).capitalize()} leg: score {score}"
                           f" ({side.get('category')})", None))
             for cl in criterion_lines(self.result, side):
                 verdict = None if cl.state == "not assessable" else cl.state == "yes"

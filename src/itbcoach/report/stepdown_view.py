@@ -93,6 +93,10 @@ def criterion_lines(result: Mapping[str, Any], side: Mapping[str, Any]) -> list[
         state = "yes" if side_criterion(side, crit) else "no"
         if not _assessable(reps, crit):
             state, conf, note = "not assessable", "–", "could not be measured in any rep"
+        elif (side.get("criteria") or {}).get(crit, False) is None:
+            state, conf = "not assessable", "–"
+            note = (f"the hands left the hips in {_pelvis_unread(reps)}/{len(reps)} reps: "
+                    f"score {side.get('score_text')}")
         out.append(CriterionLine(crit, state, f"{counts.get(crit, '–')}/{len(reps)}", conf,
                                  source, note))
     return out
@@ -119,6 +123,19 @@ def _assessable(reps: Sequence[Mapping[str, Any]], crit: str) -> bool:
     return not keys or any(_values(reps, k) for k in keys)
 
 
+def _pelvis_unread(reps: Sequence[Mapping[str, Any]]) -> int:
+    return sum((r.get("pelvis") or {}).get("source") == "not assessable" for r in reps)
+
+
+def pelvis_cell(rep: Mapping[str, Any]) -> str:
+    """Where a rep's pelvis was read: ``"hands 0.93"``, ``"hips"``, ``"not assessable"``
+    ("–" when not read)."""
+    p = rep.get("pelvis") or {}
+    src = str(p.get("source") or "–")
+    return f"{src} {p['confidence']:.2f}" if src == "hands" and \
+        isinstance(p.get("confidence"), int | float) else src
+
+
 def _source(reps: Sequence[Mapping[str, Any]], crit: str) -> str:
     if crit == "arm_strategy" and not _values(reps, "wrist_rise"):
         return "elbow away from the trunk (wrists hidden)"
@@ -127,6 +144,10 @@ def _source(reps: Sequence[Mapping[str, Any]], crit: str) -> str:
 
 def _confidence(result: Mapping[str, Any], side: Mapping[str, Any],
                 crit: str) -> tuple[str, str]:
+    if crit == "pelvis_not_level" and side.get("pelvis_source"):
+        srcs = {(r.get("pelvis") or {}).get("source") for r in side_reps(side)}
+        return ("measured" if srcs == {"hands"} else "lower",
+                f"pelvis from {side['pelvis_source']}")
     if crit == "pelvis_not_level":
         note = next((n for n in result.get("confidence", []) or []
                      if str(n).startswith("pelvic drop:")), "")
@@ -167,7 +188,8 @@ def score_card_html(result: Mapping[str, Any]) -> str:
         n = len(side_reps(side))
         parts.append(
             f"<div class='card'><div>Stance leg: <b>{_esc(side_name(side))}</b></div>"
-            f"<div class='score {_esc(cat)}'>{_esc(side.get('score'))} "
+            f"<div class='score {_esc(cat)}'>"
+            f"{_esc(side.get('score_text') or side.get('score'))} "
             f"<span style='font-size:1.2rem'>{_esc(cat)}</span></div>"
             f"<div class='muted'>Piva score (0-1 good, 2-3 medium, 4+ poor); {n} counted "
             "reps; a criterion counts when seen in at least half of them</div>"
@@ -292,7 +314,8 @@ def charts_html(result: Mapping[str, Any], cfg: StepdownConfig, scale: LengthSca
 def rep_table_html(side: Mapping[str, Any], scale: LengthScale) -> str:
     """The rep table of one stance leg: times, every measure (signed, its unit), faults."""
     head = ["#", "start s", "bottom s", "end s",
-            *(f"{m.name} ({unit(m, scale)})" for m in STEPDOWN_MEASURES), "faults"]
+            *(f"{m.name} ({unit(m, scale)})" for m in STEPDOWN_MEASURES), "pelvis from",
+            "faults"]
     rows = []
     for rep in side_reps(side):
         vals = rep_values(rep, scale)
@@ -305,6 +328,7 @@ def rep_table_html(side: Mapping[str, Any], scale: LengthScale) -> str:
             bad = m.criterion is not None and rep_fault(rep, m.criterion)
             cells.append(f"<td class='num{' yes' if bad else ''}' data-measure='{m.key}'>"
                          f"{fmt(m, vals[m.key], scale, with_unit=False)}</td>")
+        cells.append(f"<td data-measure='pelvis_source'>{_esc(pelvis_cell(rep))}</td>")
         cells.append(f"<td>{_esc(', '.join(faults) or '–')}</td>")
         rows.append(f"<tr data-side='{side_name(side)}' data-rep='{rep_number(rep)}'>"
                     + "".join(cells) + "</tr>")

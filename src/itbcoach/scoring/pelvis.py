@@ -216,3 +216,25 @@ def rep_pelvis(px_raw: np.ndarray, baseline: slice, rep: slice, bottom: int, sta
     return hand_line_drop(hands[baseline], hips[baseline], hands[rep], hips[rep],
                           bottom - rep.start, stance, scale, max_dist=max_dist,
                           min_above=min_above, max_motion=max_motion, min_on=min_on)
+
+
+def frame_hands_on_hips(landmarks: np.ndarray, image_size: tuple[int, int], scale: float,
+                        max_dist: float, min_above: float) -> bool | None:
+    """One frame: are both hands on the hips (:func:`hands_on_hips`)? None when unknown
+    (no person, no body scale yet, a hand or hip not seen).
+
+    Args:
+        landmarks: ``(33, >=2)`` normalised image landmarks (hand points kept down to
+            ``pose.hand_min_visibility``, as :class:`itbcoach.stream.Frame` has them).
+        image_size: ``(width, height)`` pixels.
+        scale: body scale (torso length), pixels.
+        max_dist, min_above: ``stepdown.hands_hip_max_dist`` / ``hands_min_above``.
+    """
+    if not np.isfinite(scale) or scale <= 0:
+        return None
+    px = landmarks[None, :, :2] * np.asarray(image_size, float)
+    hands = hand_points(px)
+    hips = px[:, list(_HIPS), :2]
+    if not (np.isfinite(hands).all() and np.isfinite(hips).all()):
+        return None
+    return bool(hands_on_hips(hands, hips, scale, max_dist, min_above)[0])

@@ -146,6 +146,9 @@ class StepdownSession:
         self._last_end = [-1, -1]
         self._depths: tuple[list[float], list[float]] = ([], [])  # candidate rep depths
         self._t = -math.inf
+        #: Both hands on the hips in the last frame (None: unknown), the rule of the
+        #: per-rep pelvis reading (:func:`~itbcoach.scoring.pelvis.frame_hands_on_hips`).
+        self.hands_on_hips: bool | None = None
 
     # -- feeding ------------------------------------------------------------------------
     def push(self, frame: Frame) -> list[StepdownRep]:
@@ -156,6 +159,11 @@ class StepdownSession:
         self.image_size = frame.image_size
         self.view.add(frame)
         scale, facing = self._running_scale(frame)
+        from itbcoach.scoring.pelvis import frame_hands_on_hips
+
+        self.hands_on_hips = frame_hands_on_hips(
+            frame.raw if frame.raw is not None else frame.landmarks, frame.image_size, scale,
+            self.cfg.hands_hip_max_dist, self.cfg.hands_min_above)
         px = (frame.landmarks[:, :2] * np.asarray(frame.image_size, float))[None]
         signals = np.empty((2, 4))
         for stance in (0, 1):
