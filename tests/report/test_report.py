@@ -344,12 +344,15 @@ def test_report_of_a_stepdown_render(render_job) -> None:
     page = parse(out / "report" / "report.html")
     assert page.headings[:2] == ["Lateral step-down test", "Score card"]
     text = (out / "report" / "report.html").read_text()
-    assert f"<div class='score {side['category']}'>{side['score']} " in text
+    # the hands leave the hips (arm strategy): the pelvis is not assessable, the score
+    # a range such as "1-2" with its category "good-medium"
+    assert f"<div class='score {side['category']}'>{side['score_text']} " in text
     (reps,) = [t for t in page.tables if t and t[0][:2] == ["#", "start s"]]
     assert len(reps) - 1 == len(side["reps"]) == truth["expected"]["left"]["count"] == 3
     for row, rep in zip(reps[1:], side["reps"], strict=True):
         assert float(row[1]) == pytest.approx(rep["start_s"], abs=0.006)
-        assert float(row[4]) == pytest.approx(rep["metrics"]["pelvic_drop_deg"], abs=0.06)
+        drop = rep["metrics"]["pelvic_drop_deg"]
+        assert row[4] == "–" if drop is None else float(row[4]) == pytest.approx(drop, abs=0.06)
     assert text.count("<svg class='rep-chart'") == 6
     faults = sum(1 for r in side["reps"] for k, v in r["faults"].items()
                  if v and r["worst_frame"].get(k, -1) >= 0)

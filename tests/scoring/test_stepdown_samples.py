@@ -45,11 +45,9 @@ def sample_landmarks(model_path):
     "stepdown_right_faulty",  # the README quick start: 4, poor, with a 10 deg drop
     "stepdown_right_clean",
     "stepdown_left_clean",
-    # right leg: a knee 7 cm medial of the second toe (2.2 cm past the medial border
-    # of the foot) reads +0.016..+0.020 body scales past the border (threshold 0.02):
-    # 1/3 reps (2026-12-03)
-    pytest.param("stepdown_both_legs", marks=pytest.mark.xfail(
-        strict=True, reason="knee medial to foot read at the border on 1/3 reps")),
+    # right leg: a knee 7 cm medial of the second toe, 2.3 cm past the medial border of
+    # the foot (read +0.016..+0.020 with the former fixed border and 0.02 margin: 1/3)
+    "stepdown_both_legs",
     # the knee 3 cm medial of the second toe reads -0.005 body scales (camera 8 deg to
     # the stance leg's other side) and a 2 cm knee wobble 0.05 (threshold 0.07):
     # scored 1-2 (arm strategy, pelvis not assessable) for a truth of 3 (2026-12-03)

@@ -43,6 +43,7 @@ from itbcoach.scoring.stepdown import (
     _Recording,
     _smooth_columns,
     aggregate_side,
+    foot_border,
     measure_rep,
     pelvis_reading,
     refine_bounds,
@@ -258,7 +259,7 @@ class StepdownSession:
             return rep
         metrics, yaw, note = rep_metrics(rec, local, cfg)
         rep = measure_rep(local, stance, metrics, sig, times, rec.landmarks, cfg,
-                          len(self.reps[side]))
+                          len(self.reps[side]), foot_border(rec.world, local, stance, cfg))
         rep.metrics["yaw_corrected_deg"] = yaw
         rep.use_pelvis(pelvis_reading(rec, local, stance, cfg), cfg.pelvic_drop_deg,
                        cfg.pelvis_hip_fallback)

@@ -413,15 +413,45 @@ def _gradient(x: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 # --- per-rep measurement --------------------------------------------------------------
 
+def foot_border(world: np.ndarray | None, ev: RepEvent, stance: int,
+                cfg: StepdownConfig) -> float:
+    """Distance from the second toe to the medial border of the stance foot, body scales
+    (torso lengths): ``foot_border_ratio`` x the foot's 3D length (heel to toe tip) over
+    the 3D torso length, medians over the rep's standing baseline; the kernel's
+    ``FOOT_HALF_BREADTH`` when there are no 3D landmarks or the ratio is 0.
+
+    Args:
+        world: ``(T, 33, 3)`` world landmarks (metres) of the recording, or None.
+    """
+    from itbcoach.kernel import FOOT_HALF_BREADTH
+
+    if world is None or cfg.foot_border_ratio <= 0:
+        return FOOT_HALF_BREADTH
+    a, b = (ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
+        else (ev.start_index, ev.start_index + 1)
+    w = world[a:b]
+    heel, toe = (L.LEFT_HEEL, L.LEFT_FOOT_INDEX) if stance == 0 else \
+        (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)
+    foot = np.linalg.norm(w[:, heel] - w[:, toe], axis=1)
+    torso = np.linalg.norm(0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
+                           - 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]), axis=1)
+    ratio = foot / torso
+    if not np.isfinite(ratio).any():
+        return FOOT_HALF_BREADTH
+    return cfg.foot_border_ratio * float(np.nanmedian(ratio))
+
+
 def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
                 times_s: np.ndarray, landmarks: np.ndarray, cfg: StepdownConfig,
-                index: int) -> StepdownRep:
+                index: int, border: float | None = None) -> StepdownRep:
     """Faults, peak metrics and worst frames of one rep.
 
     Every peak is taken over the rep's frames against the median of the rep's standing
     baseline (the segmenter's window just before the rep) where the criterion is a
     change (pelvis, trunk, hands); knee positions are absolute (where the knee is over
-    the foot) over the loaded part of the rep (depth >= ``loaded_fraction`` of the peak).
+    the foot) over the loaded part of the rep (depth >= ``loaded_fraction`` of the peak);
+    the medial border of the foot lies ``border`` body scales medial of the second toe
+    (:func:`foot_border`; None = the kernel's fixed ``knee_offset_foot``).
     """
     side = SIDES[stance]
     a, b = ev.start_index, ev.end_index + 1
@@ -458,7 +488,8 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
         if ev.baseline_end > ev.baseline_start else sig.depth[a:b] - sig.depth[a]
     loaded = depth >= cfg.loaded_fraction * ev.depth
     toe = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]], np.nan)
-    foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan)
+    foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan) \
+        if border is None else toe - border
     fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
     v, i = _peak_max(toe)
     out["knee_offset_second_toe"] = v

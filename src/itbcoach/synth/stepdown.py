@@ -721,7 +721,7 @@ def render_stepdown(spec: StepdownSpec | None = None, camera: Camera | None = No
     spec = spec or StepdownSpec()
     motion, truth = stepdown_motion(spec)
     synth = render_sequence(motion, BodyDims.from_stature(spec.stature),
-                            camera or default_camera(), noise)
+                            camera or default_camera(), noise, truth.hand_hold)
     synth.truth["depth"] = truth.depth
     synth.truth["stance"] = truth.stance
     return synth, truth
