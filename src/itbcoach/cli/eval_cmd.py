@@ -47,14 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from itbcoach.synth.evaluate import run_report
 
     cases = None
-    tag = f"seed{args.seed}"
+    seed, tag = args.seed, f"seed{args.seed}"
     if args.wide:
         from itbcoach.synth.dataset import wide_cases
 
         seed = args.seed or 15
         cases, tag = wide_cases(args.count, seed), f"wide{seed}"
     cache = args.cache or Path.home() / ".cache" / "itbcoach" / "synth" / tag
-    _summary, md = run_report(args.count, args.seed, cache, args.out, load_cli_config(args),
+    _summary, md = run_report(args.count, seed, cache, args.out, load_cli_config(args),
                               progress=not args.no_progress, clips=args.clips, cases=cases)
     print(md)
     return ExitCode.OK
