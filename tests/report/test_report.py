@@ -148,8 +148,11 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
     # comparison: score row left 3, right 0, said in words
     comp = table_after(page, "difference")
     assert comp[1] == ["score", "3", "0", "left worse by 3"]
-    assert comp[2] == ["pelvic drop, median rep", "+10.0 deg", "+0.0 deg",
-                       "left larger by 10.0 deg"]
+    # the pelvis from the hands on the hips of the stick body: 9.6 deg for a 10 deg drop
+    drop = sides["left"]["median_metrics"]["pelvic_drop_deg"]
+    assert drop == pytest.approx(10.0, abs=0.5)
+    assert comp[2] == ["pelvic drop, median rep", f"{drop:+.1f} deg", "+0.0 deg",
+                       f"left larger by {drop:.1f} deg"]
     # one per-rep chart per measure (inline SVG), one thumbnail per (rep, fault)
     assert text.count("<svg class='rep-chart'") == 6
     assert len(re.findall(r"<circle class='rep' data-side='left'", text)) == 6 * 3
@@ -169,7 +172,8 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
                                                          "pelvic_obliquity"]
     reps = list(csv.DictReader((root / "report" / "reps.csv").open()))
     assert [(r["side"], r["rep"], r["pelvic drop (deg)"], r["pelvis_not_level"])
-            for r in reps[:2]] == [("left", "1", "+10.0", "1"), ("left", "2", "+10.0", "1")]
+            for r in reps[:2]] == [("left", "1", f"{drop:+.1f}", "1"),
+                                   ("left", "2", f"{drop:+.1f}", "1")]
     assert data["measures"]["definitions"]["pelvic_drop_deg"]["meaning"].endswith(
         "negative = it rose (a hike)")
 
@@ -183,7 +187,9 @@ def test_stepdown_annotation_plan_and_video(stepdown) -> None:
     state = plan.state(worst)
     assert state.counter == "1/5" and state.counter_label == "reps, left leg"
     assert state.progress == "standing on the left leg - rep 2"
-    assert "Pelvis not level: pelvic drop +10.0 deg" in state.faults
+    drop = rep["metrics"]["pelvic_drop_deg"]  # from the hands on the hips: 10 deg
+    assert rep["pelvis"]["source"] == "hands" and drop == pytest.approx(10.0, abs=0.5)
+    assert f"Pelvis not level: pelvic drop {drop:+.1f} deg" in state.faults
     assert any(f.startswith("Knee inside foot +") for f in state.faults)
     # thick guides in the rep's verdict colours: pelvis red (flagged), trunk green
     pelvic_line, trunk_line, knee_line = state.guides
@@ -194,7 +200,8 @@ def test_stepdown_annotation_plan_and_video(stepdown) -> None:
     assert plan.state(int(rep["end_frame"])).counter == "2/5"
     # the values shown are the rep's as scored, with the report's names and signs
     rows = dict(plan.state(int(rep["end_frame"])).metrics)
-    assert rows["rep 2, left leg"] == "as scored" and rows["pelvic drop"] == "+10.0 deg"
+    assert rows["rep 2, left leg"] == "as scored" and rows["pelvic drop"] == f"{drop:+.1f} deg"
+    assert rows["pelvis read from"] == f"hands {rep['pelvis']['confidence']:.2f}"
     # before any rep: no flags, guides neutral; after the last rep: 3 done
     assert plan.state(0).faults == () and plan.state(0).guides[0].color == MID_COLOR
     last = result["sides"][1]["reps"][-1]

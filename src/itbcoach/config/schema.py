@@ -313,7 +313,7 @@ class StepdownConfig:
     pelvis_hip_fallback: bool
     trunk_lean_deg: float
     knee_toe_margin: float
-    foot_border_ratio: float
+    foot_border_per_height: float
     knee_foot_margin: float
     loaded_fraction: float
     fppa_note_deg: float

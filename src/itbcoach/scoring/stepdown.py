@@ -416,29 +416,29 @@ def _gradient(x: np.ndarray, t: np.ndarray) -> np.ndarray:
 def foot_border(world: np.ndarray | None, ev: RepEvent, stance: int,
                 cfg: StepdownConfig) -> float:
     """Distance from the second toe to the medial border of the stance foot, body scales
-    (torso lengths): ``foot_border_ratio`` x the foot's 3D length (heel to toe tip) over
-    the 3D torso length, medians over the rep's standing baseline; the kernel's
-    ``FOOT_HALF_BREADTH`` when there are no 3D landmarks or the ratio is 0.
+    (torso lengths), from the person's own proportions: ``foot_border_per_height`` x the
+    3D distance from the eyes to the stance heel over the 3D torso length, medians over
+    the rep's standing baseline; the kernel's ``FOOT_HALF_BREADTH`` when there are no 3D
+    landmarks or the factor is 0.
 
     Args:
         world: ``(T, 33, 3)`` world landmarks (metres) of the recording, or None.
     """
     from itbcoach.kernel import FOOT_HALF_BREADTH
 
-    if world is None or cfg.foot_border_ratio <= 0:
+    if world is None or cfg.foot_border_per_height <= 0:
         return FOOT_HALF_BREADTH
     a, b = (ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
         else (ev.start_index, ev.start_index + 1)
     w = world[a:b]
-    heel, toe = (L.LEFT_HEEL, L.LEFT_FOOT_INDEX) if stance == 0 else \
-        (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)
-    foot = np.linalg.norm(w[:, heel] - w[:, toe], axis=1)
+    heel = L.LEFT_HEEL if stance == 0 else L.RIGHT_HEEL
+    eyes = 0.5 * (w[:, L.LEFT_EYE] + w[:, L.RIGHT_EYE])
     torso = np.linalg.norm(0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
                            - 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]), axis=1)
-    ratio = foot / torso
+    ratio = np.linalg.norm(eyes - w[:, heel], axis=1) / torso
     if not np.isfinite(ratio).any():
         return FOOT_HALF_BREADTH
-    return cfg.foot_border_ratio * float(np.nanmedian(ratio))
+    return cfg.foot_border_per_height * float(np.nanmedian(ratio))
 
 
 def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
