@@ -149,9 +149,7 @@ class StepdownCoach:
                 self._setup_since = None
         elif self.phase in ("instructions", "switch"):
             ev += self._hands_check(t)  # each leg starts with the hands on the hips
-            if self.phase == "switch" and self._hands_ready(t):
-                self._goto("instructions", t - INSTRUCTIONS_S)  # straight to the countdown
-            elif self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S and \
+            if self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S and \
                     self._hands_ready(t):
                 self._goto("countdown", t)
         elif self.phase == "countdown" and t - self.phase_t >= COUNTDOWN_S:
