@@ -158,9 +158,21 @@ def test_each_leg_starts_with_the_hands_on_the_hips(config, hands) -> None:
     the hips (the session's per-frame rule); the result lists the reps without them."""
     synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=2, hands=hands),),
                                             step_on_off=False, lead_s=8.0))
+    seq = synth.pose
+    # the screen during the instructions (2 s in: set-up held 1.5 s)
+    early = StepdownCoach(config)
+    metrics = compute_metrics(seq.landmarks, seq.image_size)
+    for i in range(60):
+        early.update(Frame(float(seq.times_s[i]), i, metrics[i],
+                           seq.landmarks[i].astype(float), seq.visibility[i], seq.image_size,
+                           True, ""))
+    assert early.phase == "instructions"
+    shown = early.view_state(2.0).cue
+    assert shown == ("Hands on your hips" if hands == "none" else
+                     "Hands on hips. Slowly lower the other heel to the floor, then back up.")
     coach = StepdownCoach(config)
     coach.target = 2
-    events = replay(coach, synth.pose, config)
+    events = replay(coach, seq, config)
     cues = [e.data["say"] for e in events if e.kind == EventKind.CUE]
     first_rep = next(e.t_s for e in events if e.kind == EventKind.REP)
     result = coach.result()

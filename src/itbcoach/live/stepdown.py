@@ -254,9 +254,6 @@ class StepdownCoach:
             banner = str(max(1, math.ceil(COUNTDOWN_S - (t_s - self.phase_t))))
         elif self.phase == "switch":
             banner = f"Switch legs: stand on your {side.upper()} leg"
-        if self.phase in ("instructions", "countdown", "switch") and \
-                not self.session.hands_on_hips:
-            cue, level = "Hands on your hips", "warn"
         elif self.phase == "pain":
             banner = "Was it painful?  y = yes   n = no"
         elif self.phase == "result" and self.final is not None:
@@ -265,6 +262,9 @@ class StepdownCoach:
             advice = [ADVICE[k] for s in self.final.sides
                       for k, v in s.criteria.items() if v and k in ADVICE]
             cue = advice[0] if advice else "Good control on both legs."
+        if self.phase in ("instructions", "countdown", "switch") and \
+                not self.session.hands_on_hips:  # each leg starts with them on the hips
+            cue, level = "Hands on your hips", "warn"
         if self._feedback and t_s <= self._feedback[2] and self.phase == "reps":
             cue, level = self._feedback[0], self._feedback[1]
         faults: tuple[str, ...] = ()
