@@ -5,7 +5,6 @@
   a typo in a user's TOML is one line naming the key before anything runs. The config
   layer itself knows nothing of exercises.
 * :func:`score_task` scores a recording as ``"stepdown"`` or an exercise id.
-* :func:`task_ids` lists what can be asked for.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 from itbcoach.config import Config
 from itbcoach.config import load_config as load_base_config
 from itbcoach.errors import ConfigError
-from itbcoach.exercises import exercise_ids, score_exercise
+from itbcoach.exercises import score_exercise
 from itbcoach.exercises.definitions import check_exercise_config
 from itbcoach.landmarks import PoseSequence
 from itbcoach.scoring import TaskResult
@@ -61,11 +60,6 @@ def load_config(path: str | os.PathLike[str] | None = None,
             where = str(user_config_path() or "defaults") if use_user_file else "defaults"
         raise ConfigError(f"{where}: {exc}") from None
     return config
-
-
-def task_ids(config: Config) -> tuple[str, ...]:
-    """``stepdown`` and every configured exercise id."""
-    return ("stepdown", *exercise_ids(config))
 
 
 def score_task(seq: PoseSequence, task: str, config: Config, *, side: str = "auto",

@@ -289,12 +289,11 @@ def test_side_timer_bouts_per_side_with_switch_and_target() -> None:
     assert bouts[1].data["duration_s"] == pytest.approx(40 - 20.5 - 1 / FPS, abs=2 / FPS)
     targets = [(e.side, round(e.t_s)) for e in events if e.kind == EventKind.TIMER_TARGET]
     assert targets == [("left", 15), ("right", 36)]
-    assert tm.totals["left"] == pytest.approx(20.5, abs=2 / FPS)
 
 
 def test_side_timer_ends_a_bout_after_grace() -> None:
     t, rows = stream(20, trunk_incline=lambda x: 85.0 if (x < 5 or x >= 10) else 0.0,
                      pelvic_obliquity=lambda x: 90.0)
     tm = SideTimer("trunk_incline > 60", "{sign} * pelvic_obliquity", grace_s=1.0)
-    run(tm, t, rows)
-    assert [round(e.data["duration_s"], 1) for e in tm.bouts] == [5.0, 10.0]
+    bouts = [e for e in run(tm, t, rows) if e.kind == EventKind.SIDE_TIME]
+    assert [round(e.data["duration_s"], 1) for e in bouts] == [5.0, 10.0]

@@ -101,8 +101,10 @@ def raw_landmarks(model_path):
 
 
 def live_replay(seq, task: str, config) -> dict[str, Any]:
-    """The live coach fed frame by frame as ``run_live`` feeds it."""
+    """The live coach fed frame by frame as ``run_live`` feeds it; its result's JSON as
+    ``live --json`` writes it."""
     from itbcoach.cli.live_cmd import make_coach
+    from itbcoach.live.coach import result_json
 
     coach = make_coach(config, task, program=False)
     processor = FrameProcessor(config)
@@ -113,7 +115,7 @@ def live_replay(seq, task: str, config) -> dict[str, Any]:
         if not coach.done:
             coach.update(frame)
     coach.finish(t_end)
-    return coach.result()
+    return result_json(coach, config)
 
 
 @pytest.mark.parametrize("clip", list(CLIPS))

@@ -39,10 +39,10 @@ def test_programme_runs_exercises_in_order_with_rest() -> None:
     events += [e for f in second for e in coach.update(f)]
     events += coach.finish(second[-1].t_s)
     assert coach.done
-    done = coach.result()["exercises"]
-    assert [r["task"] for r in done] == ["squat", "monster-walk"]
-    assert done[0]["reps"] == truth_a.reps
-    assert done[1]["steps"] == truth_b.steps
+    done = coach.result().exercises
+    assert [r.task for r in done] == ["squat", "monster-walk"]
+    assert done[0].reps == truth_a.reps
+    assert done[1].steps == truth_b.steps
     assert [e.kind for e in events].count(EventKind.REST_OVER) == 1
     rests = [e for e in events if e.kind == EventKind.REST_OVER]
     assert rests[0].t_s == pytest.approx(t + 5.5, abs=0.05)  # first frame after the rest
@@ -70,8 +70,8 @@ def test_programme_stays_finished_during_the_result_screen() -> None:
     for f in squat:
         events += coach.update(f)
     assert coach.done and coach.index == 1
-    assert [r["task"] for r in coach.result()["exercises"]] == ["squat"]
-    assert coach.result()["exercises"][0]["reps"] == truth.reps
+    assert [r.task for r in coach.result().exercises] == ["squat"]
+    assert coach.result().exercises[0].reps == truth.reps
     assert [e.kind for e in events].count(EventKind.SET_COMPLETE) == 1
     assert coach.view_state(squat[-1].t_s).title == "1/1 · Squat"
     assert coach.finish(squat[-1].t_s) == []
@@ -100,7 +100,7 @@ def test_hold_exercise_shows_its_hold_clock() -> None:
     assert fraction == pytest.approx(3.7 / 30.0, abs=0.5 / 30) and text in ("3 s", "4 s")
     assert max(c[1] or 0 for c in clocks) < 6.0 / 30.0  # never beyond the hold
     assert [e.kind for e in events].count(EventKind.HOLD) == 2
-    assert coach.result()["holds"][0]["duration_s"] == pytest.approx(5.8, abs=0.6)
+    assert coach.result().holds[0]["duration_s"] == pytest.approx(5.8, abs=0.6)
 
 
 def test_monster_walk_counter_counts_both_ways_and_rest_shows_the_set() -> None:

@@ -90,9 +90,9 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
                      window=window, source=source)  # type: ignore[arg-type]
     assert stats.status == "source ended" and window.pressed == 7
     assert coach.done
-    done = coach.result()["exercises"]
-    assert [r["task"] for r in done] == list(tasks)
-    assert all(r["frames"] > 0 for r in done)
+    done = coach.result().exercises
+    assert [r.task for r in done] == list(tasks)
+    assert all(r.frames > 0 for r in done)
     with History(db) as h:
         (session,) = h.sessions()
     assert session.task == "program" and session.status == "source ended"
@@ -100,7 +100,7 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
     # the walk was counted as steps (the loop drops frames while the model is busy, so
     # not every step of the clip need be seen)
     walk = done[tasks.index("monster-walk")]
-    assert walk["unit"] == "steps"
+    assert walk.exercise.primary == "step" and walk.to_json()["unit"] == "steps"
     # each exercise introduces itself (name and how it is done), in programme order
     intros = [line.split("\t", 1)[1] for line in said.read_text().splitlines()
               if any(line.split("\t", 1)[1].startswith(config.exercises[t].name + ". ")

@@ -49,7 +49,7 @@ def test_guided_test_counts_both_legs_and_scores(config) -> None:
     assert [e.side for e in events if e.kind == EventKind.SIDE_SWITCH] == ["right"]
     assert coach.done and coach.phase == "result"
     result = coach.result()
-    scores = {s["side"]: (s["score"], s["category"], len(s["reps"])) for s in result["sides"]}
+    scores = {s.side: (s.score, s.category, len(s.reps)) for s in result.sides}
     assert scores == {"left": (0, "good", 5), "right": (1, "good", 5)}
     sides = [e for e in events if e.data.get("record_as") == "stepdown_side"]
     assert {e.side for e in sides} == {"left", "right"}
@@ -77,8 +77,8 @@ def test_pain_answer_counts_and_redo_drops_a_rep(config) -> None:
     coach2.next_side(float(seq.times_s[-1]))  # skip the right leg
     assert coach2.phase == "pain"
     coach2.key("y", float(seq.times_s[-1]) + 1)
-    (left,) = coach2.result()["sides"]
-    assert left["pain"] is True and left["score"] == 1  # pain alone adds one point
+    (left,) = coach2.result().sides
+    assert left.pain is True and left.score == 1  # pain alone adds one point
 
 
 def test_nothing_counts_while_paused_or_badly_framed(config) -> None:
@@ -89,7 +89,8 @@ def test_nothing_counts_while_paused_or_badly_framed(config) -> None:
     coach.key("space", 0.0)
     events = replay(coach, seq, config)
     assert not [e for e in events if e.kind == EventKind.REP]
-    assert coach.result()["sides"] == []
+    assert coach.result().sides == []
+    assert not coach.result().ok
 
 
 def test_coach_follows_an_early_switch_of_legs(config) -> None:
@@ -176,10 +177,12 @@ def test_each_leg_starts_with_the_hands_on_the_hips(config, hands) -> None:
     cues = [e.data["say"] for e in events if e.kind == EventKind.CUE]
     first_rep = next(e.t_s for e in events if e.kind == EventKind.REP)
     result = coach.result()
+    (side,) = result.sides
+    doc = side.to_json()
     if hands == "both":
         assert "hands on your hips" not in cues
-        assert result["hands_left_hips"] == {"left": [], "right": []}
-        assert [r["pelvis"]["source"] for r in result["sides"][0]["reps"]] == ["hands"] * 2
+        assert side.hands_off_reps == [] and doc["hands_left_hips"] == []
+        assert [r.pelvis_source for r in side.reps] == ["hands"] * 2
     else:
         # said on entering the instructions (1.5 s) and every 5 s until the first rep
         said = [e.t_s for e in events if e.kind == EventKind.CUE and
@@ -188,8 +191,8 @@ def test_each_leg_starts_with_the_hands_on_the_hips(config, hands) -> None:
         switch = next(e.t_s for e in events if e.kind == EventKind.SIDE_SWITCH)
         assert not [t for t in said if first_rep <= t < switch]  # not while counting
         assert [t for t in said if t >= switch]  # and again before the right leg
-        assert result["hands_left_hips"] == {"left": [1, 2], "right": []}
-        assert result["sides"][0]["criteria"]["pelvis_not_level"] is None
-        assert result["sides"][0]["score_text"] == "0-1"
+        assert side.hands_off_reps == [1, 2] and doc["hands_left_hips"] == [1, 2]
+        assert doc["criteria"]["pelvis_not_level"] is None
+        assert side.score_text == "0-1" and side.category == "good"
         assert "left: hands off the hips in rep 1, 2" in \
             coach.view_state(float(synth.pose.times_s[-1])).faults

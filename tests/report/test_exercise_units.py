@@ -28,9 +28,9 @@ def test_counted_signal_panel_has_a_name_a_unit_and_its_thresholds(config, task,
                                                                    enter_label) -> None:
     synth, _ = render_exercise(task, ExerciseScript(reps=2))
     seq = synth.pose
-    result = score_exercise(seq, task, config).to_json()
+    result = score_exercise(seq, task, config)
     metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
-    panels = exercise_panels(seq, metrics, result, config)
+    panels = exercise_panels(seq, metrics, result)
     counted = panels[0]
     assert (counted.title, counted.unit) == (title, unit)
     rep = config.exercises[task].rep
@@ -45,8 +45,7 @@ def test_overlay_shows_the_counted_knee_angle_in_degrees(config) -> None:
     synth, _ = render_exercise("lunge-twist", ExerciseScript(reps=1))
     seq = synth.pose
     metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks)
-    plan = AnnotationPlan(seq, score_exercise(seq, "lunge-twist", config).to_json(), config,
-                          metrics)
+    plan = AnnotationPlan(seq, score_exercise(seq, "lunge-twist", config), config, metrics)
     straighter = np.fmin(metrics[:, Metric.KNEE_FLEXION_3D_LEFT],
                          metrics[:, Metric.KNEE_FLEXION_3D_RIGHT])
     i = int(np.nanargmax(straighter))  # the bottom of the lunge
@@ -61,7 +60,7 @@ def test_rep_card_has_per_side_counts_only_for_one_sided_exercises(config, task:
     from itbcoach.report.html import _exercise_html
 
     synth, _ = render_exercise(task, ExerciseScript(reps=2))
-    html = "".join(_exercise_html(score_exercise(synth.pose, task, config).to_json()))
+    html = "".join(_exercise_html(score_exercise(synth.pose, task, config)))
     card = html.split("<div>Reps</div>")[1].split("</div></div>")[0]
     assert ("left 2 · right 2" in card) is sided
     assert ("left" in card) is sided

@@ -228,6 +228,35 @@ def test_history_lists_steps_and_holds_in_their_own_unit(tmp_path,
                             "glute-iso holds 2 (12 s held)")
 
 
+def test_offline_sessions_are_recorded_from_the_typed_result(tmp_path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    """``score`` records the typed result: a wall sit scored offline is listed by its
+    holds (the short summary stores them as count and seconds), a monster walk by its
+    steps, each engine event as one row."""
+    from itbcoach.config import load_config
+    from itbcoach.exercises import score_exercise
+    from itbcoach.report.job import record_result
+    from itbcoach.synth.exercises import ExerciseScript, render_exercise
+
+    config = load_config(use_user_file=False)
+    db = tmp_path / "h.sqlite"
+    with History(db) as h:
+        for task, script in (("monster-walk", ExerciseScript(reps=2)),
+                             ("glute-iso", ExerciseScript(reps=2, hold_s=5.0))):
+            synth, _truth = render_exercise(task, script)
+            result = score_exercise(synth.pose, task, config)
+            sid = record_result(h, result, f"{task}.mp4")
+            assert len(h.events(sid)) == len(result.events)
+        summaries = [row.summary for row in h.sessions()]
+    assert [s["unit"] for s in summaries] == ["steps", "holds"]
+    assert summaries[1]["holds"]["count"] == 2
+    assert main(["history", "--db", str(db)]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert rows[0].endswith("steps 4 (left 2, right 2)")
+    assert rows[1].endswith("holds 2 (12 s held)")
+
+
 def test_trend_plot_labels_the_bands_and_draws_the_thresholds(tmp_path) -> None:
     """The same history plotted with and without the thresholds: the dashed red lines
     (pelvic drop 5 deg, trunk lean 6 deg, FPPA 13.5 deg) are there only when drawn; the

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from itbcoach.config import load_config
+from itbcoach.exercises import CameraCheck, Event, EventKind, ExerciseResult, get_exercise
 from itbcoach.feedback.overlay import BAD, GOOD, MID_COLOR
 from itbcoach.landmarks.types import POSE_CONNECTIONS
 from itbcoach.report.annotate import AnnotationPlan, write_annotated
@@ -116,7 +117,7 @@ def stepdown(tmp_path_factory):
                              (200, 200, 200), 9)
             writer.write(img)
     config = load_config(use_user_file=False)
-    result = score_stepdown(seq, config).to_json()
+    result = score_stepdown(seq, config)
     meta = {"source": str(video), "kind": "video", "model_variant": "synthetic",
             "model_path": "(rendered landmarks)", "fps": spec.fps, "frames": len(seq),
             "image_size": list(seq.image_size), "detection_rate": 1.0,
@@ -127,8 +128,8 @@ def stepdown(tmp_path_factory):
 
 def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> None:
     seq, video, result, meta, config, root = stepdown
-    sides = {s["side"]: s for s in result["sides"]}
-    assert (sides["left"]["score"], sides["right"]["score"]) == (3, 0)  # pelvis + knee x2
+    sides = {s.side: s for s in result.sides}
+    assert (sides["left"].score, sides["right"].score) == (3, 0)  # pelvis + knee x2
     page_path = write_report(root / "report", seq, result, meta, video=video, config=config)
     page = parse(page_path)
     assert page.headings[0] == "Lateral step-down test"
@@ -149,7 +150,7 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
     comp = table_after(page, "difference")
     assert comp[1] == ["score", "3", "0", "left worse by 3"]
     # the pelvis from the hands on the hips of the stick body: 9.6 deg for a 10 deg drop
-    drop = sides["left"]["median_metrics"]["pelvic_drop_deg"]
+    drop = sides["left"].peaks["pelvic_drop_deg"]
     assert drop == pytest.approx(10.0, abs=0.5)
     assert comp[2] == ["pelvic drop, median rep", f"{drop:+.1f} deg", "+0.0 deg",
                        f"left larger by {drop:.1f} deg"]
@@ -181,14 +182,14 @@ def test_stepdown_report_has_score_card_reps_plots_and_thumbnails(stepdown) -> N
 def test_stepdown_annotation_plan_and_video(stepdown) -> None:
     seq, video, result, _meta, config, root = stepdown
     plan = AnnotationPlan(seq, result, config)
-    left = result["sides"][0]
-    rep = left["reps"][1]
-    worst = rep["worst_frame"]["pelvis_not_level"]
+    left = result.sides[0]
+    rep = left.reps[1]
+    worst = rep.worst_frame["pelvis_not_level"]
     state = plan.state(worst)
     assert state.counter == "1/5" and state.counter_label == "reps, left leg"
     assert state.progress == "standing on the left leg - rep 2"
-    drop = rep["metrics"]["pelvic_drop_deg"]  # from the hands on the hips: 10 deg
-    assert rep["pelvis"]["source"] == "hands" and drop == pytest.approx(10.0, abs=0.5)
+    drop = rep.metrics["pelvic_drop_deg"]  # from the hands on the hips: 10 deg
+    assert rep.pelvis_source == "hands" and drop == pytest.approx(10.0, abs=0.5)
     assert f"Pelvis not level: pelvic drop {drop:+.1f} deg" in state.faults
     assert any(f.startswith("Knee inside foot +") for f in state.faults)
     # thick guides in the rep's verdict colours: pelvis red (flagged), trunk green
@@ -196,16 +197,16 @@ def test_stepdown_annotation_plan_and_video(stepdown) -> None:
     assert (pelvic_line.color, trunk_line.color, knee_line.color) == (BAD, GOOD, BAD)
     assert pelvic_line.thickness >= 5 and not knee_line.dashed
     # the counter counts a rep when it ends: 1/5 at rep 2's bottom, 2/5 at its end
-    assert plan.state(int(rep["bottom_frame"])).counter == "1/5"
-    assert plan.state(int(rep["end_frame"])).counter == "2/5"
+    assert plan.state(rep.bottom_frame).counter == "1/5"
+    assert plan.state(rep.end_frame).counter == "2/5"
     # the values shown are the rep's as scored, with the report's names and signs
-    rows = dict(plan.state(int(rep["end_frame"])).metrics)
+    rows = dict(plan.state(rep.end_frame).metrics)
     assert rows["rep 2, left leg"] == "as scored" and rows["pelvic drop"] == f"{drop:+.1f} deg"
-    assert rows["pelvis read from"] == f"hands {rep['pelvis']['confidence']:.2f}"
+    assert rows["pelvis read from"] == f"hands {rep.pelvis_confidence:.2f}"
     # before any rep: no flags, guides neutral; after the last rep: 3 done
     assert plan.state(0).faults == () and plan.state(0).guides[0].color == MID_COLOR
-    last = result["sides"][1]["reps"][-1]
-    end = int(last["end_frame"]) + 2
+    last = result.sides[1].reps[-1]
+    end = last.end_frame + 2
     assert plan.state(end).counter == "3/5" and plan.state(end).counter_label.endswith(
         "right leg")
     assert plan.state(end).cue == "Rep 3: good control"
@@ -262,7 +263,7 @@ def squat_job(shared_videos, model_path, tmp_path_factory):
 
 def test_exercise_report_of_real_clip(squat_job) -> None:
     outcome, out = squat_job
-    assert outcome.ok and outcome.result["reps"]["total"] == 2
+    assert outcome.ok and outcome.result.reps["total"] == 2
     page = parse(out / "report" / "report.html")
     assert page.headings[0] == "Exercise: Squat"
     reps = table_after(page, "failed checks")
@@ -307,15 +308,17 @@ def test_exercise_annotation_plan_counts_holds_cues_and_sets() -> None:
     seq = PoseSequence(np.full((n, 33, 3), np.nan), np.full((n, 33), np.nan),
                        np.full((n, 33), np.nan), (np.arange(n) * 1000 / 30).round(),
                        (640, 480))
-    result = {"task": "glute-iso", "name": "Glute isometric",
-              "prescription": {"sets": 3, "reps": [1, 1], "hold_s": [30.0, 45.0]},
-              "holds": [{"side": None, "start_s": 10.0, "end_s": 42.0, "duration_s": 31.0,
-                         "good_form": True}],
-              "events": [{"kind": "cue", "t_s": 20.0, "text": "Push your knees out"},
-                         {"kind": "hold", "t_s": 42.0, "side": None, "start_s": 10.0,
-                          "end_s": 42.0, "duration_s": 31.0},
-                         {"kind": "set_complete", "t_s": 50.0, "side": None}]}
-    config = load_config(use_user_file=False)
+    config = load_config(use_user_file=False, overrides={
+        "exercises.glute-iso.prescription.sets": 3,
+        "exercises.glute-iso.prescription.hold_s": [30.0, 45.0]})
+    exercise = get_exercise(config, "glute-iso")
+    hold = Event(EventKind.HOLD, 42.0, None, "hold", {"start_s": 10.0, "end_s": 42.0,
+                                                      "duration_s": 31.0, "good_form": True})
+    events = [Event(EventKind.CUE, 20.0, None, "cues", {"text": "Push your knees out",
+                                                         "rule": "knees"}),
+              hold, Event(EventKind.SET_COMPLETE, 50.0, None, "session")]
+    result = ExerciseResult("glute-iso", exercise, [], events,
+                            CameraCheck("frontal", True, 1.0, ""), n, 0, 100.0)
     plan = AnnotationPlan(seq, result, config)
     at = {t: plan.state(round(t * 30)) for t in (5.0, 21.0, 25.0, 45.0, 60.0)}
     assert at[5.0].counter == "0" and at[5.0].counter_label == "holds"
@@ -346,7 +349,7 @@ def render_job(model_path, tmp_path_factory):
 def test_report_of_a_stepdown_render(render_job) -> None:
     outcome, out, truth = render_job
     assert outcome.ok
-    (side,) = outcome.result["sides"]
+    (side,) = outcome.result.to_json()["sides"]
     assert side["side"] == "left"
     page = parse(out / "report" / "report.html")
     assert page.headings[:2] == ["Lateral step-down test", "Score card"]
@@ -360,6 +363,8 @@ def test_report_of_a_stepdown_render(render_job) -> None:
         assert float(row[1]) == pytest.approx(rep["start_s"], abs=0.006)
         drop = rep["metrics"]["pelvic_drop_deg"]
         assert row[4] == "–" if drop is None else float(row[4]) == pytest.approx(drop, abs=0.06)
+        assert row[-2] == (rep["pelvis"]["source"] if rep["pelvis"]["source"] != "hands"
+                           else f"hands {rep['pelvis']['confidence']:.2f}")  # pelvis from
     assert text.count("<svg class='rep-chart'") == 6
     faults = sum(1 for r in side["reps"] for k, v in r["faults"].items()
                  if v and r["worst_frame"].get(k, -1) >= 0)
@@ -383,7 +388,7 @@ def test_stepdown_lengths_follow_the_persons_height(stepdown, tmp_path) -> None:
     scale = data["measures"]["length_scale"]
     assert (scale["source"], scale["unit"], scale["cm_per_body_scale"]) == ("height", "cm",
                                                                             50.4)
-    rep = result["sides"][0]["reps"][0]["metrics"]
+    rep = result.sides[0].reps[0].metrics
     assert data["measures"]["reps"][0]["knee_offset_second_toe"] == round(
         rep["knee_offset_second_toe"] * 50.4, 1)
     assert "from the person&#x27;s height (175 cm" in page.read_text()

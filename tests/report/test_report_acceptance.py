@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -107,14 +108,19 @@ def scored(model_path, tmp_path_factory):
         if not video.is_file():
             pytest.skip(f"sample not found: {video}")
         seq, meta = load_input(video, config, model=str(model_path), progress=False)
-        data = score_task(seq, "stepdown", config, pain=False, meta=meta).to_json()
+        data = score_task(seq, "stepdown", config, pain=False, meta=meta)
         scale = ms.length_scale(seq.world_landmarks, config.report.height_cm)
-        data["measures"] = ms.measures_json(data, config.stepdown, scale)
         root = tmp_path_factory.mktemp(name)
         page = write_report(root, seq, data, meta, config=config, scale=scale)
         plan = AnnotationPlan(seq, data, config, scale=scale)
         out[name] = (data, root, plan, chromium_dom(page, root / "profile"), scale)
     return out
+
+
+def _measured(rep, key: str) -> bool:
+    """Whether the rep has a finite value of metric ``key``."""
+    value = rep.metrics.get(key)
+    return value is not None and math.isfinite(value)
 
 
 @pytest.mark.parametrize("name", STEPDOWN_SAMPLES)
@@ -136,7 +142,7 @@ def test_plotted_reps_cross_the_threshold_exactly_when_flagged(scored, name) -> 
         for key, rep in reps.items():
             flagged = ms.rep_fault(rep, measure.criterion)
             if key not in plotted:  # not measured in this rep: shown as n/a
-                assert rep["metrics"].get(measure.key) is None, (name, measure.key, key)
+                assert not _measured(rep, measure.key), (name, measure.key, key)
                 continue
             cy, flag = plotted[key]
             # y grows downwards: past the upper line (above it) or the lower one (below)
@@ -160,12 +166,12 @@ def test_each_value_reads_the_same_in_json_csv_table_and_video(scored, name) -> 
     shown = ("pelvic_drop_deg", "trunk_lean_deg", "knee_offset_second_toe", "fppa_deg")
     for side, rep in ms.iter_reps(data):
         n = ms.rep_number(rep)
-        overlay = dict(plan.rep_rows({**rep, "side": side}))
-        end_state = dict(plan.state(int(rep["end_frame"])).metrics)
+        overlay = dict(plan.rep_rows(rep))
+        end_state = dict(plan.state(rep.end_frame).metrics)
         for m in ms.STEPDOWN_MEASURES:
-            raw = rep["metrics"].get(m.key)
-            if raw is None:
+            if not _measured(rep, m.key):
                 continue
+            raw = rep.metrics[m.key]
             value = ms.display(m, raw, scale)
             text = ms.fmt(m, value, scale, with_unit=False)
             assert (value > 0) == (raw > 0), (name, m.key)  # same sign as the scorer's
@@ -175,12 +181,12 @@ def test_each_value_reads_the_same_in_json_csv_table_and_video(scored, name) -> 
             if m.key in shown:
                 assert overlay[m.name] == f"{text} {ms.unit(m, scale)}"
                 assert end_state[m.name] == overlay[m.name], (name, side, n, m.key)
-        for crit, frame in (rep.get("worst_frame") or {}).items():
+        for crit, frame in rep.worst_frame.items():
             m = ms.MEASURES_BY_CRITERION.get(crit)
             if not ms.rep_fault(rep, crit) or m is None or frame < 0 or \
-                    rep["metrics"].get(m.key) is None:
+                    not _measured(rep, m.key):
                 continue
             faults = plan.state(int(frame)).faults
-            expected = ms.fmt(m, ms.display(m, rep["metrics"][m.key], scale), scale)
+            expected = ms.fmt(m, ms.display(m, rep.metrics[m.key], scale), scale)
             assert any(f.lower().endswith(f"{m.name} {expected}") for f in faults), (
                 faults, expected)

@@ -11,7 +11,7 @@ from pathlib import Path
 from itbcoach.cli.main import load_cli_config
 from itbcoach.config import Config
 from itbcoach.errors import ExitCode, UserError
-from itbcoach.live.coach import Coach
+from itbcoach.live.coach import Coach, result_json
 from itbcoach.live.loop import LiveStats
 from itbcoach.output import OutputError, check_target, is_stdout, write_output
 
@@ -112,13 +112,13 @@ def run(args: argparse.Namespace) -> int:
     except LiveInterrupted as exc:
         errors = _write_stats(args, exc.stats)
         if args.json is not None:
-            errors += _write_result(args.json, coach, exc.stats, args.source)
+            errors += _write_result(args.json, coach, config, exc.stats, args.source)
         print(f"itbcoach: interrupted — session {exc.stats.session_id} and everything "
               f"finished so far are saved ({_where(args)})"
               + (f"; but {errors[0].removeprefix('cannot write ')}" if errors else ""),
               file=sys.stderr)
         return ExitCode.INTERRUPTED
-    json_errors = (_write_result(args.json, coach, stats, args.source)
+    json_errors = (_write_result(args.json, coach, config, stats, args.source)
                    if args.json is not None else [])
     print(f"session {stats.session_id} saved: {stats.events} events, {stats.status}, "
           f"{stats.display_fps:.1f} fps shown ({_where(args)})",
@@ -145,7 +145,7 @@ def _write_stats(args: argparse.Namespace, stats: LiveStats) -> list[str]:
     return errors
 
 
-def _write_result(path: Path, coach: Coach, stats: LiveStats | None,
+def _write_result(path: Path, coach: Coach, config: Config, stats: LiveStats | None,
                   source: str) -> list[str]:
     """Write the coach's result (as ``score --json`` writes it) plus the live-only
     fields; returns the output error, if any (``-`` writes to stdout)."""
@@ -155,7 +155,8 @@ def _write_result(path: Path, coach: Coach, stats: LiveStats | None,
             "frames_analysed": stats.results if stats else None,
             "display_fps": round(stats.display_fps, 2) if stats else None}
     try:
-        write_output(path, json.dumps({**coach.result(), "live": live}, indent=2) + "\n",
+        write_output(path, json.dumps({**result_json(coach, config), "live": live},
+                                      indent=2) + "\n",
                      stdout_ok=True)
     except OutputError as exc:
         return [str(exc)]

@@ -312,6 +312,27 @@ class ExerciseResult:
         }
 
 
+
+@dataclass
+class ProgramResult:
+    """The results of a programme run (``itbcoach live --program``), one per exercise
+    started, in order."""
+
+    exercises: list[ExerciseResult]
+
+    @property
+    def ok(self) -> bool:
+        """At least one exercise measured something."""
+        return any(ex.ok for ex in self.exercises)
+
+    def summary(self) -> str:
+        """Human-readable result for the terminal."""
+        return "\n".join(ex.summary() for ex in self.exercises) or "no exercise was started"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"task": "program", "exercises": [each exercise's JSON]}``."""
+        return {"task": "program", "exercises": [ex.to_json() for ex in self.exercises]}
+
 def check_inputs(seq: PoseSequence, exercise: ExerciseDef) -> None:
     """Refuse an input that lacks what the exercise counts from (never a silent zero).
 
@@ -383,6 +404,7 @@ __all__ = [
     "ExprError",
     "HoldTimer",
     "JsonlEventWriter",
+    "ProgramResult",
     "Progress",
     "RepCheck",
     "RepCounter",

@@ -741,19 +741,6 @@ class SideTimer:
         self.reset()
 
     @property
-    def bouts(self) -> tuple[Event, ...]:
-        """Finished bouts (``side_time`` events)."""
-        return tuple(self._bouts)
-
-    @property
-    def totals(self) -> dict[str, float]:
-        """Seconds per side over the finished bouts."""
-        out = {"left": 0.0, "right": 0.0}
-        for ev in self._bouts:
-            out[ev.side or "left"] += float(ev.data["duration_s"])
-        return out
-
-    @property
     def active(self) -> bool:
         """A bout is in progress."""
         return self._side is not None

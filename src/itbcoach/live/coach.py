@@ -13,7 +13,7 @@ task part of the overlay. It never reads a clock or touches the camera: the live
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -21,6 +21,11 @@ from itbcoach.config import Config
 from itbcoach.exercises.events import Event, EventKind
 from itbcoach.feedback.overlay import OverlayState
 from itbcoach.stream import Frame
+
+if TYPE_CHECKING:
+    from itbcoach.exercises import ExerciseResult, ProgramResult
+    from itbcoach.report.measures import LengthScale
+    from itbcoach.scoring import TaskResult
 
 
 class Coach(Protocol):
@@ -50,9 +55,21 @@ class Coach(Protocol):
         """Close what is open (the session ends); returns the last events."""
         ...
 
-    def result(self) -> dict[str, Any]:
-        """JSON-ready summary of the session (stored in the history)."""
+    def result(self) -> TaskResult:
+        """The session's typed result (as ``score`` returns it)."""
         ...
+
+    def length_scale(self) -> LengthScale | None:
+        """How the result's lengths are shown (the step-down's ``measures``), or None."""
+        ...
+
+
+def result_json(coach: Coach, config: Config) -> dict[str, Any]:
+    """The coach's result as ``score --json`` writes it (the step-down with its
+    ``measures`` block); made only where it is written (``--json``, the history)."""
+    from itbcoach.report.measures import result_json as as_json
+
+    return as_json(coach.result(), config.stepdown, coach.length_scale())
 
 
 def speech(event: Event) -> str | None:
@@ -200,8 +217,8 @@ class ExerciseCoach:
         """Close the open set."""
         return self.session.finish(t_s)
 
-    def result(self) -> dict[str, Any]:
-        """The engine's JSON summary (sets, reps, holds, steps, cues), as offline."""
+    def result(self) -> ExerciseResult:
+        """The engine's result (sets, reps, holds, steps, cues), as offline."""
         from itbcoach.exercises import CameraCheck, ExerciseResult
 
         share = self._view_ok / self._pose_frames if self._pose_frames else 0.0
@@ -209,7 +226,11 @@ class ExerciseCoach:
                              share >= self.config.framing.min_view_share, share, "")
         return ExerciseResult(self.task, self.exercise, self.session.sets,
                               self.session.events, camera, self._frames, self._pose_frames,
-                              self._t - (self._t0 or self._t), {"source": "live"}).to_json()
+                              self._t - (self._t0 or self._t), {"source": "live"})
+
+    def length_scale(self) -> LengthScale | None:
+        """None: an exercise shows no step-down lengths."""
+        return None
 
 
 @dataclass
@@ -230,7 +251,7 @@ class ProgramCoach:
 
     def __post_init__(self) -> None:
         self.index = 0
-        self.results: list[dict[str, Any]] = []
+        self.results: list[ExerciseResult] = []
         #: (first frame s, end s) of each finished exercise, for its report
         self.spans: list[tuple[float, float]] = []
         self.current = ExerciseCoach(self.config, self.tasks[0])
@@ -302,6 +323,12 @@ class ProgramCoach:
             return events
         return []
 
-    def result(self) -> dict[str, Any]:
-        """One summary per exercise done."""
-        return {"task": "program", "exercises": self.results}
+    def result(self) -> ProgramResult:
+        """One result per exercise done."""
+        from itbcoach.exercises import ProgramResult
+
+        return ProgramResult(list(self.results))
+
+    def length_scale(self) -> LengthScale | None:
+        """None: exercises show no step-down lengths."""
+        return None

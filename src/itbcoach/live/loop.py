@@ -37,7 +37,7 @@ from itbcoach.errors import InputError
 from itbcoach.feedback.overlay import GuideLine, draw_overlay
 from itbcoach.feedback.voice import SpeechLog, Voice, check_voice, find_engine
 from itbcoach.kernel import compute_frame
-from itbcoach.live.coach import Coach, utterance
+from itbcoach.live.coach import Coach, result_json, utterance
 from itbcoach.live.window import Window
 from itbcoach.output import OutputError
 from itbcoach.stream import FrameProcessor
@@ -488,7 +488,7 @@ class _Run:
                 if self.options.report:
                     self._write_report()
             finally:
-                self.recorder.close(stats.status, _safe_result(self.coach))
+                self.recorder.close(stats.status, _safe_result(self.coach, self.config))
         if self.speech is not None:
             self.speech.close()
         if self.voice is not None:
@@ -508,10 +508,10 @@ class _Run:
         from itbcoach.report.live import join_frames, live_meta, live_report_dir, write_live_report
 
         recorder = self.recorder
-        result = _safe_result(self.coach)
-        if recorder is None or result is None or not self.poses:
+        if recorder is None or not self.poses:
             return
         try:
+            result = self.coach.result()
             seq = join_frames(self.poses, tuple(self.source.size))
             video = Path(str(self.options.source))
             # thumbnails need the video's frame numbers to be the sequence's indices
@@ -520,7 +520,8 @@ class _Run:
             page = write_live_report(
                 out, seq, result, self.config,
                 live_meta(seq, str(self.options.source), self.config, self.model_path),
-                spans=getattr(self.coach, "spans", ()), video=video if video_ok else None)
+                spans=getattr(self.coach, "spans", ()), video=video if video_ok else None,
+                scale=self.coach.length_scale())
             recorder.history.set_report(recorder.session_id, page)
             self.stats.report = page
         except Exception:
@@ -565,9 +566,10 @@ class _StopSignals:
         self._old = {}
 
 
-def _safe_result(coach: Coach) -> dict[str, Any] | None:
+def _safe_result(coach: Coach, config: Config) -> dict[str, Any] | None:
+    """The coach's result JSON for the history (None when it cannot be made)."""
     try:
-        return coach.result()
+        return result_json(coach, config)
     except Exception:  # the session is saved either way; the summary is a convenience
         log.exception("could not summarise the session")
         return None

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.pose.smoothing import smooth_offline
-from itbcoach.report.measures import measures_json, scale_from_torso
+from itbcoach.report.measures import LengthScale, scale_from_torso
 from itbcoach.scoring.criteria import TABLE
 from itbcoach.scoring.session import StepdownSession
 from itbcoach.scoring.stepdown import StepdownRep, StepdownResult
@@ -174,11 +173,6 @@ class StepdownCoach:
         self._hands_said = t
         return [self._say(t, HANDS_CUE)]
 
-    def hands_left(self) -> dict[str, list[int]]:
-        """Per stance leg, the rep numbers (1-based) where the hands were not on the
-        hips (their pelvis is "not assessable")."""
-        return {s: [r.index + 1 for r in reps if r.pelvis_source == "not assessable"]
-                for s, reps in self.reps.items()}
 
     def _advance_end(self, t: float) -> list[Event]:
         if self.phase == "pain" and t - self.phase_t >= PAIN_TIMEOUT_S:
@@ -271,8 +265,9 @@ class StepdownCoach:
         if self.phase == "result" and self.final is not None:
             faults = tuple(f"{s.side}: {k.replace('_', ' ')}"
                            for s in self.final.sides for k, v in s.criteria.items() if v)
-            faults += tuple(f"{s}: hands off the hips in rep {', '.join(map(str, n))}"
-                            for s, n in self.hands_left().items() if n)
+            faults += tuple(f"{s.side}: hands off the hips in rep "
+                            f"{', '.join(map(str, s.hands_off_reps))}"
+                            for s in self.final.sides if s.hands_off_reps)
         return OverlayState(
             title=f"Lateral step-down — {side} leg",
             counter=None if self.phase == "result" else f"{n}/{self.target}",
@@ -334,18 +329,20 @@ class StepdownCoach:
             return self._finish_test(t_s)
         return []
 
-    def result(self) -> dict[str, Any]:
-        """The step-down result JSON (as ``itbcoach score --task stepdown --json``)."""
+    def result(self) -> StepdownResult:
+        """The step-down result (as ``itbcoach score --task stepdown`` returns it)."""
         if self.final is None:
-            return {"task": "stepdown", "ok": False, "sides": [],
-                    "message": "the test was not finished"}
-        data = self.final.to_json()
+            return StepdownResult(False, [], "the test was not finished", None, [], [], {})
+        return self.final
+
+    def length_scale(self) -> LengthScale | None:
+        """The lengths' scale of the finished test (from ``[report] height_cm``, else
+        the median 3D torso length collected frame by frame); None before the end."""
+        if self.final is None:
+            return None
         torso = self.session.view.torso_m
-        scale = scale_from_torso(float(np.median(torso)) if len(torso) else None,
-                                 self.config.report.height_cm)
-        data["measures"] = measures_json(data, self.config.stepdown, scale)
-        data["hands_left_hips"] = self.hands_left()  # rep numbers, per stance leg
-        return data
+        return scale_from_torso(float(np.median(torso)) if len(torso) else None,
+                                self.config.report.height_cm)
 
 
 def _nobody(frame: Frame) -> Frame:

@@ -266,19 +266,7 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
     """
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
-    if isinstance(seq, PoseSequence):
-        lm, vis, size, wl = seq.landmarks, seq.visibility, seq.image_size, seq.world_landmarks
-    else:
-        if visibility is None or image_size is None:
-            raise ValueError("assess_framing on arrays needs visibility and image_size")
-        lm = np.asarray(seq, dtype=np.float64)
-        vis = np.asarray(visibility, dtype=np.float64)
-        size, wl = image_size, world
-        if lm.ndim == 2:
-            lm, vis = lm[None], vis[None]
-            wl = None if wl is None else np.asarray(wl)[None]
-    lm = np.asarray(lm, dtype=np.float64)
-    vis = np.asarray(vis, dtype=np.float64)
+    lm, vis, size, wl = _framing_inputs(seq, visibility, image_size, world)
     t_len = lm.shape[0]
     w, h = float(size[0]), float(size[1])
     xy = lm[..., :2]
@@ -297,32 +285,12 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
     torso_px = _torso(px)
     with np.errstate(all="ignore"):
         shoulder_w = np.abs(px[:, L.LEFT_SHOULDER, 0] - px[:, L.RIGHT_SHOULDER, 0]) / torso_px
-        side_on = shoulder_w < config.side_max_shoulder_width
-        # Side-on the torso lies in the image plane, so a limb much longer than it is
-        # not a real body (facing the camera, a forward lean legitimately shortens it).
-        img_ratio = _seg_ratio(px, torso_px)
-        plausible = detected & (torso_px > 0) & ~(
-            side_on & (np.max(np.nan_to_num(img_ratio), axis=1) > config.side_limb_torso_max))
-        if wl is not None:
-            wl = np.asarray(wl, dtype=np.float64)
-            w_ratio = _seg_ratio(wl, _torso(wl))
-            has_world = np.isfinite(w_ratio).all(axis=1)
-            w_bad = ((w_ratio.mean(axis=1) > config.world_limb_torso_mean_max)
-                     | (w_ratio.max(axis=1) > config.world_limb_torso_max))
-            plausible &= ~(has_world & w_bad)
-
+        plausible = _plausible(px, torso_px, shoulder_w, wl, detected, config)
         body_height = _body_height_px(px, torso_px) / h
-        side_sign = ((px[:, L.LEFT_SHOULDER, 0] - px[:, L.RIGHT_SHOULDER, 0])
-                     + (px[:, L.LEFT_HIP, 0] - px[:, L.RIGHT_HIP, 0]))
         body_vis = np.where(np.isfinite(vis[:, BODY]), vis[:, BODY], 0.0)
         mean_vis = body_vis.mean(axis=1) if t_len else np.zeros(0)
 
-    facing = np.full(t_len, Facing.NONE, dtype=np.int8)
-    wide = shoulder_w >= config.frontal_min_shoulder_width
-    facing[detected & wide & (side_sign > 0)] = Facing.FRONT
-    facing[detected & wide & (side_sign <= 0)] = Facing.BACK
-    facing[detected & side_on] = Facing.SIDE
-    facing[detected & ~wide & (shoulder_w >= config.side_max_shoulder_width)] = Facing.OBLIQUE
+    facing = _facing(px, shoulder_w, detected, config)
     if view == "frontal":
         view_ok = facing == Facing.FRONT
     elif view == "side":
@@ -334,18 +302,16 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
         bright = np.full(t_len, np.nan)
     else:
         bright = np.broadcast_to(np.asarray(brightness, dtype=np.float64), (t_len,)).copy()
-    dark = np.isfinite(bright) & (bright < config.min_brightness)
 
     # Which edge a frame violates, for the instruction.
     with np.errstate(invalid="ignore"):
         feet_out = (xy[:, FEET, 1] > 1.0 - m).any(axis=1) | ~feet_seen  # below the bottom
         head_out = (xy[:, HEAD, 1] < m).any(axis=1) | ~head_seen  # above the top edge
-    problem = np.zeros(t_len, dtype=np.int8)
     checks = [  # reversed priority: later assignments win
         (detected & ~view_ok & (view == "side"), Problem.TURN_SIDE),
         (detected & ~view_ok & (view == "frontal"), Problem.FACE_CAMERA),
         (detected & (mean_vis < config.min_mean_visibility), Problem.LOW_VISIBILITY),
-        (dark, Problem.DARK),
+        (np.isfinite(bright) & (bright < config.min_brightness), Problem.DARK),
         (detected & (body_height < config.min_body_height), Problem.TOO_FAR),
         (detected & (body_height > config.max_body_height), Problem.TOO_CLOSE),
         (detected & ~body_in, Problem.SIDES_OUT),
@@ -354,6 +320,7 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
         (detected & ~plausible, Problem.IMPLAUSIBLE),
         (~detected, Problem.NO_PERSON),
     ]
+    problem = np.zeros(t_len, dtype=np.int8)
     for mask, code in checks:
         problem[mask] = code
     return FramingResult(
@@ -361,3 +328,61 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
         head_in_frame=head_in & detected, plausible=plausible, facing=facing,
         view_ok=view_ok & detected, body_height=body_height, shoulder_width=shoulder_w,
         mean_visibility=mean_vis, brightness=bright, problem=problem, view=view)
+
+
+def _framing_inputs(seq: PoseSequence | np.ndarray, visibility: np.ndarray | None,
+                    image_size: tuple[int, int] | None, world: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], np.ndarray | None]:
+    """``(landmarks (T, 33, 3), visibility (T, 33), (width, height) px, world or None)``
+    of a sequence or of arrays (one frame ``(33, 3)`` becomes ``T = 1``)."""
+    if isinstance(seq, PoseSequence):
+        lm, vis, size, wl = seq.landmarks, seq.visibility, seq.image_size, seq.world_landmarks
+    else:
+        if visibility is None or image_size is None:
+            raise ValueError("assess_framing on arrays needs visibility and image_size")
+        lm = np.asarray(seq, dtype=np.float64)
+        vis = np.asarray(visibility, dtype=np.float64)
+        size, wl = image_size, world
+        if lm.ndim == 2:
+            lm, vis = lm[None], vis[None]
+            wl = None if wl is None else np.asarray(wl)[None]
+    wl = None if wl is None else np.asarray(wl, dtype=np.float64)
+    return (np.asarray(lm, dtype=np.float64), np.asarray(vis, dtype=np.float64), size, wl)
+
+
+def _plausible(px: np.ndarray, torso_px: np.ndarray, shoulder_w: np.ndarray,
+               wl: np.ndarray | None, detected: np.ndarray,
+               config: FramingConfig) -> np.ndarray:
+    """``(T,)`` bool: a real body. Side-on the torso lies in the image plane, so a limb
+    much longer than it is not a real body (facing the camera, a forward lean
+    legitimately shortens it); with world landmarks ``wl`` (m), limbs far longer than
+    the torso are not either."""
+    side_on = shoulder_w < config.side_max_shoulder_width
+    img_ratio = _seg_ratio(px, torso_px)
+    plausible = detected & (torso_px > 0) & ~(
+        side_on & (np.max(np.nan_to_num(img_ratio), axis=1) > config.side_limb_torso_max))
+    if wl is not None:
+        w_ratio = _seg_ratio(wl, _torso(wl))
+        has_world = np.isfinite(w_ratio).all(axis=1)
+        w_bad = ((w_ratio.mean(axis=1) > config.world_limb_torso_mean_max)
+                 | (w_ratio.max(axis=1) > config.world_limb_torso_max))
+        plausible &= ~(has_world & w_bad)
+    return plausible
+
+
+def _facing(px: np.ndarray, shoulder_w: np.ndarray, detected: np.ndarray,
+            config: FramingConfig) -> np.ndarray:
+    """``(T,)`` int8 :class:`Facing` per frame from the shoulder width (torso lengths)
+    and which way the subject's left shoulder and hip lie in the image (px, x right)."""
+    with np.errstate(invalid="ignore"):
+        side_sign = ((px[:, L.LEFT_SHOULDER, 0] - px[:, L.RIGHT_SHOULDER, 0])
+                     + (px[:, L.LEFT_HIP, 0] - px[:, L.RIGHT_HIP, 0]))
+        wide = shoulder_w >= config.frontal_min_shoulder_width
+        side_on = shoulder_w < config.side_max_shoulder_width
+        oblique = ~wide & (shoulder_w >= config.side_max_shoulder_width)
+    facing = np.full(len(px), Facing.NONE, dtype=np.int8)
+    facing[detected & wide & (side_sign > 0)] = Facing.FRONT
+    facing[detected & wide & (side_sign <= 0)] = Facing.BACK
+    facing[detected & side_on] = Facing.SIDE
+    facing[detected & oblique] = Facing.OBLIQUE
+    return facing

@@ -377,34 +377,6 @@ def cached_models() -> list[CachedModel]:
     return out
 
 
-def install_bundle(src: str | os.PathLike[str], variant: str = "full",
-                   source: str | None = None) -> Path:
-    """Copy a verified bundle file into the cache as ``variant`` (atomic).
-
-    Args:
-        src: A ``.task`` bundle (checked with :func:`verify_bundle` first).
-        variant: The cache slot it fills.
-        source: What ``itbcoach models list`` shows as its origin; default
-            ``copied from <src>``. Use ``assembled from <wheel>`` to keep the manifest
-            check of an assembled bundle.
-
-    Returns:
-        The cached bundle path.
-    """
-    src = Path(src)
-    digest = verify_bundle(src, hint=_EXPLICIT_HINT)
-    dest = bundle_path(variant)
-    with _atomic_target(dest) as tmp:
-        try:
-            shutil.copyfile(src, tmp)
-        except OSError as exc:
-            raise _cache_error(dest.parent, exc) from None
-        if verify_bundle(tmp, what="copied pose model", hint=_FETCH_HINT) != digest:
-            raise ModelError(f"{src} changed while it was copied into the cache; try again")
-        _install(tmp, dest, digest, source or f"copied from {src}")
-    return dest
-
-
 # --------------------------------------------------------------------------- official download
 
 

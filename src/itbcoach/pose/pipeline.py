@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,10 @@ from itbcoach.pose.sources import (
     VideoFileSource,
     read_image,
 )
+
+if TYPE_CHECKING:
+    from itbcoach.pose.landmarker import TargetSelector
+    from itbcoach.pose.people import PeopleCheck
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +121,6 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
     if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
         return _extract_image(path, config, model, progress, mask=mask, view=view,
                               allow_multiple=allow_multiple)
-    from itbcoach.pose.landmarker import TargetSelector, VideoLandmarker
-    from itbcoach.pose.people import PeopleCheck
-
     num_poses = max(2, config.pose.num_poses) if allow_multiple else config.pose.num_poses
     check_people = config.pose.people_check_interval_s > 0 and not allow_multiple
 
@@ -129,14 +131,7 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
     else:
         source = VideoFileSource(path, prepare=_prepare)
         kind = "video"
-    lm_rows: list[np.ndarray] = []
-    vis_rows: list[np.ndarray] = []
-    pres_rows: list[np.ndarray] = []
-    world_rows: list[np.ndarray] = []
-    ts_rows: list[int] = []
-    bright_rows: list[float] = []
     t0 = time.perf_counter()
-    check: PeopleCheck | None = None
     with source:
         w, h = source.size
         if min(w, h) < config.framing.min_frame_side_px:
@@ -145,65 +140,27 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
                 f"(the shorter side needs {config.framing.min_frame_side_px} px or more); "
                 "record at a higher resolution, e.g. 640x480")
         model_path = _resolve(config, model, progress)
-        selector = TargetSelector(source.size)
-        bar = _progress_bar(source.frame_count, progress, path.name)
-        try:
-            if check_people:  # the main model sees every person itself when num_poses > 1
-                check = PeopleCheck(model_path, config.pose, source.size,
-                                    own_model=num_poses < 2)
-            # the container's length (0 = unknown: the check then runs to the end)
-            duration_ms = (1000.0 * source.frame_count / source.fps
-                           if source.frame_count and source.fps else 0.0)
-            with VideoLandmarker(model_path, config.pose, num_poses=num_poses) as landmarker:
-                t_loop = time.perf_counter()
-                frame: Frame
-                for frame in source:
-                    mp_image, brightness = frame.prepared
-                    cand = landmarker.detect(mp_image, frame.timestamp_ms)
-                    lm, vis, pres, world = cand.take(selector.select(cand))
-                    if check is not None and check.due(frame.timestamp_ms):
-                        if num_poses >= 2:
-                            check.record(selector.last_people, frame.timestamp_ms)
-                        else:
-                            check.check(mp_image, frame.timestamp_ms)
-                        if check.settled(frame.timestamp_ms, duration_ms):
-                            break  # refused whatever the rest shows: stop early
-                    lm_rows.append(lm)
-                    vis_rows.append(vis)
-                    pres_rows.append(pres)
-                    world_rows.append(world)
-                    ts_rows.append(frame.timestamp_ms)
-                    bright_rows.append(brightness)
-                    bar.update(1)
-                loop_s = time.perf_counter() - t_loop
-                bumped = landmarker.bumped_timestamps
-        finally:
-            bar.close()
-            if check is not None:
-                check.close()
+        run = _run_model(source, path.name, model_path, config, num_poses, check_people,
+                         progress)
+    check, selector = run.check, run.selector
     if check is not None:
         problem = check.problem()
         if problem:
             raise NoResultError(problem)
-    n = len(ts_rows)
-    raw = PoseSequence(
-        np.stack(lm_rows) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32),
-        np.stack(vis_rows) if n else np.zeros((0, NUM_LANDMARKS), np.float32),
-        np.stack(pres_rows) if n else np.zeros((0, NUM_LANDMARKS), np.float32),
-        np.asarray(ts_rows, dtype=np.int64), source.size,
-        np.stack(world_rows) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32))
+    raw = run.sequence(source.size)
+    n = len(raw)
     warnings: list[str] = []
     multi = selector.warning(n)
     if multi:
         warnings.append(multi)
     meta = _finish(raw, path, kind, config, model_path, source.fps, warnings,
-                   np.asarray(bright_rows), view)
+                   np.asarray(run.brightness), view)
     meta["multi_person_frames"] = selector.multi_person_frames
     meta["num_people_max"] = selector.max_people
     meta["num_poses"] = num_poses
     meta["people_check"] = check.summary() if check is not None else None
-    meta["timestamps_adjusted"] = int(source.timestamper.adjusted + bumped)
-    meta["loop_s"] = loop_s
+    meta["timestamps_adjusted"] = int(source.timestamper.adjusted + run.bumped)
+    meta["loop_s"] = run.loop_s
     seq = postprocess(raw, config, mask=mask, smooth=smooth)
     meta["masked"], meta["smoothed"] = mask, smooth
     meta["elapsed_s"] = time.perf_counter() - t0
@@ -211,6 +168,81 @@ def extract_landmarks(path: str | os.PathLike[str], config: Config,
     for w in warnings:
         log.info("%s", w)
     return seq, meta
+
+
+@dataclass
+class _ModelRun:
+    """What one pass of the pose model over a source collected, one row per frame."""
+
+    selector: TargetSelector
+    check: PeopleCheck | None
+    landmarks: list[np.ndarray] = field(default_factory=list)
+    visibility: list[np.ndarray] = field(default_factory=list)
+    presence: list[np.ndarray] = field(default_factory=list)
+    world: list[np.ndarray] = field(default_factory=list)
+    timestamps_ms: list[int] = field(default_factory=list)
+    brightness: list[float] = field(default_factory=list)
+    loop_s: float = 0.0
+    bumped: int = 0
+
+    def sequence(self, size: tuple[int, int]) -> PoseSequence:
+        """The raw (unmasked, unsmoothed) sequence of the collected rows."""
+        n = len(self.timestamps_ms)
+        return PoseSequence(
+            np.stack(self.landmarks) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32),
+            np.stack(self.visibility) if n else np.zeros((0, NUM_LANDMARKS), np.float32),
+            np.stack(self.presence) if n else np.zeros((0, NUM_LANDMARKS), np.float32),
+            np.asarray(self.timestamps_ms, dtype=np.int64), size,
+            np.stack(self.world) if n else np.zeros((0, NUM_LANDMARKS, 3), np.float32))
+
+
+def _run_model(source: VideoFileSource | ImageFolderSource, name: str, model_path: Path,
+               config: Config, num_poses: int, check_people: bool,
+               progress: bool) -> _ModelRun:
+    """Run the pose model over every frame of an open ``source`` (VIDEO mode), keeping
+    the target person's landmarks; the second-person check (when ``check_people``)
+    may stop it early once the recording is refused whatever the rest shows."""
+    from itbcoach.pose.landmarker import TargetSelector, VideoLandmarker
+    from itbcoach.pose.people import PeopleCheck
+
+    run = _ModelRun(TargetSelector(source.size), None)
+    bar = _progress_bar(source.frame_count, progress, name)
+    try:
+        if check_people:  # the main model sees every person itself when num_poses > 1
+            run.check = PeopleCheck(model_path, config.pose, source.size,
+                                    own_model=num_poses < 2)
+        check = run.check
+        # the container's length (0 = unknown: the check then runs to the end)
+        duration_ms = (1000.0 * source.frame_count / source.fps
+                       if source.frame_count and source.fps else 0.0)
+        with VideoLandmarker(model_path, config.pose, num_poses=num_poses) as landmarker:
+            t_loop = time.perf_counter()
+            frame: Frame
+            for frame in source:
+                mp_image, brightness = frame.prepared
+                cand = landmarker.detect(mp_image, frame.timestamp_ms)
+                lm, vis, pres, world = cand.take(run.selector.select(cand))
+                if check is not None and check.due(frame.timestamp_ms):
+                    if num_poses >= 2:
+                        check.record(run.selector.last_people, frame.timestamp_ms)
+                    else:
+                        check.check(mp_image, frame.timestamp_ms)
+                    if check.settled(frame.timestamp_ms, duration_ms):
+                        break  # refused whatever the rest shows: stop early
+                run.landmarks.append(lm)
+                run.visibility.append(vis)
+                run.presence.append(pres)
+                run.world.append(world)
+                run.timestamps_ms.append(frame.timestamp_ms)
+                run.brightness.append(brightness)
+                bar.update(1)
+            run.loop_s = time.perf_counter() - t_loop
+            run.bumped = landmarker.bumped_timestamps
+    finally:
+        bar.close()
+        if run.check is not None:
+            run.check.close()
+    return run
 
 
 def postprocess(raw: PoseSequence, config: Config, *, mask: bool = True,

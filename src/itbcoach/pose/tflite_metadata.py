@@ -352,14 +352,6 @@ def _check_identifier(data: bytes, ident: bytes, what: str) -> None:
                                   f"expected {ident!r})")
 
 
-def _find_metadata_entry(tree: _tfl.ModelT) -> _tfl.MetadataT | None:
-    for entry in tree.metadata or []:
-        name = entry.name.encode() if isinstance(entry.name, str) else entry.name
-        if name == METADATA_NAME:
-            return entry
-    return None
-
-
 def _u16(data: bytes, pos: int) -> int:
     return struct.unpack_from("<H", data, pos)[0]
 

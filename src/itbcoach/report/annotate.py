@@ -1,7 +1,7 @@
 """Annotated video: a scored recording with the live coach's overlay burnt in.
 
 :class:`AnnotationPlan` turns a finished result (the step-down test's or an exercise's
-JSON, see :func:`itbcoach.tasks.score_task`) and its landmark sequence into one
+typed result, see :func:`itbcoach.tasks.score_task`) and its landmark sequence into one
 :class:`~itbcoach.feedback.overlay.OverlayState` per frame: the skeleton, the key angles
 of that frame, the rep counter as it stood at that moment, each fault flagged around its
 rep's worst frame, cues while they were shown and the task's guide lines (pelvic line,
@@ -22,12 +22,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from itbcoach.config import Config
-from itbcoach.errors import UserError
+from itbcoach.exercises.events import EventKind
 from itbcoach.feedback.overlay import (
     BAD,
     GOOD,
@@ -41,6 +41,10 @@ from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 from itbcoach.report import measures as ms
 from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
+from itbcoach.scoring.stepdown import StepdownRep, StepdownResult
+
+if TYPE_CHECKING:
+    from itbcoach.exercises import ExerciseResult
 
 log = logging.getLogger(__name__)
 
@@ -140,20 +144,22 @@ class AnnotationPlan:
 
     Args:
         seq: the landmark sequence that was scored (one row per video frame).
-        result: the result's ``to_json()`` (step-down or exercise).
+        result: the step-down's or the exercise's result (typed, with the metrics each
+            rep was scored on).
         config: the configuration (exercise definitions, cue timing).
         metrics: the kernel metrics of ``seq`` ``(T, K)`` if already computed.
         scale: how step-down lengths are shown (default: torso lengths).
     """
 
-    def __init__(self, seq: PoseSequence, result: Mapping[str, Any], config: Config,
+    def __init__(self, seq: PoseSequence, result: StepdownResult | ExerciseResult,
+                 config: Config,
                  metrics: np.ndarray | None = None,
                  scale: ms.LengthScale | None = None) -> None:
         self.seq = seq
         self.scale = scale or ms.LengthScale(None, "none")
         self.closing_s = float(config.report.closing_card_s)
         self.result = result
-        self.task = str(result.get("task", ""))
+        self.task = "stepdown" if isinstance(result, StepdownResult) else result.task
         self.times = seq.times_s
         self.px = seq.pixels()
         self.metrics = metrics if metrics is not None else compute_metrics(
@@ -166,10 +172,10 @@ class AnnotationPlan:
         self._cues: list[_Timed] = []
         self._window = max(1, round(config.report.fault_window_s * self.fps))
         self._rep_cue_s = config.report.rep_cue_s
-        if self.task == "stepdown":
-            self._plan_stepdown()
+        if isinstance(result, StepdownResult):
+            self._plan_stepdown(result)
         else:
-            self._plan_exercise(config)
+            self._plan_exercise(result, config)
         self._cue_starts = [c.start_s for c in self._cues]
 
     # -- planning ----------------------------------------------------------------------
@@ -177,74 +183,63 @@ class AnnotationPlan:
         return int(np.clip(np.searchsorted(self.times, t_s - 1e-6), 0, max(len(self.seq) - 1,
                                                                           0)))
 
-    def _plan_stepdown(self) -> None:
+    def _plan_stepdown(self, result: StepdownResult) -> None:
         win = self._window
-        self._reps: list[dict[str, Any]] = []
-        for side in self.result.get("sides", []) or []:
-            for rep in side.get("reps", []) or []:
-                self._reps.append({**rep, "side": side.get("side")})
-        self._reps.sort(key=lambda r: r.get("start_s") or 0.0)
+        self._reps: list[StepdownRep] = sorted(
+            (rep for side in result.sides for rep in side.reps), key=lambda r: r.start_s)
         for rep in self._reps:
-            worst = rep.get("worst_frame") or rep.get("worst_frames") or rep.get(
-                "evidence") or {}
-            faults = rep.get("faults") or {}
-            metrics = rep.get("metrics") or {}
-            for crit, present in faults.items():
-                frame = worst.get(crit)
+            for crit, present in rep.faults.items():
+                frame = rep.worst_frame.get(crit)
                 if not present or frame is None or int(frame) < 0:
                     continue
                 text = FAULT_TEXT.get(crit, crit.replace("_", " "))
                 measure = ms.MEASURES_BY_CRITERION.get(crit)
-                if measure is not None and metrics.get(measure.key) is not None:
-                    value = ms.fmt(measure, ms.display(measure, metrics[measure.key],
-                                                        self.scale), self.scale)
-                    text = f"{text} {value}" if text.lower() == measure.name else \
-                        f"{text}: {measure.name} {value}"
-                elif crit == "unsteady" and rep.get("unsteady_signs"):
-                    text = f"{text}: {', '.join(rep['unsteady_signs'])}"
-                self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep["side"],
+                value = rep.metrics.get(measure.key) if measure is not None else None
+                if measure is not None and value is not None and math.isfinite(value):
+                    shown = ms.fmt(measure, ms.display(measure, value, self.scale), self.scale)
+                    text = f"{text} {shown}" if text.lower() == measure.name else \
+                        f"{text}: {measure.name} {shown}"
+                elif crit == "unsteady" and rep.unsteady_signs:
+                    text = f"{text}: {', '.join(rep.unsteady_signs)}"
+                self._flags.append(_Flag(int(frame) - win, int(frame) + win, rep.side,
                                          crit, text))
-            words = sorted({FAULT_SHORT.get(c, c) for c, v in faults.items() if v})
-            n = int(rep.get("index", 0)) + 1
-            end = float(rep.get("end_s") or 0.0)
+            words = sorted({FAULT_SHORT.get(c, c) for c, v in rep.faults.items() if v})
+            n = rep.index + 1
+            end = float(rep.end_s)
             if words:
                 self._cues.append(_Timed(end, end + self._rep_cue_s,
                                          f"Rep {n}: {', '.join(words)}", "bad"))
             else:
                 self._cues.append(_Timed(end, end + self._rep_cue_s, f"Rep {n}: good control",
                                          "good"))
-        self._rep_starts = [float(r.get("start_s") or 0.0) for r in self._reps]
+        self._rep_starts = [float(r.start_s) for r in self._reps]
         self._title = "Lateral step-down test"
 
-    def _plan_exercise(self, config: Config) -> None:
-        events = list(self.result.get("events", []) or [])
-        self._events = sorted(events, key=lambda e: e.get("t_s", 0.0))
-        self._event_t = [float(e.get("t_s", 0.0)) for e in self._events]
-        self._title = str(self.result.get("name") or self.task)
-        self._exercise = None
-        self._signal: dict[str, np.ndarray] = {}
-        try:
-            from itbcoach.exercises import get_exercise
-
-            self._exercise = get_exercise(config, self.task)
-        except UserError as exc:  # an unknown task only loses the signal and counter unit
-            log.debug("no exercise definition for %s: %s", self.task, exc)
+    def _plan_exercise(self, result: ExerciseResult, config: Config) -> None:
+        self._events = sorted(result.events, key=lambda e: e.t_s)
+        self._event_t = [float(e.t_s) for e in self._events]
+        self._title = result.exercise.name or self.task
+        self._exercise = result.exercise
+        self._prescription = result.exercise.config.prescription
+        self._holds = [(float(e.data["start_s"]), float(e.data["end_s"]))
+                       for e in self._events if e.kind == EventKind.HOLD]
         show_s = max(self._rep_cue_s, float(config.exercise_cues.min_show_s))
         win = self._window
         for e in self._events:
-            if e.get("kind") == "cue":
-                t = float(e["t_s"])
-                self._cues.append(_Timed(t, t + show_s, str(e.get("text", "")), "warn"))
-            elif e.get("kind") == "rep" and e.get("checks"):
-                failed = [k for k, ok in e["checks"].items() if ok is False]
+            if e.kind == EventKind.CUE:
+                t = float(e.t_s)
+                self._cues.append(_Timed(t, t + show_s, str(e.data.get("text", "")), "warn"))
+            elif e.kind == EventKind.REP and e.data.get("checks"):
+                failed = [k for k, ok in e.data["checks"].items() if ok is False]
                 if failed:
-                    peak = self._frame_at(float(e.get("peak_s", e["t_s"])))
+                    peak = self._frame_at(float(e.data.get("peak_s", e.t_s)))
                     for name in failed:
-                        self._flags.append(_Flag(peak - win, peak + win, e.get("side"), name,
+                        self._flags.append(_Flag(peak - win, peak + win, e.side, name,
                                                  f"Check failed: {name.replace('_', ' ')}"))
-        self._signal = exercise_signals(self.seq, self.metrics, self._exercise)
-        rep = getattr(getattr(self._exercise, "config", None), "rep", None)
-        self._signal_fmt = signal_format(getattr(rep, "unit", "") if rep else "")
+        self._signal: dict[str, np.ndarray] = exercise_signals(self.seq, self.metrics,
+                                                               self._exercise)
+        rep = self._exercise.config.rep
+        self._signal_fmt = signal_format(rep.unit if rep is not None else "")
 
     # -- per frame ---------------------------------------------------------------------
     def state(self, i: int) -> OverlayState:
@@ -266,9 +261,9 @@ class AnnotationPlan:
                         common: dict[str, Any]) -> OverlayState:
         k = bisect.bisect_right(self._rep_starts, t)
         current = self._reps[k - 1] if k else (self._reps[0] if self._reps else None)
-        side = current["side"] if current else None
-        in_rep = bool(current and current["start_s"] <= t <= current["end_s"])
-        ended = [r for r in self._reps if r["side"] == side and self._ended(r, i, t)]
+        side = current.side if current else None
+        in_rep = bool(current and current.start_s <= t <= current.end_s)
+        ended = [r for r in self._reps if r.side == side and self._ended(r, i)]
         done = len(ended)  # a rep counts from its last frame on
         flags = [f for f in self._flags if f.start <= i <= f.end and f.side == side]
         last = ended[-1] if ended else None
@@ -276,8 +271,8 @@ class AnnotationPlan:
         progress = None
         if side:
             progress = f"standing on the {side} leg" + (
-                f" - rep {int(current.get('index', 0)) + 1}" if in_rep and current else "")
-        verdicts = {c: bool(v) for c, v in (current.get("faults") or {}).items()} \
+                f" - rep {current.index + 1}" if in_rep and current else "")
+        verdicts = {c: bool(v) for c, v in current.faults.items()} \
             if in_rep and current else {}
         guides = stepdown_guides(px, side, verdicts) if px is not None else ()
         return OverlayState(
@@ -287,22 +282,21 @@ class AnnotationPlan:
             faults=tuple(dict.fromkeys(f.text for f in flags)), metrics=tuple(rows))
 
     @staticmethod
-    def _ended(rep: Mapping[str, Any], i: int, t: float) -> bool:
-        """Whether frame ``i`` (time ``t``) is at or after the rep's last frame."""
-        end = rep.get("end_frame")
-        return int(end) <= i if end is not None else float(rep["end_s"]) <= t
+    def _ended(rep: StepdownRep, i: int) -> bool:
+        """Whether frame ``i`` is at or after the rep's last frame."""
+        return rep.end_frame <= i
 
-    def rep_rows(self, rep: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    def rep_rows(self, rep: StepdownRep | None) -> tuple[tuple[str, str], ...]:
         """``(label, value)`` rows of a finished rep's measures as the scorer judged
         them (the report's names, units and signs); empty before the first rep ends."""
         if rep is None:
             return ()
         values = ms.rep_values(rep, self.scale)
-        rows = [(f"rep {ms.rep_number(rep)}, {rep['side']} leg", "as scored")]
+        rows = [(f"rep {ms.rep_number(rep)}, {rep.side} leg", "as scored")]
         for key in SHOWN_MEASURES:
             m = ms.MEASURES_BY_KEY[key]
             rows.append((m.name, ms.fmt(m, values[key], self.scale)))
-            if key == "pelvic_drop_deg" and rep.get("pelvis"):
+            if key == "pelvic_drop_deg" and rep.pelvis_source:
                 from itbcoach.report.stepdown_view import pelvis_cell
 
                 rows.append(("pelvis read from", pelvis_cell(rep)))
@@ -311,56 +305,47 @@ class AnnotationPlan:
     def closing_card(self) -> ScoreCard | None:
         """The card that closes the video: per stance leg the score and each criterion
         (None for an exercise, or when the card is switched off)."""
-        if self.task != "stepdown" or self.closing_s <= 0:
+        result = self.result
+        if not isinstance(result, StepdownResult) or self.closing_s <= 0:
             return None
         from itbcoach.report.stepdown_view import CRITERIA_LABELS, criterion_lines
 
         lines: list[tuple[str, bool | None]] = []
-        for side in ms.stepdown_sides(self.result):
-            score = side.get("score_text") or side.get("score")
-            lines.append((f"{ms.side_name(side).capitalize()} leg: score {score}"
-                          f" ({side.get('category')})", None))
-            for cl in criterion_lines(self.result, side):
+        for side in ms.stepdown_sides(result):
+            lines.append((f"{ms.side_name(side).capitalize()} leg: score "
+                          f"{side.score_text} ({side.category})", None))
+            for cl in criterion_lines(result, side):
                 verdict = None if cl.state == "not assessable" else cl.state == "yes"
                 conf = f" ({cl.confidence})" if cl.confidence in ("low confidence",
                                                                   "lower") else ""
                 lines.append((f"  {CRITERIA_LABELS.get(cl.criterion, cl.criterion)}: "
                               f"{cl.state} {cl.reps}{conf}", verdict))
         if not lines:
-            lines.append((str(self.result.get("message") or "no step-down scored"), None))
+            lines.append((result.message or "no step-down scored", None))
         return ScoreCard("Lateral step-down test (Piva)", tuple(lines))
 
     def _exercise_state(self, i: int, t: float, common: dict[str, Any]) -> OverlayState:
         k = bisect.bisect_right(self._event_t, t)
         past = self._events[:k]
-        primary = self._exercise.primary if self._exercise is not None else "rep"
         unit = {"rep": "reps", "step": "steps", "hold": "holds", "timer": "reps"}.get(
-            primary, "reps")
-        kind = {"reps": "rep", "steps": "step", "holds": "hold"}[unit]
-        sets_done = sum(1 for e in past if e.get("kind") == "set_complete")
-        units_in_set = sum(1 for e in past if e.get("kind") == kind and
-                           e["t_s"] > max([x["t_s"] for x in past
-                                           if x.get("kind") == "set_complete"] or [-1.0]))
-        presc = self.result.get("prescription") or {}
-        target = None
-        if kind in ("rep", "step"):
-            reps = presc.get("reps") or [0, 0]
-            target = int(reps[0]) if reps and reps[0] else None
-        elif kind == "hold":
-            target = None
+            self._exercise.primary, "reps")
+        kind = {"reps": EventKind.REP, "steps": EventKind.STEP, "holds": EventKind.HOLD}[unit]
+        sets_done = sum(1 for e in past if e.kind == EventKind.SET_COMPLETE)
+        set_start = max([x.t_s for x in past if x.kind == EventKind.SET_COMPLETE] or [-1.0])
+        units_in_set = sum(1 for e in past if e.kind == kind and e.t_s > set_start)
+        presc = self._prescription
+        target = int(presc.reps.min) if kind != EventKind.HOLD and presc.reps.min else None
         counter = f"{units_in_set}/{target}" if target else str(units_in_set)
-        n_sets = int(presc.get("sets") or 0)
+        n_sets = int(presc.sets or 0)
         progress = f"set {min(sets_done + 1, max(n_sets, 1))} of {n_sets}" if n_sets else None
-        last_side = next((e.get("side") for e in reversed(past)
-                          if e.get("kind") in (kind, "side_switch") and e.get("side")), None)
+        last_side = next((e.side for e in reversed(past)
+                          if e.kind in (kind, EventKind.SIDE_SWITCH) and e.side), None)
         if last_side and progress:
             progress += f" - {last_side} side"
         hold_fraction = hold_text = None
-        for h in self.result.get("holds", []) or []:
-            start = float(h.get("start_s", 0.0))
-            end = float(h.get("end_s", start + float(h.get("duration_s", 0.0))))
+        for start, end in self._holds:
             if start <= t <= end:
-                goal = float((presc.get("hold_s") or [0, 0])[0] or 0) or max(end - start, 1e-6)
+                goal = float(presc.hold_s.min or 0) or max(end - start, 1e-6)
                 hold_fraction = min(1.0, (t - start) / goal)
                 hold_text = f"{t - start:.0f} s"
                 break

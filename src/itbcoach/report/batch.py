@@ -192,7 +192,7 @@ def _write_marker(item: BatchItem, outcome: JobOutcome) -> None:
     data = {"input": str(item.input), "task": item.job.task, "key": item.key,
             "ok": outcome.ok,
             "exit_code": int(outcome.exit_code),
-            "message": (outcome.result or {}).get("message"),
+            "message": getattr(outcome.result, "message", None),
             "outputs": [Path(p).name for p in outcome.outputs],
             "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -597,7 +597,7 @@ def _finish(item: BatchItem, outcome: JobOutcome, summary: BatchSummary,
         return
     if not outcome.ok:
         summary.failed.append((item.input, outcome.error or "no result: " + str(
-            outcome.result.get("message") or "nothing measurable")))
+            getattr(outcome.result, "message", None) or "nothing measurable")))
     if on_result is not None:
         on_result(outcome)
     _write_marker(item, outcome)

@@ -325,7 +325,9 @@ class _Transaction:
 def exercise_summary(summ: dict[str, Any]) -> str:
     """What one exercise session counted, in its own unit (steps, holds, reps, s).
 
-    Sessions saved before results named their ``unit`` get it from what they hold.
+    ``summ`` is what the history stored: a live session's full result, or an offline
+    session's short summary (holds as ``{"count", "seconds"}``). Sessions saved before
+    results named their ``unit`` get it from what they hold.
     """
     unit = summ.get("unit") or ("steps" if summ.get("steps") else
                                 "holds" if summ.get("holds") else
@@ -336,6 +338,9 @@ def exercise_summary(summ: dict[str, Any]) -> str:
         return f"steps {left + right} (left {left}, right {right})"
     if unit == "holds":
         holds = summ.get("holds") or []
+        if isinstance(holds, dict):  # an offline session's summary: count and seconds
+            count, held = int(holds.get("count", 0)), float(holds.get("seconds", 0.0))
+            return f"holds {count} ({held:.0f} s held)"
         held = sum(float(h.get("duration_s", 0.0)) for h in holds)
         return f"holds {len(holds)} ({held:.0f} s held)"
     if unit == "s":

@@ -1,7 +1,7 @@
 """The offline report: ``report.html`` (self-contained), ``result.json``, ``metrics.csv``.
 
-:func:`write_report` takes what scoring produced (the landmark sequence, the result's
-JSON, the run's metadata) and writes a folder a physiotherapist can open offline: the
+:func:`write_report` takes what scoring produced (the landmark sequence, the typed
+result, the run's metadata) and writes a folder a physiotherapist can open offline: the
 score card (per side, category, criteria), a per-rep table, plots of the key angles over
 time with rep boundaries and thresholds, thumbnails of the worst frame of each fault
 (with the skeleton and guide lines drawn by the live overlay's code), side-to-side
@@ -26,16 +26,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
 from itbcoach import __version__
 from itbcoach.config import Config
+from itbcoach.config.schema import StepdownConfig
+from itbcoach.exercises.events import EventKind
 from itbcoach.kernel import METRIC_NAMES, Metric
 from itbcoach.landmarks import PoseSequence
-from itbcoach.report.measures import LengthScale, length_scale, measures_json
+from itbcoach.report.measures import LengthScale, length_scale, result_json
 from itbcoach.report.stepdown_view import CRITERIA_LABELS, reps_csv
+
+if TYPE_CHECKING:  # the scorers pull in the kernel (numba); the batch parent must not
+    from itbcoach.exercises import ExerciseResult
+    from itbcoach.scoring.stepdown import StepdownResult
 
 SIDE_COLORS = {"left": "#1f77b4", "right": "#ff7f0e", None: "#7f7f7f"}
 
@@ -133,6 +139,13 @@ class Panel:
     thresholds: tuple[Threshold, ...] = field(default_factory=tuple)
 
 
+
+def is_stepdown(result: StepdownResult | ExerciseResult) -> TypeGuard[StepdownResult]:
+    """Whether ``result`` is the step-down test's (else an exercise's)."""
+    from itbcoach.scoring.stepdown import StepdownResult
+
+    return isinstance(result, StepdownResult)
+
 @dataclass(frozen=True)
 class Span:
     """A counted rep or hold: ``[start_s, end_s]`` with its bottom/peak time."""
@@ -144,42 +157,34 @@ class Span:
     label: str = ""
 
 
-def rep_spans(result: Mapping[str, Any]) -> list[Span]:
-    """Counted reps (step-down or exercise) and holds of a result, in time order."""
+def rep_spans(result: StepdownResult | ExerciseResult) -> list[Span]:
+    """Counted reps (step-down or exercise), side steps and holds of a result, in time
+    order."""
     out: list[Span] = []
-    for side in result.get("sides", []) or []:
-        for rep in side.get("reps", []) or []:
-            out.append(Span(_num(rep.get("start_s")), _num(rep.get("end_s")),
-                            side.get("side"), rep.get("bottom_s"),
-                            str(int(rep.get("index", 0)) + 1)))
-    k = {"rep": 0, "step": 0}
-    for ev in result.get("events", []) or []:
-        kind = ev.get("kind")
-        if kind in k and "start_s" in ev and "end_s" in ev:
-            k[kind] += 1
-            out.append(Span(_num(ev["start_s"]), _num(ev["end_s"]), ev.get("side"),
-                            ev.get("peak_s"), str(k[kind])))
-    for hold in result.get("holds", []) or []:
-        if "start_s" in hold:
-            end = hold.get("end_s", _num(hold["start_s"]) + _num(hold.get("duration_s")))
-            out.append(Span(_num(hold["start_s"]), _num(end), hold.get("side"), None, "hold"))
+    if is_stepdown(result):
+        for side in result.sides:
+            for rep in side.reps:
+                out.append(Span(rep.start_s, rep.end_s, side.side, rep.bottom_s,
+                                str(rep.index + 1)))
+        return sorted(out, key=lambda s: s.start_s)
+    k = {EventKind.REP: 0, EventKind.STEP: 0}
+    for ev in result.events:
+        if ev.kind in k and "start_s" in ev.data and "end_s" in ev.data:
+            k[ev.kind] += 1
+            out.append(Span(_num(ev.data["start_s"]), _num(ev.data["end_s"]), ev.side,
+                            ev.data.get("peak_s"), str(k[ev.kind])))
+        elif ev.kind == EventKind.HOLD:
+            out.append(Span(_num(ev.data["start_s"]), _num(ev.data["end_s"]), ev.side, None,
+                            "hold"))
     return sorted(out, key=lambda s: s.start_s)
 
 
-def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str, Any],
-                    config: Config | None) -> list[Panel]:
+def exercise_panels(seq: PoseSequence, metrics: np.ndarray,
+                    result: ExerciseResult) -> list[Panel]:
     """Exercise plots: the rep counter's signal with its thresholds, knee flexion."""
     from itbcoach.report.annotate import exercise_signals
 
-    exercise = None
-    if config is not None:
-        from itbcoach.errors import UserError
-        from itbcoach.exercises import get_exercise
-
-        try:
-            exercise = get_exercise(config, str(result.get("task")))
-        except UserError:
-            exercise = None
+    exercise = result.exercise
     panels: list[Panel] = []
     signals = exercise_signals(seq, metrics, exercise)
     colors = {"left": SIDE_COLORS["left"], "right": SIDE_COLORS["right"]}
@@ -188,8 +193,7 @@ def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str,
         return next((c for s, c in colors.items() if s in label.split()), "#333333")
 
     lines = tuple(Line(k, v, side_color(k)) for k, v in signals.items())
-    rep = getattr(exercise.config, "rep", None) if exercise is not None else None
-    step = getattr(exercise.config, "step", None) if exercise is not None else None
+    rep, step = exercise.config.rep, exercise.config.step
     if signals and rep is not None:
         unit = f" {rep.unit}" if rep.unit in ("deg",) else ""
         panels.append(Panel(f"Counted: {rep.label}" if rep.label else
@@ -203,11 +207,6 @@ def exercise_panels(seq: PoseSequence, metrics: np.ndarray, result: Mapping[str,
     panels.append(Panel("Knee flexion (0 = straight)", "deg", (
         Line("left", metrics[:, Metric.KNEE_FLEXION_LEFT], SIDE_COLORS["left"]),
         Line("right", metrics[:, Metric.KNEE_FLEXION_RIGHT], SIDE_COLORS["right"]))))
-    names = result.get("plot_metrics") or []
-    for name in names:
-        if name in METRIC_NAMES:
-            panels.append(Panel(name.replace("_", " "), "",
-                                (Line(name, metrics[:, METRIC_NAMES.index(name)]),)))
     return panels
 
 
@@ -256,20 +255,21 @@ def plot_panels(times_s: np.ndarray, panels: Sequence[Panel], spans: Sequence[Sp
 
 # --- worst-frame thumbnails -----------------------------------------------------------
 
-def worst_frames(result: Mapping[str, Any]) -> dict[str, tuple[int, str | None, str]]:
-    """``{label: (frame, stance side, criterion)}`` of each fault's worst frame."""
+def worst_frames(result: StepdownResult | ExerciseResult
+                 ) -> dict[str, tuple[int, str | None, str]]:
+    """``{label: (frame, stance side, criterion)}`` of each fault's worst frame (the
+    step-down's; none for an exercise)."""
     out: dict[str, tuple[int, str | None, str]] = {}
-    for side in result.get("sides", []) or []:
-        for rep in side.get("reps", []) or []:
-            evidence = rep.get("worst_frame") or rep.get("worst_frames") or rep.get(
-                "evidence") or {}
-            n = int(rep.get("index", 0)) + 1
-            for fault, present in (rep.get("faults") or {}).items():
-                frame = evidence.get(fault)
+    if not is_stepdown(result):
+        return out
+    for side in result.sides:
+        for rep in side.reps:
+            for fault, present in rep.faults.items():
+                frame = rep.worst_frame.get(fault)
                 if present and frame is not None and int(frame) >= 0:
-                    label = (f"{side.get('side')} leg, rep {n}: "
+                    label = (f"{side.side} leg, rep {rep.index + 1}: "
                              f"{CRITERIA_LABELS.get(fault, fault)}")
-                    out[label] = (int(frame), side.get("side"), fault)
+                    out[label] = (int(frame), side.side, fault)
     return dict(list(out.items())[:30])
 
 
@@ -336,15 +336,15 @@ def _table(head: Iterable[str] | None, rows: Iterable[Iterable[str]], cls: str =
     return f"<table{f' class={cls!r}' if cls else ''}>{h}{body}</table>"
 
 
-def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str],
-                   cfg: Any, scale: Any) -> list[str]:
+def _stepdown_html(result: StepdownResult, thumbs: Mapping[str, str],
+                   cfg: StepdownConfig, scale: LengthScale) -> list[str]:
     from itbcoach.report import stepdown_view as view
     from itbcoach.report.measures import side_name, side_reps, stepdown_sides
 
     parts = ["<h2>Score card</h2>", view.score_card_html(result)]
-    if not result.get("sides"):
+    if not result.sides:
         parts.append("<p class='muted'>No side could be scored.</p>")
-    if result.get("sides"):
+    if result.sides:
         parts.append("<h2>Each rep as the scorer judged it</h2><p class='muted'>One dot per "
                      "counted rep: its peak, measured against that rep's own standing "
                      "baseline (pelvis, trunk) or over its loaded part (knee). Red: the rep "
@@ -356,14 +356,13 @@ def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str],
         if side_reps(side):
             parts.append(f"<h3>Standing on the {_esc(side_name(side))} leg</h3>"
                          + view.rep_table_html(side, scale))
-        partial = side.get("partial_reps", []) or []
-        if partial:
+        if side.partial:
             parts.append("<p class='muted'>Not counted: " + "; ".join(
-                f"{_fmt(_num(p.get('start_s')), 1)}-{_fmt(_num(p.get('end_s')), 1)} s "
-                f"({_esc(p.get('reason', 'partial'))})" for p in partial) + "</p>")
-    if result.get("sides"):
+                f"{_fmt(p.start_s, 1)}-{_fmt(p.end_s, 1)} s "
+                f"({_esc(p.reason or 'partial')})" for p in side.partial) + "</p>")
+    if result.sides:
         parts.append("<h3>What the numbers mean</h3>" + view.definitions_html(cfg, scale))
-    ignored = result.get("ignored_movements") or []
+    ignored = result.ignored
     if ignored:
         parts.append("<p class='muted'>Movements that were not reps: " + "; ".join(
             f"{_esc(m.get('side'))} leg {_fmt(_num(m.get('start_s')), 1)}-"
@@ -378,18 +377,55 @@ def _stepdown_html(result: Mapping[str, Any], thumbs: Mapping[str, str],
     return parts
 
 
-def _exercise_html(result: Mapping[str, Any]) -> list[str]:
-    reps = result.get("reps", {}) or {}
-    steps = result.get("steps", {}) or {}
-    holds = result.get("holds", []) or []
-    presc = result.get("prescription") or {}
-    parts = ["<h2>Counts</h2><div class='cards'>"]
-    target = presc.get("reps") or [0, 0]
-    goal = (f"prescription: {presc.get('sets')} set(s) x {target[0]}-{target[1]}"
-            + (" per side" if presc.get("per_side") else "")) if target and target[1] else ""
+def _exercise_html(result: ExerciseResult) -> list[str]:
+    """The exercise's sections: count cards, side steps, reps, sets, holds, side to side,
+    cues."""
+    reps, holds = result.reps, result.holds
+    steps = result.steps if result.exercise.config.step is not None else {}
     show_reps = bool(reps.get("total")) or not (steps or holds)
+    parts = _count_cards(result, reps, steps, holds, show_reps)
+    step_events = [e for e in result.events if e.kind == EventKind.STEP]
+    if step_events:
+        rows = [[f"<td>{i}</td>", f"<td>{_esc(e.side or '–')}</td>",
+                 *(f"<td class='num'>{_fmt(_num(e.data.get(k)), 2)}</td>"
+                   for k in ("start_s", "end_s", "duration_s", "opening")),
+                 f"<td>{_esc(', '.join(e.tags) or '–')}</td>"]
+                for i, e in enumerate(step_events, 1)]
+        parts.append("<h2>Side steps</h2>" + _table(
+            ["#", "toward", "start s", "end s", "duration s", "opening", "tags"], rows,
+            "reps"))
+    if show_reps:
+        parts.append("<h2>Reps</h2>")
+    rep_events = [e for e in result.events if e.kind == EventKind.REP]
+    if rep_events:
+        rows = []
+        for i, e in enumerate(rep_events, 1):
+            failed = [k for k, v in (e.data.get("checks") or {}).items() if v is False]
+            rows.append([f"<td>{i}</td>", f"<td>{_esc(e.side or '–')}</td>",
+                         *(f"<td class='num'>{_fmt(_num(e.data.get(k)), 2)}</td>"
+                           for k in ("start_s", "end_s", "duration_s", "peak")),
+                         f"<td>{_esc(', '.join(failed) or '–')}</td>"])
+        parts.append(_table(["#", "side", "start s", "end s", "duration s", "peak",
+                             "failed checks"], rows, "reps"))
+    elif show_reps:
+        parts.append("<p class='muted'>No reps counted.</p>")
+    parts.extend(_sets_and_holds_html(result, reps, steps, holds, show_reps))
+    if result.cues:
+        rows = [[f"<td class='num'>{_fmt(_num(c.get('t_s')), 1)}</td>",
+                 f"<td>{_esc(c.get('text'))}</td>"] for c in result.cues]
+        parts.append("<h2>Cues</h2>" + _table(["t s", "cue"], rows))
+    return parts
+
+
+def _count_cards(result: ExerciseResult, reps: Mapping[str, int], steps: Mapping[str, int],
+                 holds: Sequence[Mapping[str, Any]], show_reps: bool) -> list[str]:
+    """The count cards: reps (per side when sided), side steps, holds, camera view."""
+    presc = result.exercise.config.prescription
+    parts = ["<h2>Counts</h2><div class='cards'>"]
+    goal = (f"prescription: {presc.sets} set(s) x {presc.reps.min}-{presc.reps.max}"
+            + (" per side" if presc.per_side else "")) if presc.reps.max else ""
     if show_reps:  # per side only for an exercise done one side at a time
-        sided = bool(presc.get("per_side") or reps.get("left") or reps.get("right"))
+        sided = bool(presc.per_side or reps.get("left") or reps.get("right"))
         detail = [f"left {reps.get('left', 0)} · right {reps.get('right', 0)}"] if sided \
             else []
         detail += [_esc(goal)] if goal else []
@@ -406,53 +442,29 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
         good = sum(_num(h.get("duration_s")) for h in holds)
         parts.append(f"<div class='card'><div>Holds</div><div class='score'>{len(holds)}"
                      f"</div><div class='muted'>{good:.1f} s in good form</div></div>")
-    camera = result.get("camera") or {}
-    if camera:
-        ok = camera.get("ok")
-        parts.append(f"<div class='card'><div>Camera view ({_esc(camera.get('view'))})</div>"
-                     f"<div class='score {'good' if ok else 'poor'}'>"
-                     f"{'ok' if ok else 'check'}</div><div class='muted'>suits the exercise "
-                     f"in {100 * _num(camera.get('view_share')):.0f}% of frames"
-                     f"{'; ' + _esc(camera['instruction']) if camera.get('instruction') else ''}"
-                     "</div></div>")
+    camera = result.camera
+    parts.append(f"<div class='card'><div>Camera view ({_esc(camera.view)})</div>"
+                 f"<div class='score {'good' if camera.ok else 'poor'}'>"
+                 f"{'ok' if camera.ok else 'check'}</div><div class='muted'>suits the "
+                 f"exercise in {100 * camera.view_share:.0f}% of frames"
+                 f"{'; ' + _esc(camera.instruction) if camera.instruction else ''}"
+                 "</div></div>")
     parts.append("</div>")
-    rep_events = [e for e in result.get("events", []) or [] if e.get("kind") == "rep"]
-    step_events = [e for e in result.get("events", []) or [] if e.get("kind") == "step"]
-    if step_events:
-        rows = [[f"<td>{i}</td>", f"<td>{_esc(e.get('side') or '–')}</td>",
-                 *(f"<td class='num'>{_fmt(_num(e.get(k)), 2)}</td>"
-                   for k in ("start_s", "end_s", "duration_s", "opening")),
-                 f"<td>{_esc(', '.join(e.get('tags') or []) or '–')}</td>"]
-                for i, e in enumerate(step_events, 1)]
-        parts.append("<h2>Side steps</h2>" + _table(
-            ["#", "toward", "start s", "end s", "duration s", "opening", "tags"], rows,
-            "reps"))
-    if show_reps:
-        parts.append("<h2>Reps</h2>")
-    if rep_events:
-        rows = []
-        for i, e in enumerate(rep_events, 1):
-            failed = [k for k, v in (e.get("checks") or {}).items() if v is False]
-            rows.append([f"<td>{i}</td>", f"<td>{_esc(e.get('side') or '–')}</td>",
-                         *(f"<td class='num'>{_fmt(_num(e.get(k)), 2)}</td>"
-                           for k in ("start_s", "end_s", "duration_s", "peak")),
-                         f"<td>{_esc(', '.join(failed) or '–')}</td>"])
-        parts.append(_table(["#", "side", "start s", "end s", "duration s", "peak",
-                             "failed checks"], rows, "reps"))
-    elif show_reps:
-        parts.append("<p class='muted'>No reps counted.</p>")
-    sets = result.get("sets", []) or []
-    if sets:
-        def units(st: Mapping[str, Any]) -> int:
-            sp = st.get("steps") or {}
-            return int((st.get("reps") or {}).get("total", 0) + sp.get("left", 0)
-                       + sp.get("right", 0) + len(st.get("holds") or []))
+    return parts
 
-        rows = [[f"<td>{st.get('index', i)}</td>",
-                 f"<td class='num'>{_fmt(_num(st.get('start_s')), 1)}</td>",
-                 f"<td class='num'>{_fmt(_num(st.get('end_s')), 1)}</td>",
-                 f"<td>{_fmt(st.get('complete'))}</td>", f"<td class='num'>{units(st)}</td>"]
-                for i, st in enumerate(sets, 1)]
+
+def _sets_and_holds_html(result: ExerciseResult, reps: Mapping[str, int],
+                         steps: Mapping[str, int], holds: Sequence[Mapping[str, Any]],
+                         show_reps: bool) -> list[str]:
+    """The sets table, the holds table and the side-to-side table."""
+    parts = []
+    if result.sets:
+        rows = [[f"<td>{st.index}</td>",
+                 f"<td class='num'>{_fmt(_num(st.start_s), 1)}</td>",
+                 f"<td class='num'>{_fmt(_num(st.end_s), 1)}</td>",
+                 f"<td>{_fmt(st.complete)}</td>",
+                 f"<td class='num'>{len(st.reps) + len(st.steps) + len(st.holds)}</td>"]
+                for st in result.sets]
         unit = "steps" if steps else "holds" if holds and not reps.get("total") else "reps"
         parts.append("<h2>Sets</h2>" + _table(["set", "start s", "end s", "complete", unit],
                                                rows))
@@ -476,16 +488,13 @@ def _exercise_html(result: Mapping[str, Any]) -> list[str]:
         rows = [[f"<td>{_esc(n)}</td>", f"<td class='num'>{_fmt(a)}</td>",
                  f"<td class='num'>{_fmt(b)}</td>"] for n, a, b in sided]
         parts.append("<h2>Side-to-side comparison</h2>" + _table(["", "left", "right"], rows))
-    cues = result.get("cues", []) or []
-    if cues:
-        rows = [[f"<td class='num'>{_fmt(_num(c.get('t_s')), 1)}</td>",
-                 f"<td>{_esc(c.get('text'))}</td>"] for c in cues]
-        parts.append("<h2>Cues</h2>" + _table(["t s", "cue"], rows))
     return parts
 
 
-def _quality_html(meta: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
-    framing = dict(meta.get("framing") or (result.get("camera") or {}).get("framing") or {})
+def _quality_html(meta: Mapping[str, Any],
+                  result: StepdownResult | ExerciseResult) -> list[str]:
+    camera_framing = result.camera.framing if not is_stepdown(result) else {}
+    framing = dict(meta.get("framing") or camera_framing or {})
     rows: dict[str, Any] = {
         "frames": meta.get("frames"),
         "frame rate": None if meta.get("fps") is None else f"{_num(meta['fps']):.2f} fps",
@@ -514,31 +523,31 @@ def _quality_html(meta: Mapping[str, Any], result: Mapping[str, Any]) -> list[st
     out = ["<h2>Recording quality</h2>",
            _table(None, ([f"<td>{_esc(k)}</td>", f"<td>{_fmt(v, 2)}</td>"]
                              for k, v in rows.items() if v not in (None, "")))]
-    for note in result.get("confidence", []) or []:
+    for note in getattr(result, "confidence", []):
         out.append(f"<p class='warn'>{_esc(note)}</p>")
     for warning in meta.get("warnings", []) or []:
         out.append(f"<p class='warn'>{_esc(warning)}</p>")
     return out
 
 
-def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: str | None,
-                thumbs: Mapping[str, str], config: Config | None = None,
+def render_html(result: StepdownResult | ExerciseResult, meta: Mapping[str, Any],
+                plot_png: str | None, thumbs: Mapping[str, str], config: Config | None = None,
                 scale: LengthScale | None = None) -> str:
     """The report page as one HTML string (``config`` and ``scale``: the step-down's
     thresholds and length unit; defaults: shipped thresholds, torso lengths)."""
-    task = result.get("task", "?")
-    title = "Lateral step-down test" if task == "stepdown" else \
-        f"Exercise: {result.get('name') or task}"
+    stepdown = is_stepdown(result)
+    title = "Lateral step-down test" if stepdown else \
+        f"Exercise: {result.exercise.name or result.task}"
     source = Path(str(meta.get("source", ""))).name
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
              f"<title>itbcoach – {_esc(title)} – {_esc(source)}</title>"
              f"<style>{_CSS}</style></head><body>",
              f"<h1>{_esc(title)}</h1><p class='sub'>{_esc(source)} · "
              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · itbcoach {__version__}</p>"]
-    message = result.get("message")
+    message = result.message if stepdown else None
     if message:
         parts.append(f"<p class='warn'>{_esc(message)}</p>")
-    if task == "stepdown":
+    if stepdown:
         from itbcoach.config import load_config
 
         cfg = (config or load_config(use_user_file=False)).stepdown
@@ -561,7 +570,7 @@ def render_html(result: Mapping[str, Any], meta: Mapping[str, Any], plot_png: st
 
 
 def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
-                 result: Mapping[str, Any], meta: Mapping[str, Any],
+                 result: StepdownResult | ExerciseResult, meta: Mapping[str, Any],
                  video: str | os.PathLike[str] | None = None,
                  config: Config | None = None,
                  metrics: np.ndarray | None = None,
@@ -571,7 +580,8 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
 
     Args:
         seq: the landmark sequence that was scored.
-        result: the result's ``to_json()``.
+        result: the step-down's or the exercise's result (typed; ``result.json`` is
+            its JSON, with the ``measures`` block for the step-down).
         meta: how the landmarks were obtained (source, model, fps, framing, warnings).
         video: the source video, for thumbnails of the worst frames (optional).
         config: the configuration (threshold lines, exercise definitions); without it
@@ -589,28 +599,26 @@ def write_report(out_dir: str | os.PathLike[str], seq: PoseSequence,
 
         metrics = compute_metrics(seq.landmarks, seq.image_size, seq.world_landmarks) \
             if len(seq) else np.zeros((0, len(METRIC_NAMES)))
+    from itbcoach.config import load_config
+
     spans = rep_spans(result)
     plot_png = None
-    stepdown = result.get("task") == "stepdown"
+    cfg = (config or load_config(use_user_file=False)).stepdown
+    stepdown = is_stepdown(result)
     if stepdown:
         if scale is None:
             height = config.report.height_cm if config is not None else 0.0
             scale = length_scale(seq.world_landmarks, height)
-        if "measures" not in result:
-            from itbcoach.config import load_config
-
-            cfg = (config or load_config(use_user_file=False)).stepdown
-            result = {**result, "measures": measures_json(result, cfg, scale)}
     elif len(seq) and seq.detected.any():  # the step-down plots its reps (stepdown_view)
-        plot_png = plot_panels(seq.times_s, exercise_panels(seq, metrics, result, config),
-                               spans)
+        plot_png = plot_panels(seq.times_s, exercise_panels(seq, metrics, result), spans)
     thumbs = thumbnails(video, seq, worst_frames(result)) if video and len(seq) else {}
     page = render_html(result, meta, plot_png, thumbs, config, scale)
     _atomic_write(out / "metrics.csv", metrics_csv(seq, metrics))
     if stepdown:
         _atomic_write(out / "reps.csv", reps_csv(result, scale))
     _atomic_write(out / "result.json", json.dumps(
-        {**result, "meta": {k: v for k, v in meta.items() if k != "framing_per_frame"}},
+        {**result_json(result, cfg, scale if stepdown else None),
+         "meta": {k: v for k, v in meta.items() if k != "framing_per_frame"}},
         indent=2, default=_json_default) + "\n")
     _atomic_write(out / "report.html", page)
     return out / "report.html"

@@ -13,15 +13,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itbcoach.config import Config
 from itbcoach.errors import ExitCode, InputError
 from itbcoach.tasks import load_config
+
+if TYPE_CHECKING:
+    from itbcoach.exercises import ExerciseResult
+    from itbcoach.scoring import TaskResult
+    from itbcoach.scoring.stepdown import SideResult
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,8 @@ class JobOutcome:
         exit_code: 0 measured, 4 nothing measurable (see :class:`~itbcoach.errors.ExitCode`),
             or the code of the error that stopped it.
         error: one line saying why the job failed (None when it ran to the end).
-        result: the result's JSON (None when it failed before scoring).
+        result: the typed result (None when it failed before scoring); its JSON is
+            made where a file is written.
         summary: the human-readable result.
         outputs: files written.
         output_error: one line saying which output could not be written (None: all
@@ -83,7 +88,7 @@ class JobOutcome:
     input: str
     exit_code: int = ExitCode.OK
     error: str | None = None
-    result: dict[str, Any] | None = None
+    result: TaskResult | None = None
     summary: str = ""
     outputs: list[str] = field(default_factory=list)
     output_error: str | None = None
@@ -138,26 +143,24 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
                                allow_multiple=job.allow_multiple, smooth=False, mask=False)
     with clock("score"):
         result = score_task(seq, job.task, config, side=job.side, pain=job.pain, meta=meta)
-        data = result.to_json()
         scale = None
         if job.task == "stepdown":
-            from itbcoach.report.measures import length_scale, measures_json
+            from itbcoach.report.measures import length_scale
 
             masked = postprocess(seq, config, smooth=False) if not meta.get("masked") \
                 else seq
             scale = length_scale(masked.world_landmarks, config.report.height_cm)
-            data["measures"] = measures_json(data, config.stepdown, scale)
     summary = result.summary()
     if scale is not None:
         from itbcoach.report.stepdown_view import restate_medians
 
-        summary = restate_medians(summary, data, scale)
+        summary = restate_medians(summary, result, scale)
     if not (meta.get("smoothed") and meta.get("masked")):  # the pictures draw smoothed,
         seq = postprocess(seq, config, mask=not meta.get("masked"),  # masked landmarks
                           smooth=not meta.get("smoothed"))
     measured = result.ok and not getattr(result, "view_refused", False)
     outcome = JobOutcome(str(job.input), ExitCode.OK if measured else ExitCode.NO_RESULT,
-                         None, data, summary)
+                         None, result, summary)
     metrics = None
     if job.annotate or job.report_dir:
         from itbcoach.kernel import compute_metrics
@@ -168,7 +171,7 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
         from itbcoach.report.annotate import AnnotationPlan, write_annotated
 
         with clock("annotate"), _output(errors, outcome, job.annotate):
-            plan = AnnotationPlan(seq, data, config, metrics, scale)
+            plan = AnnotationPlan(seq, result, config, metrics, scale)
             write_annotated(path, job.annotate, plan, crf=config.report.video_crf,
                             preset=config.report.video_preset)
     if job.report_dir:
@@ -178,12 +181,14 @@ def run_job(job: ScoreJob, config: Config | None = None) -> JobOutcome:
             ("reps.csv",) if scale is not None else ())
         with clock("report"), _output(errors, outcome, *(str(Path(job.report_dir) / n)
                                                           for n in names)):
-            write_report(job.report_dir, seq, data, meta,
+            write_report(job.report_dir, seq, result, meta,
                          video=path if is_video else None, config=config, metrics=metrics,
                          scale=scale)
     if job.json_path:
         from itbcoach.output import write_output
+        from itbcoach.report.measures import result_json
 
+        data = result_json(result, config.stepdown, scale)
         with _output(errors, outcome, job.json_path):
             write_output(job.json_path, json.dumps(data, indent=2, default=_json_default)
                          + "\n", stdout_ok=True)
@@ -248,34 +253,39 @@ def _json_default(value: Any) -> Any:
 
 # --- history --------------------------------------------------------------------------
 
-def _side_payload(side: Mapping[str, Any]) -> dict[str, Any]:
-    return {"side": side.get("side"), "score": side.get("score"),
-            "category": side.get("category"), "criteria": side.get("criteria"),
-            "pain": side.get("pain"), "reps": len(side.get("reps", []) or []),
-            "metrics": dict(side.get("median_metrics") or {})}
+def _side_payload(side: SideResult) -> dict[str, Any]:
+    return {"side": side.side, "score": side.score, "category": side.category,
+            "criteria": dict(side.criteria), "pain": side.pain, "reps": len(side.reps),
+            "metrics": side.to_json()["median_metrics"]}
 
 
-def history_summary(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The short summary stored with a session (what ``itbcoach history`` lists)."""
-    out: dict[str, Any] = {"ok": bool(result.get("ok", True))}
-    if result.get("message"):
-        out["message"] = result["message"]
-    if result.get("task") == "stepdown":
-        out["sides"] = [{"side": s.get("side"), "score": s.get("score"),
-                         "category": s.get("category")} for s in result.get("sides", [])]
-    else:
-        for key in ("reps", "steps"):
-            if result.get(key):
-                out[key] = result[key]
-        holds = result.get("holds") or []
-        if holds:
-            out["holds"] = {"count": len(holds),
-                            "seconds": round(sum(float(h.get("duration_s", 0.0))
-                                                 for h in holds), 1)}
+def history_summary(result: TaskResult) -> dict[str, Any]:
+    """The short summary stored with a session (what ``itbcoach history`` lists):
+    ``ok``, ``message``, then the step-down's ``sides`` (score, category) or the
+    exercise's ``unit`` and its ``reps`` / ``steps`` / ``holds`` (count, seconds)."""
+    from itbcoach.scoring.stepdown import StepdownResult
+
+    out: dict[str, Any] = {"ok": bool(result.ok)}
+    message = getattr(result, "message", None)
+    if message:
+        out["message"] = message
+    if isinstance(result, StepdownResult):
+        out["sides"] = [{"side": s.side, "score": s.score, "category": s.category}
+                        for s in result.sides]
+        return out
+    ex: ExerciseResult = result  # type: ignore[assignment]
+    out["unit"] = ex.to_json()["unit"]
+    out["reps"] = ex.reps
+    if ex.exercise.config.step is not None:
+        out["steps"] = ex.steps
+    holds = ex.holds
+    if holds:
+        out["holds"] = {"count": len(holds),
+                        "seconds": round(sum(float(h["duration_s"]) for h in holds), 1)}
     return out
 
 
-def record_result(history: Any, result: Mapping[str, Any], source: str,
+def record_result(history: Any, result: TaskResult, source: str,
                   kind: str = "offline", person: str | None = None) -> int:
     """Store a finished result in the history database; returns the session id.
 
@@ -286,23 +296,28 @@ def record_result(history: Any, result: Mapping[str, Any], source: str,
     knee offsets...), for an exercise every engine event (``rep``, ``hold``, ``step``,
     ``set_complete``, ``cue``...), then the session is closed with
     :func:`history_summary`. A crash in between leaves a ``running`` session holding
-    the events written so far.
+    the events written so far. The rows are JSON: each is made here, where it is
+    written.
     """
-    task = str(result.get("task", "?"))
-    sid = history.start_session(kind, task, source, person)
-    if task == "stepdown":
-        for side in result.get("sides", []) or []:
-            for rep in side.get("reps", []) or []:
-                history.add_event(sid, "stepdown_rep", rep, t_s=rep.get("end_s"),
-                                  side=side.get("side"))
+    from itbcoach.scoring.stepdown import StepdownResult
+
+    if isinstance(result, StepdownResult):
+        sid = history.start_session(kind, "stepdown", source, person)
+        for side in result.sides:
+            for rep in side.reps:
+                history.add_event(sid, "stepdown_rep", rep.to_json(),
+                                  t_s=round(rep.end_s, 3), side=side.side)
             history.add_event(sid, "stepdown_side", _side_payload(side),
-                              t_s=max([r.get("end_s") or 0.0 for r in side.get("reps", [])]
-                                      or [0.0]), side=side.get("side"))
+                              t_s=round(max([r.end_s for r in side.reps] or [0.0]), 3),
+                              side=side.side)
     else:
-        for ev in result.get("events", []) or []:
-            data = {k: v for k, v in ev.items() if k not in ("kind", "t_s", "side")}
-            history.add_event(sid, str(ev.get("kind")), data, t_s=ev.get("t_s"),
-                              side=ev.get("side"))
+        ex: ExerciseResult = result  # type: ignore[assignment]
+        sid = history.start_session(kind, ex.task, source, person)
+        for event in ex.events:
+            data = {k: v for k, v in event.to_json().items()
+                    if k not in ("kind", "t_s", "side")}
+            history.add_event(sid, str(event.kind), data, t_s=round(float(event.t_s), 3),
+                              side=event.side)
     history.end_session(sid, "completed", history_summary(result))
     return sid
 

@@ -12,21 +12,26 @@ shoulder midpoint to hip midpoint), converted with :class:`LengthScale` from the
 person's height when it is known (``[report] height_cm`` or ``--height-cm``), else from
 MediaPipe's metric 3D (world) landmarks; without either they stay in torso lengths.
 
-The result is read only through the accessors at the bottom of this module
-(:func:`stepdown_sides`, :func:`side_reps`, ...), so a typed result replaces them alone.
+Every function takes the typed result (:class:`~itbcoach.scoring.stepdown.StepdownResult`
+and its sides and reps, with the metrics they were scored on); JSON is made only by
+:func:`result_json`, where a file is written.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from itbcoach.config.schema import StepdownConfig
 from itbcoach.landmarks import Landmark as L
+
+if TYPE_CHECKING:  # the scorer pulls in the kernel (numba); the batch parent must not
+    from itbcoach.scoring import TaskResult
+    from itbcoach.scoring.stepdown import SideResult, StepdownRep, StepdownResult
 
 #: Torso length (shoulder midpoint to hip midpoint) as a share of standing height:
 #: shoulder height 0.818 H minus hip-joint height 0.530 H (Drillis & Contini 1966).
@@ -189,13 +194,6 @@ def threshold(measure: Measure, cfg: StepdownConfig, scale: LengthScale) -> floa
     return display(measure, getattr(cfg, measure.threshold), scale)
 
 
-def crosses(measure: Measure, value: float, limit: float) -> bool:
-    """Whether a shown value is past the shown threshold (the scorer's comparison)."""
-    if not math.isfinite(value):
-        return False
-    return abs(value) >= limit if measure.two_sided else value > limit
-
-
 def fmt(measure: Measure, value: float, scale: LengthScale, with_unit: bool = True) -> str:
     """A shown value with its sign (``"+5.3 deg"``, ``"-1.2 cm"``); ``"–"`` when missing."""
     if not math.isfinite(value):
@@ -207,52 +205,51 @@ def fmt(measure: Measure, value: float, scale: LengthScale, with_unit: bool = Tr
     return f"{text} {unit(measure, scale)}" if with_unit else text
 
 
-# --- accessors over the result (the only place that knows its shape) ------------------
+# --- accessors over the result ---------------------------------------------------------
 
-def stepdown_sides(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def stepdown_sides(result: StepdownResult) -> list[SideResult]:
     """The scored stance legs of a step-down result, left first."""
-    return list(result.get("sides", []) or [])
+    return list(result.sides)
 
 
-def side_name(side: Mapping[str, Any]) -> str:
+def side_name(side: SideResult) -> str:
     """``"left"`` or ``"right"``: the stance leg."""
-    return str(side.get("side"))
+    return side.side
 
 
-def side_reps(side: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def side_reps(side: SideResult) -> list[StepdownRep]:
     """The counted reps of one stance leg, in order."""
-    return list(side.get("reps", []) or [])
+    return list(side.reps)
 
 
-def rep_number(rep: Mapping[str, Any]) -> int:
+def rep_number(rep: StepdownRep) -> int:
     """1-based rep number within its leg."""
-    return int(rep.get("index", 0)) + 1
+    return rep.index + 1
 
 
-def rep_fault(rep: Mapping[str, Any], criterion: str) -> bool:
+def rep_fault(rep: StepdownRep, criterion: str) -> bool:
     """Whether the scorer flagged ``criterion`` on this rep."""
-    return bool((rep.get("faults") or {}).get(criterion, False))
+    return bool(rep.faults.get(criterion, False))
 
 
-def rep_values(rep: Mapping[str, Any], scale: LengthScale) -> dict[str, float]:
+def rep_values(rep: StepdownRep, scale: LengthScale) -> dict[str, float]:
     """``{measure key: value in its shown unit}`` of one rep (NaN when missing)."""
-    m = rep.get("metrics") or {}
-    return {ms.key: display(ms, m.get(ms.key), scale) for ms in STEPDOWN_MEASURES}
+    return {ms.key: display(ms, rep.metrics.get(ms.key), scale) for ms in STEPDOWN_MEASURES}
 
 
-def side_criterion(side: Mapping[str, Any], criterion: str) -> bool:
+def side_criterion(side: SideResult, criterion: str) -> bool:
     """Whether ``criterion`` counts for this leg (present in enough reps)."""
-    return bool((side.get("criteria") or {}).get(criterion, False))
+    return bool(side.criteria.get(criterion, False))
 
 
-def iter_reps(result: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def iter_reps(result: StepdownResult) -> Iterator[tuple[str, StepdownRep]]:
     """``(stance leg, rep)`` of every counted rep, left leg first."""
-    for side in stepdown_sides(result):
-        for rep in side_reps(side):
-            yield side_name(side), rep
+    for side in result.sides:
+        for rep in side.reps:
+            yield side.side, rep
 
 
-def measures_json(result: Mapping[str, Any], cfg: StepdownConfig,
+def measures_json(result: StepdownResult, cfg: StepdownConfig,
                   scale: LengthScale) -> dict[str, Any]:
     """The ``measures`` block of ``result.json``: definitions, scale and shown values.
 
@@ -269,13 +266,44 @@ def measures_json(result: Mapping[str, Any], cfg: StepdownConfig,
     return {"length_scale": scale.to_json(), "definitions": defs, "reps": reps}
 
 
+def result_json(result: TaskResult, cfg: StepdownConfig,
+                scale: LengthScale | None = None) -> dict[str, Any]:
+    """The JSON document of a result as ``score --json`` and ``live --json`` write it:
+    ``result.to_json()`` plus, for the step-down with a known ``scale``, the
+    ``measures`` block (:func:`measures_json`). Called only where JSON is written."""
+    from itbcoach.scoring.stepdown import StepdownResult
+
+    data = result.to_json()
+    if scale is not None and isinstance(result, StepdownResult):
+        data["measures"] = measures_json(result, cfg, scale)
+    return data
+
+
 def _round(v: float, nd: int = 2) -> float | None:
     """``v`` as shown (``nd`` decimals; never ``-0.0``), None when missing."""
     return round(v, nd) + 0.0 if math.isfinite(v) else None
 
 
-__all__ = ["MEASURES_BY_CRITERION", "MEASURES_BY_KEY", "STEPDOWN_MEASURES",
-           "TORSO_PER_HEIGHT", "LengthScale", "Measure", "crosses", "display", "fmt",
-           "iter_reps", "length_scale", "measures_json", "rep_fault", "rep_number",
-           "rep_values", "side_criterion", "side_name", "side_reps", "stepdown_sides",
-           "threshold", "unit"]
+__all__ = [
+    "MEASURES_BY_CRITERION",
+    "MEASURES_BY_KEY",
+    "STEPDOWN_MEASURES",
+    "TORSO_PER_HEIGHT",
+    "LengthScale",
+    "Measure",
+    "display",
+    "fmt",
+    "iter_reps",
+    "length_scale",
+    "measures_json",
+    "rep_fault",
+    "rep_number",
+    "rep_values",
+    "result_json",
+    "side_criterion",
+    "side_name",
+    "side_reps",
+    "stepdown_sides",
+    "threshold",
+    "unit",
+]

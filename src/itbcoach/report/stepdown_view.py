@@ -15,7 +15,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,18 +37,13 @@ from itbcoach.report.measures import (
     threshold,
     unit,
 )
+from itbcoach.scoring.criteria import BY_ID as CRITERIA
 from itbcoach.scoring.criteria import TABLE as CRITERIA_TABLE
 
+if TYPE_CHECKING:
+    from itbcoach.scoring.stepdown import SideResult, StepdownRep, StepdownResult
+
 CRITERIA_LABELS = {c.id: c.label for c in CRITERIA_TABLE}
-#: What each criterion is measured from (shown on the score card).
-CRITERIA_SOURCE = {
-    "arm_strategy": "wrist-to-hip distance",
-    "trunk_lean": "shoulder-hip midline",
-    "pelvis_not_level": "hip landmark line",
-    "knee_medial_to_second_toe": "knee vs toe landmarks",
-    "knee_medial_to_foot": "knee vs toe landmarks",
-    "unsteady": "heel descent timing, knee wobble",
-}
 VERDICT_COLORS = {True: "#c62828", False: "#1a7f37", None: "#9e9e9e"}
 
 
@@ -79,42 +74,36 @@ class CriterionLine:
     note: str = ""
 
 
-def criterion_lines(result: Mapping[str, Any], side: Mapping[str, Any]) -> list[CriterionLine]:
+def criterion_lines(result: StepdownResult, side: SideResult) -> list[CriterionLine]:
     """The score card lines of one stance leg, each with its confidence and source."""
     reps = side_reps(side)
-    counts = side.get("criteria_rep_counts") or {}
-    given_conf = side.get("criteria_confidence") or {}
-    given_src = side.get("criteria_source") or {}
+    counts = side.counts
     out = []
-    for crit in (side.get("criteria") or {}):
+    for crit in side.criteria:
         conf, note = _confidence(result, side, crit)
-        conf = str(given_conf.get(crit, conf))
-        source = str(given_src.get(crit, _source(reps, crit)))
+        source = _source(reps, crit)
         state = "yes" if side_criterion(side, crit) else "no"
         if not _assessable(reps, crit):
             state, conf, note = "not assessable", "–", "could not be measured in any rep"
-        elif (side.get("criteria") or {}).get(crit, False) is None:
+        elif crit in side.unknown:
             state, conf = "not assessable", "–"
-            note = (f"the hands left the hips in {_pelvis_unread(reps)}/{len(reps)} reps: "
-                    f"score {side.get('score_text')}")
+            note = (f"the hands left the hips in {len(side.hands_off_reps)}/{len(reps)} "
+                    f"reps: score {side.score_text}")
         out.append(CriterionLine(crit, state, f"{counts.get(crit, '–')}/{len(reps)}", conf,
                                  source, note))
     return out
 
 
-def _values(reps: Sequence[Mapping[str, Any]], key: str) -> list[float]:
+def _values(reps: Sequence[StepdownRep], key: str) -> list[float]:
     out = []
     for r in reps:
-        try:
-            v = float((r.get("metrics") or {}).get(key))
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(v):
-            out.append(v)
+        v = r.metrics.get(key)
+        if v is not None and math.isfinite(v):
+            out.append(float(v))
     return out
 
 
-def _assessable(reps: Sequence[Mapping[str, Any]], crit: str) -> bool:
+def _assessable(reps: Sequence[StepdownRep], crit: str) -> bool:
     keys = {"arm_strategy": ("wrist_rise", "arm_abduction_change_deg"),
             "unsteady": ("descent_s",)}.get(crit)
     if keys is None:
@@ -123,51 +112,49 @@ def _assessable(reps: Sequence[Mapping[str, Any]], crit: str) -> bool:
     return not keys or any(_values(reps, k) for k in keys)
 
 
-def _pelvis_unread(reps: Sequence[Mapping[str, Any]]) -> int:
-    return sum((r.get("pelvis") or {}).get("source") == "not assessable" for r in reps)
-
-
-def pelvis_cell(rep: Mapping[str, Any]) -> str:
+def pelvis_cell(rep: StepdownRep) -> str:
     """Where a rep's pelvis was read: ``"hands 0.93"``, ``"hips"``, ``"not assessable"``
     ("–" when not read)."""
-    p = rep.get("pelvis") or {}
-    src = str(p.get("source") or "–")
-    return f"{src} {p['confidence']:.2f}" if src == "hands" and \
-        isinstance(p.get("confidence"), int | float) else src
+    if rep.pelvis_source == "hands" and math.isfinite(rep.pelvis_confidence):
+        return f"hands {rep.pelvis_confidence:.2f}"
+    return rep.pelvis_source or "–"
 
 
-def _source(reps: Sequence[Mapping[str, Any]], crit: str) -> str:
+def _source(reps: Sequence[StepdownRep], crit: str) -> str:
     if crit == "arm_strategy" and not _values(reps, "wrist_rise"):
         return "elbow away from the trunk (wrists hidden)"
-    return CRITERIA_SOURCE.get(crit, "")
+    return CRITERIA[crit].measured_from if crit in CRITERIA else ""
 
 
-def _confidence(result: Mapping[str, Any], side: Mapping[str, Any],
-                crit: str) -> tuple[str, str]:
-    if crit == "pelvis_not_level" and side.get("pelvis_source"):
-        srcs = {(r.get("pelvis") or {}).get("source") for r in side_reps(side)}
+def _confidence(result: StepdownResult, side: SideResult, crit: str) -> tuple[str, str]:
+    if crit == "pelvis_not_level" and side.pelvis_label:
+        srcs = {r.pelvis_source for r in side_reps(side)}
         return ("measured" if srcs == {"hands"} else "lower",
-                f"pelvis from {side['pelvis_source']}")
+                f"pelvis from {side.pelvis_label}")
     if crit == "pelvis_not_level":
-        note = next((n for n in result.get("confidence", []) or []
-                     if str(n).startswith("pelvic drop:")), "")
+        note = next((n for n in result.confidence if str(n).startswith("pelvic drop:")), "")
         if note:
             level = "low confidence" if "low confidence" in note else "validated"
             return level, note.split("(", 1)[-1].rstrip(")") if "(" in note else ""
         return "measured", ""
-    turned = any(abs(float((r.get("metrics") or {}).get("yaw_corrected_deg") or 0.0)) > 0
-                 or r.get("notes") for r in side_reps(side))
+    turned = any(abs(_finite(r.metrics.get("yaw_corrected_deg"))) > 0 or r.notes
+                 for r in side_reps(side))
     if turned and crit in ("trunk_lean", "knee_medial_to_second_toe", "knee_medial_to_foot"):
         return "lower", "body turned from the camera in some reps"
     return "measured", ""
 
 
-def score_card_html(result: Mapping[str, Any]) -> str:
+def _finite(value: float | None) -> float:
+    """``value``, 0.0 when missing or NaN."""
+    return float(value) if value is not None and math.isfinite(value) else 0.0
+
+
+def score_card_html(result: StepdownResult) -> str:
     """The score card: per stance leg the score and one line per criterion carrying its
     state, reps, confidence and source."""
     parts = ['<div class="cards">']
     for side in stepdown_sides(result):
-        cat = side.get("category") or "none"
+        cat = side.category or "none"
         rows = []
         for line in criterion_lines(result, side):
             cls = {"yes": "yes", "no": "no"}.get(line.state, "na")
@@ -180,7 +167,7 @@ def score_card_html(result: Mapping[str, Any]) -> str:
                 f"<td class='{conf_cls}'{note}>{_esc(line.confidence)}"
                 f"<div class='muted'>{_esc(line.source)}"
                 f"{'; ' + _esc(line.note) if line.note else ''}</div></td></tr>")
-        pain = side.get("pain")
+        pain = side.pain
         rows.append("<tr><td>Pain (asked)</td>"
                     f"<td class='{'yes' if pain else 'no'}'>"
                     f"{'not asked' if pain is None else ('yes' if pain else 'no')}</td>"
@@ -188,8 +175,7 @@ def score_card_html(result: Mapping[str, Any]) -> str:
         n = len(side_reps(side))
         parts.append(
             f"<div class='card'><div>Stance leg: <b>{_esc(side_name(side))}</b></div>"
-            f"<div class='score {_esc(cat)}'>"
-            f"{_esc(side.get('score_text') or side.get('score'))} "
+            f"<div class='score {_esc(cat)}'>{_esc(side.score_text)} "
             f"<span style='font-size:1.2rem'>{_esc(cat)}</span></div>"
             f"<div class='muted'>Piva score (0-1 good, 2-3 medium, 4+ poor); {n} counted "
             "reps; a criterion counts when seen in at least half of them</div>"
@@ -211,7 +197,7 @@ class RepPoint:
     flagged: bool | None  # None: a measure that is reported, not scored
 
 
-def chart_points(result: Mapping[str, Any], measure: Measure,
+def chart_points(result: StepdownResult, measure: Measure,
                  scale: LengthScale) -> list[RepPoint]:
     """The points of one measure's chart (every counted rep, left leg first)."""
     return [RepPoint(s, rep_number(r), rep_values(r, scale)[measure.key],
@@ -290,7 +276,7 @@ def _flag(flagged: bool | None) -> str:
     return "na" if flagged is None else str(int(flagged))
 
 
-def charts_html(result: Mapping[str, Any], cfg: StepdownConfig, scale: LengthScale) -> str:
+def charts_html(result: StepdownResult, cfg: StepdownConfig, scale: LengthScale) -> str:
     """Every measure's chart with its one name, sign convention and threshold in words."""
     parts = ["<div class='charts'>"]
     for m in STEPDOWN_MEASURES:
@@ -311,7 +297,7 @@ def charts_html(result: Mapping[str, Any], cfg: StepdownConfig, scale: LengthSca
 
 # --- tables ---------------------------------------------------------------------------
 
-def rep_table_html(side: Mapping[str, Any], scale: LengthScale) -> str:
+def rep_table_html(side: SideResult, scale: LengthScale) -> str:
     """The rep table of one stance leg: times, every measure (signed, its unit), faults."""
     head = ["#", "start s", "bottom s", "end s",
             *(f"{m.name} ({unit(m, scale)})" for m in STEPDOWN_MEASURES), "pelvis from",
@@ -319,11 +305,10 @@ def rep_table_html(side: Mapping[str, Any], scale: LengthScale) -> str:
     rows = []
     for rep in side_reps(side):
         vals = rep_values(rep, scale)
-        faults = [CRITERIA_LABELS.get(k, k) for k, v in (rep.get("faults") or {}).items()
-                  if v]
+        faults = [CRITERIA_LABELS.get(k, k) for k, v in rep.faults.items() if v]
         cells = [f"<td>{rep_number(rep)}</td>",
-                 *(f"<td class='num'>{_num(rep.get(k))}</td>"
-                   for k in ("start_s", "bottom_s", "end_s"))]
+                 *(f"<td class='num'>{_num(v)}</td>"
+                   for v in (rep.start_s, rep.bottom_s, rep.end_s))]
         for m in STEPDOWN_MEASURES:
             bad = m.criterion is not None and rep_fault(rep, m.criterion)
             cells.append(f"<td class='num{' yes' if bad else ''}' data-measure='{m.key}'>"
@@ -344,7 +329,7 @@ def _num(value: Any, digits: int = 2) -> str:
     return f"{v:.{digits}f}" if math.isfinite(v) else "–"
 
 
-def side_medians(side: Mapping[str, Any], scale: LengthScale) -> dict[str, float]:
+def side_medians(side: SideResult, scale: LengthScale) -> dict[str, float]:
     """Median shown value per measure over the leg's counted reps."""
     rows = [rep_values(r, scale) for r in side_reps(side)]
     out = {}
@@ -354,7 +339,7 @@ def side_medians(side: Mapping[str, Any], scale: LengthScale) -> dict[str, float
     return out
 
 
-def restate_medians(summary: str, result: Mapping[str, Any], scale: LengthScale) -> str:
+def restate_medians(summary: str, result: StepdownResult, scale: LengthScale) -> str:
     """The scorer's terminal summary with each leg's "median per rep" line restated in
     the report's names, units and signs (cm instead of body scales)."""
     sides = iter(stepdown_sides(result))
@@ -389,7 +374,7 @@ def compare_text(measure: Measure, left: float, right: float, scale: LengthScale
     return f"{'left' if d > 0 else 'right'} {word} by {size}"
 
 
-def comparison_html(result: Mapping[str, Any], scale: LengthScale) -> str:
+def comparison_html(result: StepdownResult, scale: LengthScale) -> str:
     """Side-to-side table: score and each measure's median rep, with the difference in
     words (sizes for two-sided measures, never a signed value minus a signed value)."""
     sides = {side_name(s): s for s in stepdown_sides(result)}
@@ -398,7 +383,7 @@ def comparison_html(result: Mapping[str, Any], scale: LengthScale) -> str:
         return ""
     both = len(names) == 2
     head = ["", *(f"{n} leg" for n in names)] + (["difference"] if both else [])
-    rows = ["<tr><td>score</td>" + "".join(f"<td class='num'>{sides[n].get('score')}</td>"
+    rows = ["<tr><td>score</td>" + "".join(f"<td class='num'>{sides[n].score}</td>"
                                            for n in names)
             + (f"<td>{_score_diff(sides)}</td>" if both else "") + "</tr>"]
     med = {n: side_medians(sides[n], scale) for n in names}
@@ -411,8 +396,7 @@ def comparison_html(result: Mapping[str, Any], scale: LengthScale) -> str:
     out = ["<h2>Side-to-side comparison</h2><table><tr>"
            + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>" + "".join(rows)
            + "</table>"]
-    comparison = result.get("comparison") or {}
-    for note in comparison.get("notes", []) if isinstance(comparison, Mapping) else []:
+    for note in (result.comparison or {}).get("notes", []):
         out.append(f"<p class='muted'>{_esc(note)}</p>")
     if not both:
         out.append("<p class='muted'>Only one stance leg was tested: film both legs to "
@@ -420,8 +404,8 @@ def comparison_html(result: Mapping[str, Any], scale: LengthScale) -> str:
     return "".join(out)
 
 
-def _score_diff(sides: Mapping[str, Mapping[str, Any]]) -> str:
-    a, b = sides["left"].get("score"), sides["right"].get("score")
+def _score_diff(sides: Mapping[str, SideResult]) -> str:
+    a, b = sides["left"].score, sides["right"].score
     if a == b:
         return "same"
     return f"{'left' if a > b else 'right'} worse by {abs(a - b)}"
@@ -438,7 +422,7 @@ def definitions_html(cfg: StepdownConfig, scale: LengthScale) -> str:
             "</p>")
 
 
-def reps_csv(result: Mapping[str, Any], scale: LengthScale) -> str:
+def reps_csv(result: StepdownResult, scale: LengthScale) -> str:
     """``reps.csv``: one row per counted rep, every measure in its shown unit and sign
     (the header names the unit), then the scorer's fault flags (0/1)."""
     buf = io.StringIO()
@@ -448,7 +432,7 @@ def reps_csv(result: Mapping[str, Any], scale: LengthScale) -> str:
                 *(f"{m.name} ({unit(m, scale)})" for m in STEPDOWN_MEASURES), *crits])
     for s, rep in iter_reps(result):
         vals = rep_values(rep, scale)
-        w.writerow([s, rep_number(rep), rep.get("start_s"), rep.get("end_s"),
+        w.writerow([s, rep_number(rep), round(rep.start_s, 3), round(rep.end_s, 3),
                     *("" if not math.isfinite(vals[m.key]) else
                       fmt(m, vals[m.key], scale, with_unit=False) for m in STEPDOWN_MEASURES),
                     *(int(rep_fault(rep, c)) for c in crits)])

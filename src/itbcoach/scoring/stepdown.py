@@ -39,7 +39,7 @@ from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.scoring.criteria import IDS
 from itbcoach.scoring.pelvis import PelvisReading, pelvic_drop
-from itbcoach.scoring.segmentation import RepEvent, StepdownSegmenter, StepSample
+from itbcoach.scoring.segmentation import RepEvent
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +180,12 @@ class SideResult:
         """Where the pelvis was read, e.g. ``"hands 3/3, confidence 0.93"`` ("" unread)."""
         return _pelvis_label(self.reps)
 
+    @property
+    def hands_off_reps(self) -> list[int]:
+        """Rep numbers (1-based) whose pelvis could not be read: the hands were not
+        both on the hips (the live test lists them)."""
+        return [r.index + 1 for r in self.reps if r.pelvis_source == "not assessable"]
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the issue's shape plus extras)."""
         criteria: dict[str, bool | None] = dict(self.criteria)
@@ -191,7 +197,7 @@ class SideResult:
                 "pain": self.pain, "score": self.score,
                 "score_range": list(self.score_range) if self.score_range else None,
                 "score_text": self.score_text, "category": self.category,
-                "pelvis_source": self.pelvis_label,
+                "pelvis_source": self.pelvis_label, "hands_left_hips": self.hands_off_reps,
                 "median_metrics": {k: _r(v) for k, v in self.peaks.items()},
                 "notes": list(self.notes)}
 
@@ -299,17 +305,6 @@ def side_signals(px: np.ndarray, scale: float, stance: int, facing: float) -> Si
     medial = -facing if stance == 0 else facing
     knee_lat = (px[:, s_knee, 0] - px[:, s_ankle, 0]) / scale * medial
     return Signals(depth, foot[:, 0], foot[:, 1], hip, knee_lat)
-
-
-def segment(sig: Signals, times_s: np.ndarray, params: StepdownConfig) -> list[RepEvent]:
-    """Run the streaming segmenter over a whole recording."""
-    seg = StepdownSegmenter(params)
-    events: list[RepEvent] = []
-    for i in range(times_s.size):
-        events += seg.update(i, StepSample(float(times_s[i]), float(sig.depth[i]),
-                                           float(sig.foot_x[i]), float(sig.foot_y[i]),
-                                           float(sig.hip_y[i])))
-    return events + seg.flush()
 
 
 def _smooth1d(x: np.ndarray, n: int) -> np.ndarray:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from itbcoach.scoring.criteria import IDS
 from itbcoach.synth.hands import place_hands, slip_offsets
 from itbcoach.synth.kinematics import (
     Camera,
@@ -61,9 +62,8 @@ HANDS = ("both", "left", "right", "none")
 #: Extra shoulder abduction of the arm strategy at which the hand has left the hip, deg.
 HAND_LIFT_DEG = 8.0
 
-#: Names of the Piva criteria seen on video (pain is asked, not seen).
-FAULTS = ("arm_strategy", "trunk_lean", "pelvis_not_level", "knee_medial_to_second_toe",
-          "knee_medial_to_foot", "unsteady")
+#: Names of the Piva criteria seen on video (pain is asked, not seen): the criteria table's.
+FAULTS = IDS
 
 _SIGN = (1.0, -1.0)
 #: Free (non-tested) leg: knee kept straight (Piva 2006), foot slightly forward and out
