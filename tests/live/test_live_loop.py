@@ -16,7 +16,7 @@ import pytest
 
 from itbcoach.config import load_config
 from itbcoach.live.coach import ExerciseCoach
-from itbcoach.live.loop import LiveOptions, mirror_x, run_live
+from itbcoach.live.loop import STAGES, LiveOptions, mirror_x, run_live
 from itbcoach.report.history import History
 
 
@@ -41,6 +41,14 @@ def test_file_played_as_camera_saves_every_event(shared_videos: Path, model_path
     # result is drawn once, on its own frame or, when late, marked as the last result
     assert 0 < stats.results <= stats.submitted <= stats.captured
     assert stats.displayed >= stats.results * 0.9
+    # the capture thread hands frames to the model: every frame of the clip (122) is
+    # captured; each frame shown with its own result has its six stage times, all >= 0,
+    # adding up to at most the longest capture-to-display latency
+    assert stats.captured == 122
+    assert 0 < len(stats.stage_ms) <= stats.results
+    assert all(len(t) == len(STAGES) and min(t) >= 0 for t in stats.stage_ms)
+    assert max(sum(t) for t in stats.stage_ms) <= max(stats.latency_ms) + 0.01
+    assert sorted(stats.stage_p50()) == sorted(STAGES)
     with History(db) as h:
         (session,) = h.sessions()
         events = h.events(session.id)

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +102,14 @@ def raw_landmarks(model_path):
 
 
 def live_replay(seq, task: str, config) -> dict[str, Any]:
-    """The live coach fed frame by frame as ``run_live`` feeds it; its result's JSON as
-    ``live --json`` writes it."""
+    """The live coach fed frame by frame as ``run_live`` feeds it (counting from the
+    first frame: without the guided start's card and countdown, which offline has not);
+    its result's JSON as ``live --json`` writes it."""
     from itbcoach.cli.live_cmd import make_coach
     from itbcoach.live.coach import result_json
 
-    coach = make_coach(config, task, program=False)
+    coach = make_coach(replace(config, live=replace(config.live, guided=False)), task,
+                       program=False)
     processor = FrameProcessor(config)
     t_end = 0.0
     for i in range(len(seq)):
@@ -149,8 +152,10 @@ def test_score_and_live_commands_agree(clip: str, model_path: Path, tmp_path: Pa
     a, b = tmp_path / "score.json", tmp_path / "live.json"
     _run("score", src, "--task", task, "--json", str(a), "--no-history", "--no-progress",
          "--model", str(model_path), tmp_path=tmp_path)
-    _run("live", "--task", task, "--source", src, "--no-window", "--mute", "--json", str(b),
-         "--model", str(model_path), tmp_path=tmp_path)
+    # counting from the first frame, as offline (no guided card and countdown)
+    _run("--set", "live.guided=false", "live", "--task", task, "--source", src,
+         "--no-window", "--mute", "--json", str(b), "--model", str(model_path),
+         tmp_path=tmp_path)
     offline, live = json.loads(a.read_text()), json.loads(b.read_text())
     assert live["live"]["status"] == "source ended"
     assert live["live"]["frames_analysed"] == live["live"]["frames_captured"]  # every frame

@@ -56,7 +56,9 @@ def test_programme_order_comes_from_the_config() -> None:
     coach = make_coach(config, None, program=True)
     assert isinstance(coach, ProgramCoach)
     assert coach.tasks == ("glute-iso", "squat") and coach.rest_s == 12.0
-    assert isinstance(coach.current, ExerciseCoach) and coach.current.task == "glute-iso"
+    # guided ([live] guided): each exercise starts with its card
+    assert coach.guided and coach.current.phase == "card"
+    assert isinstance(coach.current.inner, ExerciseCoach) and coach.current.task == "glute-iso"
 
 
 def test_programme_stays_finished_during_the_result_screen() -> None:

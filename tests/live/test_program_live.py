@@ -3,15 +3,20 @@ loop, the real model on sample clips played as the camera, ``n`` pressed between
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from itbcoach.config import load_config
 from itbcoach.live.coach import ProgramCoach
 from itbcoach.live.loop import LiveOptions, run_live
 from itbcoach.pose.sources import Frame, VideoFileSource
 from itbcoach.report.history import History
+
+pytestmark = pytest.mark.slow  # every frame of 8 clips through the model: ~3.5 min
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 #: Each programme exercise's own sample clip.
@@ -26,7 +31,11 @@ CLIPS = {"asmr-itb": "exercise_asmr_itb.mp4",
 
 class ClipsAsCamera:
     """The clips one after the other as one camera (ids and times keep increasing);
-    ``boundaries`` counts the clips that ended, for the scripted key presses."""
+    ``boundaries`` counts the clips that ended, for the scripted key presses. Every
+    frame is analysed, as ``itbcoach live --source FILE`` reads a file (the same
+    sentences at the same source times every run)."""
+
+    every_frame = True
 
     def __init__(self, paths: list[Path]) -> None:
         self.paths = paths
@@ -80,7 +89,10 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
     assert len(tasks) == 8 and set(tasks) == set(CLIPS)
     source = ClipsAsCamera([SAMPLES / CLIPS[t] for t in tasks])
     window = NextAtEachClip(source)
-    coach = ProgramCoach(config, tasks, rest_s=config.live.program_rest_s)
+    # guided, as `itbcoach live --program --no-window`: each exercise's card ends when
+    # its posture is seen (or after live.card_no_window_s), then the countdown
+    coach = ProgramCoach(config, tasks, rest_s=config.live.program_rest_s, guided=True,
+                         window=False)
     db = tmp_path / "h.sqlite"
     said = tmp_path / "said.txt"
     stats = run_live(config, coach, LiveOptions(history=db, model=str(model_path),
@@ -101,12 +113,19 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
     # not every step of the clip need be seen)
     walk = done[tasks.index("monster-walk")]
     assert walk.exercise.primary == "step" and walk.to_json()["unit"] == "steps"
-    # each exercise introduces itself (name and how it is done), in programme order
-    intros = [line.split("\t", 1)[1] for line in said.read_text().splitlines()
-              if any(line.split("\t", 1)[1].startswith(config.exercises[t].name + ". ")
-                     for t in tasks)]
-    assert intros == [f"{config.exercises[t].name}. {config.exercises[t].instruction}."
-                      for t in tasks]
+    # each exercise introduces itself (name, how it is done, the posture and camera
+    # instruction of its card), in programme order, then counts down
+    lines = [line.split("\t", 1)[1] for line in said.read_text().splitlines()]
+    intros = [text for text in lines
+              if any(text.startswith(config.exercises[t].name + ". ") for t in tasks)]
+    assert intros == [f"{config.exercises[t].name}. {config.exercises[t].instruction}. "
+                      f"{config.exercises[t].card.setup}." for t in tasks]
+    assert lines.count("Go") == len(tasks)
+    # the posture check: every card ended on the posture (before live.card_no_window_s)
+    times = [float(line.split("\t", 1)[0]) for line in said.read_text().splitlines()]
+    for task in tasks:
+        i = lines.index(next(x for x in intros if x.startswith(config.exercises[task].name)))
+        assert lines[i + 1] == "3" and times[i + 1] - times[i] < config.live.card_no_window_s, task
     # one report per exercise and the programme's summary page, linked from the history
     assert session.person == "Ana" and stats.report is not None
     assert session.report == str(stats.report) and stats.report.name == "index.html"
@@ -115,3 +134,8 @@ def test_programme_runs_all_eight_exercises_live(model_path: Path, tmp_path: Pat
         page = stats.report.parent / f"{i}-{task}" / "report.html"
         assert f"{i}-{task}/report.html" in index
         assert config.exercises[task].name in page.read_text()
+    # `itbcoach history` lists the session with its person label and the summary page
+    listing = subprocess.run([sys.executable, "-m", "itbcoach", "history", "--db", str(db)],
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+    assert listing[1].split()[4:6] == ["Ana", "program"]
+    assert listing[2].strip() == f"report: {stats.report.resolve().as_uri()}"

@@ -62,14 +62,19 @@ def test_stepdown_says_corrections_with_counts_results_and_asks_about_pain(
 
 
 def test_exercise_is_introduced_then_counted(model_path: Path, tmp_path: Path) -> None:
-    lines, _out, db = live(["live", "--task", "squat", "--source",
-                           str(SAMPLES / "exercise_squat.mp4")], tmp_path, model_path)
+    """The guided start: the card's introduction and posture instruction, the posture
+    seen after ``live.ready_hold_s`` (1 s; no window: no minimum card time), a countdown
+    (1 s here: the render's first squat starts at ~2 s), then the counts."""
+    lines, _out, db = live(["--set", "live.countdown_s=1", "live", "--task", "squat",
+                            "--source", str(SAMPLES / "exercise_squat.mp4")],
+                           tmp_path, model_path)
     assert [text for _t, text in lines] == [
-        "Squat. Feet about hip-width, squat down and stand back up.",
-        "1", "2", "3", "set complete, rest"]
+        "Squat. Feet about hip-width, squat down and stand back up. "
+        "Stand facing the camera, whole body in view.",
+        "1", "Go", "1", "2", "3", "set complete, rest"]
     times = [t for t, _text in lines]
-    assert times[0] == 0.0 and times == sorted(times)
-    assert all(b - a > 1.5 for a, b in itertools.pairwise(times[1:4]))  # reps
+    assert times[:3] == [0.0, 1.0, 2.0] and times == sorted(times)
+    assert all(b - a > 1.5 for a, b in itertools.pairwise(times[3:6]))  # reps
     with History(db) as h:
         (session,) = h.sessions()
     assert session.person is None and session.report is not None  # no [history] person

@@ -66,13 +66,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def make_coach(config: Config, task: str | None, program: bool) -> Coach:
-    """The coach for ``--task`` / ``--program``."""
+def make_coach(config: Config, task: str | None, program: bool,
+               window: bool = True) -> Coach:
+    """The coach for ``--task`` / ``--program`` (exercises start with their card when
+    ``[live] guided``; ``window`` False: ``--no-window``)."""
     from itbcoach.exercises.definitions import exercise_ids
     from itbcoach.live.coach import ExerciseCoach, ProgramCoach
 
+    guided = config.live.guided
     if program:
-        return ProgramCoach(config, config.live.program, rest_s=config.live.program_rest_s)
+        return ProgramCoach(config, config.live.program, rest_s=config.live.program_rest_s,
+                            guided=guided, window=window)
     if task == "stepdown":
         from itbcoach.live.stepdown import StepdownCoach
 
@@ -80,6 +84,10 @@ def make_coach(config: Config, task: str | None, program: bool) -> Coach:
     if task not in exercise_ids(config):
         raise UserError(f"unknown task {task!r}; choose stepdown or one of: "
                         f"{', '.join(exercise_ids(config))}", ExitCode.USAGE)
+    if guided:
+        from itbcoach.live.guide import GuidedExercise
+
+        return GuidedExercise(config, task, window)
     return ExerciseCoach(config, task)
 
 
@@ -97,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     check_target(args.stats, "--stats", stdout_ok=True)
     check_target(args.json, "--json", stdout_ok=True)
     config = load_cli_config(args)
-    coach = make_coach(config, args.task, args.program)
+    coach = make_coach(config, args.task, args.program, window=not args.no_window)
     options = LiveOptions(
         source=args.source, realtime=args.realtime, mirror=not args.no_mirror,
         mute=args.mute, window=not args.no_window, width=args.width, height=args.height,

@@ -246,6 +246,30 @@ class ExerciseCueDefaults:
 
 
 @dataclass(frozen=True)
+class CardConfig:
+    """``[exercises.<id>.card]``: the card shown live before the exercise starts.
+
+    Attributes:
+        how: how it is done, at most two short lines.
+        setup: the posture and camera instruction ("Lie on your side facing the
+            camera"), shown and spoken until the right posture is seen.
+        demo: the exercise's own render (a file in the repository's ``sample_videos``
+            folder, or an absolute path) looped on the card; "" = none.
+        ready: the posture check (a metric expression) when the posture's own
+            (``[live.ready]``) does not fit the exercise's start; "" = the posture's.
+    """
+
+    how: tuple[str, ...] = ()
+    setup: str = ""
+    demo: str = ""
+    ready: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.how) > 2:
+            raise ValueError(f"card.how takes at most two lines, got {len(self.how)}")
+
+
+@dataclass(frozen=True)
 class ExerciseConfig:
     """``[exercises.<id>]``: one exercise as data (see docs/exercises.md).
 
@@ -265,6 +289,7 @@ class ExerciseConfig:
     timer: TimerConfig | None = None
     stepdown: StepdownRepConfig | None = None
     max_yaw_deg: float = 0.0
+    card: CardConfig | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_yaw_deg <= 90.0:
@@ -367,12 +392,19 @@ class ReportConfig:
 
 @dataclass(frozen=True)
 class LiveConfig:
-    """``[live]``: the programme order and the live screen's timings."""
+    """``[live]``: the programme order, the live screen's timings and the guided start
+    of each exercise (card, posture check, countdown)."""
 
     program: tuple[str, ...]
     program_rest_s: float
     result_hold_s: float
     stale_after_s: float
+    guided: bool
+    card_min_s: float
+    ready_hold_s: float
+    card_no_window_s: float
+    countdown_s: int
+    ready: Mapping[str, str]
 
 
 @dataclass(frozen=True)

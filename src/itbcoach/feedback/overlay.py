@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from itbcoach.feedback.text import Color, put_text, text_size
+from itbcoach.feedback.text import Color, _tile, put_text, text_size
 from itbcoach.landmarks.types import POSE_CONNECTIONS
 
 LEFT_COLOR: Color = (255, 170, 60)  # subject's left: blue-ish (BGR)
@@ -26,6 +26,10 @@ GOOD: Color = (90, 200, 90)
 WARN: Color = (40, 170, 255)
 BAD: Color = (60, 60, 235)
 PANEL: Color = (30, 30, 30)
+#: Opacity of the dark panel behind text. 0.85: white text keeps a contrast of at least
+#: 10:1 (WCAG; 7:1 is the strictest level) over a white background (a bright window
+#: behind the person), and the panel stays near black in a dim room.
+PANEL_ALPHA = 0.85
 
 #: Face landmarks (nose, eyes, ears, mouth): not drawn, they only add clutter.
 FACE_POINTS = frozenset(range(11))
@@ -45,6 +49,23 @@ class GuideLine:
     thickness: int = 2
     dashed: bool = False
     label: str = ""
+
+
+@dataclass(frozen=True)
+class CardView:
+    """The card shown before an exercise starts (drawn over the dimmed camera picture).
+
+    Attributes:
+        how: how the exercise is done, one or two lines.
+        demo: ``(h, w, 3)`` BGR frame of the looping demo clip, or None.
+        ready: the posture check passes (the status line turns green).
+        status: the status line, e.g. "Waiting for the position" or "Ready".
+    """
+
+    how: tuple[str, ...]
+    demo: np.ndarray | None = None
+    ready: bool = False
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,9 @@ class OverlayState:
         instruction: how to do the task, shown large at the bottom when there is no cue.
         thumbnails: ``(label, BGR image)`` pictures shown in a row under the banner
             (the worst frame of each fault on the step-down result screen).
+        card: the exercise card (how it is done, demo clip, posture status); the
+            framing instruction then goes into the card's status line.
+        countdown: seconds left before counting starts (a large ring and digit).
     """
 
     landmarks_px: np.ndarray | None = None
@@ -93,6 +117,8 @@ class OverlayState:
     banner: str | None = None
     thumbnails: tuple[tuple[str, np.ndarray], ...] = ()
     instruction: str | None = None
+    card: CardView | None = None
+    countdown: int | None = None
 
 
 #: Type sizes at 720p, px (scaled with the frame height): small print, title, main
@@ -100,6 +126,8 @@ class OverlayState:
 #: MAIN_MIN_PX (DejaVu Sans Bold cap height 0.73 em: 36.5 px = 5.1% of the height); a
 #: long one takes up to MAIN_LINES lines instead.
 SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX = 22, 30, 56, 50, 100
+#: The key hints at the bottom, px at 720p (bold: cap height ~20 px, readable at 2 m).
+KEYS_PX = 28
 MAIN_LINES = 3
 
 
@@ -150,7 +178,7 @@ def draw_block(frame: np.ndarray, text: str, anchor_xy: tuple[int, int], size: i
     pad = round(12 * scale)
     for ln, hgt in zip(lines, heights, strict=True):
         b = put_text(frame, ln, (x, top), size, color, bold=True, anchor="mt",
-                     background=PANEL, alpha=0.75, pad=pad)
+                     background=PANEL, alpha=PANEL_ALPHA, pad=pad)
         box = (min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3]))
         top += hgt + gap
     return box
@@ -253,6 +281,73 @@ def draw_hold_ring(frame: np.ndarray, center: tuple[int, int], radius: int,
         put_text(frame, text, center, max(12, round(radius * 0.5)), bold=True, anchor="mm")
 
 
+#: Card colours (BGR): a near-opaque dark panel keeps the text legible in a dim room or
+#: in front of a bright window; status green / amber as the posture check passes / waits.
+CARD_PANEL: Color = (24, 24, 24)
+CARD_ACCENT: Color = (0, 215, 255)  # the demo's frame and the card's rule: amber
+
+
+def draw_card(frame: np.ndarray, card: CardView, framing: str | None, top: int,
+              bottom: int, scale: float) -> tuple[int, int, int, int]:
+    """The exercise card between ``top`` and ``bottom`` (pixels): the demo clip on the
+    right in an amber frame, how it is done on the left, the status line (the framing
+    instruction in amber while the person is not in position, green when ready). The
+    camera picture around it is dimmed. Returns the card's box."""
+    w = frame.shape[1]
+    m = round(16 * scale)
+    x0, x1 = m, w - m
+    y0, y1 = top, max(top + 10, bottom)
+    roi = frame[y0:y1, x0:x1]
+    cv2.addWeighted(roi, 0.2, _tile(roi.shape, CARD_PANEL), 0.8, 0.0, dst=roi)
+    cv2.rectangle(frame, (x0, y0), (x1 - 1, y1 - 1), CARD_ACCENT, max(2, round(3 * scale)),
+                  cv2.LINE_AA)
+    pad = round(20 * scale)
+    text_right = x1 - pad
+    if card.demo is not None:
+        ch = y1 - y0 - 2 * pad
+        dh, dw = card.demo.shape[:2]
+        tw = min(round(ch * dw / dh), (x1 - x0) // 2)
+        th = round(tw * dh / dw)
+        if tw > 10 and th > 10:
+            dx, dy = x1 - pad - tw, y0 + (y1 - y0 - th) // 2
+            frame[dy:dy + th, dx:dx + tw] = cv2.resize(card.demo, (tw, th),
+                                                       interpolation=cv2.INTER_LINEAR)
+            cv2.rectangle(frame, (dx - 2, dy - 2), (dx + tw + 1, dy + th + 1), CARD_ACCENT,
+                          max(2, round(4 * scale)), cv2.LINE_AA)
+            put_text(frame, "demo", (dx + round(8 * scale), dy + round(6 * scale)),
+                     max(11, round(SMALL_PX * scale)), CARD_ACCENT, bold=True,
+                     background=CARD_PANEL, alpha=0.8, pad=4)
+            text_right = dx - pad
+    size = max(12, round(TITLE_PX * 1.2 * scale))
+    y = y0 + pad
+    for line in card.how:
+        for part in wrap_lines(line, size, text_right - x0 - pad):
+            box = put_text(frame, part, (x0 + pad, y), size, bold=True)
+            y = box[3] + round(8 * scale)
+    status = framing or card.status
+    if status:
+        color = GOOD if card.ready and not framing else CARD_ACCENT
+        y += round(16 * scale)
+        for part in wrap_lines(status, size, text_right - x0 - pad):
+            box = put_text(frame, part, (x0 + pad, y), size, color, bold=True)
+            y = box[3] + round(8 * scale)
+    return (x0, y0, x1, y1)
+
+
+def draw_countdown(frame: np.ndarray, seconds: int, scale: float) -> None:
+    """A large green ring with the seconds left in it, centred."""
+    h, w = frame.shape[:2]
+    r = round(min(h, w) * 0.22)
+    c = (w // 2, round(h * 0.42))
+    y0, x0 = max(0, c[1] - r), max(0, c[0] - r)
+    roi = frame[y0:c[1] + r + 1, x0:c[0] + r + 1]
+    dark = roi.copy()
+    cv2.circle(dark, (c[0] - x0, c[1] - y0), r, CARD_PANEL, -1, cv2.LINE_AA)
+    cv2.addWeighted(roi, 0.3, dark, 0.7, 0.0, dst=roi)  # a dark disc behind the digit
+    cv2.circle(frame, c, r, GOOD, max(6, round(14 * scale)), cv2.LINE_AA)
+    put_text(frame, str(seconds), c, round(r * 1.1), bold=True, anchor="mm")
+
+
 def draw_thumbnails(frame: np.ndarray, thumbs: tuple[tuple[str, np.ndarray], ...],
                     top: int, scale: float, bottom: int | None = None) -> None:
     """A centred row of labelled pictures from ``top`` down to at most ``bottom``
@@ -286,18 +381,22 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     small, body, big, big_min, huge = (max(11, round(v * s)) for v in (
         SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX))
     m = round(16 * s)
-    if state.landmarks_px is not None:
+    keys_px = max(12, round(KEYS_PX * s))
+    if state.landmarks_px is not None and state.card is None:
         draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
     draw_guides(frame, state.guides, s, small)  # on top: the guides are what to look at
     y = m
     if state.title:
-        box = put_text(frame, state.title, (m, y), body, bold=True, background=PANEL)
+        box = put_text(frame, state.title, (m, y), body, bold=True, background=PANEL,
+                       alpha=PANEL_ALPHA)
         y = box[3] + round(6 * s)
     if state.progress:
-        box = put_text(frame, state.progress, (m, y), small, background=PANEL)
+        box = put_text(frame, state.progress, (m, y), small, background=PANEL,
+                       alpha=PANEL_ALPHA)
         y = box[3] + round(6 * s)
     for label, value in state.metrics:
-        box = put_text(frame, f"{label}: {value}", (m, y), small, background=PANEL)
+        box = put_text(frame, f"{label}: {value}", (m, y), small, background=PANEL,
+                       alpha=PANEL_ALPHA)
         y = box[3] + round(2 * s)
     for fault in state.faults:
         box = put_text(frame, f"! {fault}", (m, y), small, BAD, bold=True,
@@ -306,25 +405,32 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     ty = m
     if state.counter is not None:
         box = put_text(frame, state.counter, (w - m, m), huge, bold=True, anchor="rt",
-                       background=PANEL)
+                       background=PANEL, alpha=PANEL_ALPHA)
         ty = box[3] + round(4 * s)
         if state.counter_label:
             box = put_text(frame, state.counter_label, (w - m, ty), small, anchor="rt",
-                           background=PANEL)
+                           background=PANEL, alpha=PANEL_ALPHA)
             ty = box[3] + round(8 * s)
     if state.hold_fraction is not None:
         r = round(80 * s)
         draw_hold_ring(frame, (w - m - r, ty + r + round(8 * s)), r, state.hold_fraction,
                        state.hold_text, s)
-    if state.framing:
+    if state.framing and state.card is None:
         draw_block(frame, state.framing, (w // 2, round(h * 0.42)), big, big_min,
                    w - 4 * m, WARN, s, valign="m")
     bottom = h - m
     if state.keys:
-        bottom -= text_size(state.keys, small)[1] + round(12 * s)
+        bottom -= text_size(state.keys, keys_px, True)[1] + round(12 * s)
     main = state.cue or state.instruction
     main_top = bottom if not main else \
         bottom - round(24 * s) - block_height(main, big, big_min, w - 4 * m)
+    if state.card is not None:
+        draw_card(frame, state.card, state.framing, max(y, ty) + round(8 * s),
+                  main_top - round(8 * s), s)
+        if state.landmarks_px is not None:  # on the card: the person sees their position
+            draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
+    if state.countdown is not None:
+        draw_countdown(frame, state.countdown, s)
     banner_box = None
     if state.banner:
         size = huge
@@ -333,17 +439,18 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
         if state.thumbnails:  # the result screen: under the fault list, pictures below
             top = max(y + round(24 * s), round(h * 0.22))
             banner_box = put_text(frame, state.banner, (w // 2, top), size,
-                                  bold=True, anchor="mt", background=PANEL, alpha=0.7,
+                                  bold=True, anchor="mt", background=PANEL, alpha=PANEL_ALPHA,
                                   pad=round(20 * s))
         else:
             banner_box = put_text(frame, state.banner, (w // 2, h // 2), size, bold=True,
-                                  anchor="mm", background=PANEL, alpha=0.7,
+                                  anchor="mm", background=PANEL, alpha=PANEL_ALPHA,
                                   pad=round(20 * s))
     if state.thumbnails:
         top = (banner_box[3] if banner_box else h // 2) + round(12 * s)
         draw_thumbnails(frame, state.thumbnails, top=top, scale=s, bottom=main_top)
-    if state.keys:
-        put_text(frame, state.keys, (w // 2, h - m), small, anchor="mb", background=PANEL)
+    if state.keys:  # large enough to read from 2 m: the keys are shortcuts, not required
+        put_text(frame, state.keys, (w // 2, h - m), keys_px, bold=True, anchor="mb",
+                 background=PANEL, alpha=PANEL_ALPHA)
     if main:
         color = LEVEL_COLORS.get(state.cue_level, (255, 255, 255)) if state.cue else \
             (255, 255, 255)

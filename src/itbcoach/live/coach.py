@@ -241,11 +241,16 @@ class ProgramCoach:
         config: the configuration.
         tasks: exercise ids in order (default: the programme list of the config).
         rest_s: rest between exercises, seconds.
+        guided: each exercise starts with its card, posture check and countdown
+            (:class:`~itbcoach.live.guide.GuidedExercise`).
+        window: a person watches a window (guided without one: the card's short time).
     """
 
     config: Config
     tasks: tuple[str, ...]
     rest_s: float
+    guided: bool = False
+    window: bool = True
     view: str = field(init=False, default="any")
     task: str = field(init=False, default="program")
 
@@ -254,9 +259,25 @@ class ProgramCoach:
         self.results: list[ExerciseResult] = []
         #: (first frame s, end s) of each finished exercise, for its report
         self.spans: list[tuple[float, float]] = []
-        self.current = ExerciseCoach(self.config, self.tasks[0])
+        self.current = self._make(self.tasks[0])
         self.view = self.current.view
         self._rest_until: float | None = None
+
+    def _make(self, task: str) -> Any:
+        """The coach of one exercise (guided or not)."""
+        if self.guided:
+            from itbcoach.live.guide import GuidedExercise
+
+            return GuidedExercise(self.config, task, self.window)
+        return ExerciseCoach(self.config, task)
+
+    def warm_up(self) -> None:
+        """Guided: load the first demo clip, and the others in the background."""
+        if self.guided:
+            from itbcoach.live.guide import preload_demos
+
+            self.current.warm_up()
+            preload_demos(self.config, self.tasks[1:])
 
     def update(self, frame: Frame) -> list[Event]:
         """Feed the current exercise; move on after it is done and the rest is over."""
@@ -284,7 +305,7 @@ class ProgramCoach:
         events = self._close_current(t_s)
         self.index += 1
         if self.index < len(self.tasks):
-            self.current = ExerciseCoach(self.config, self.tasks[self.index])
+            self.current = self._make(self.tasks[self.index])
             self.view = self.current.view
             self._rest_until = t_s + self.rest_s
             rest = f"Rest {self.rest_s:.0f} seconds. " if self.rest_s >= 1 else ""
@@ -294,7 +315,11 @@ class ProgramCoach:
         return events
 
     def key(self, key: str, t_s: float) -> list[Event]:
-        """``n`` skips to the next exercise; others go to the current one."""
+        """``n`` skips to the next exercise (during a rest: ends the rest); others go to
+        the current one."""
+        if key == "n" and self._rest_until is not None:
+            self._rest_until = t_s
+            return []
         if key == "n" and self.index < len(self.tasks):
             return self._next(t_s)
         return self.current.key(key, t_s)
@@ -303,11 +328,14 @@ class ProgramCoach:
         """The current exercise's view, with the programme position."""
         view = self.current.view_state(t_s)
         n = min(self.index + 1, len(self.tasks))  # the last one while its result shows
+        keys = "space start now" if view.card is not None else "space pause"
         view = replace(view, title=f"{n}/{len(self.tasks)} · {view.title}",
-                       keys="space pause · n next exercise · f fullscreen · q quit")
-        if self._rest_until is not None:
+                       keys=f"{keys} · n next exercise · f fullscreen · q quit")
+        if self._rest_until is not None:  # the camera, the rest time, what comes next
             view = replace(view, banner=f"Rest {max(0.0, self._rest_until - t_s):.0f} s",
-                           progress=f"next: {self.current.exercise.name}")
+                           progress=f"next: {self.current.exercise.name}", card=None,
+                           countdown=None, instruction=None,
+                           keys="n skip the rest · f fullscreen · q quit")
         return view
 
     @property

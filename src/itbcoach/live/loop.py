@@ -19,7 +19,9 @@ with it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+import math
 import os
 import resource
 import signal
@@ -45,6 +47,81 @@ from itbcoach.stream import FrameProcessor
 log = logging.getLogger(__name__)
 
 RING_FRAMES = 16
+#: Longest wait for the answer to a frame just submitted from a live source, s: the
+#: result is shown the moment it comes (not when the next frame arrives, up to a frame
+#: period later); a model that stalls longer is not waited for.
+RESULT_WAIT_S = 0.25
+#: The loop's stages, in order, timed per frame shown with its own result (ms between a
+#: stage's start and the next's): captured -> handed to the model (waiting for it to be
+#: free), inference (image conversion included), the result waiting for the loop,
+#: kernel + session + coach, drawing, display.
+STAGES = ("capture", "inference", "pickup", "analyse", "draw", "display")
+
+
+class _Feeder:
+    """Hands frames to the model: the newest frame wins, submitted the moment the model
+    is free. A live source calls :meth:`offer` from its capture thread
+    (:attr:`~itbcoach.pose.sources._FrameSource.on_frame`), so inference of the next
+    frame starts while the loop still draws the previous one; the loop calls
+    :meth:`kick` after taking a result (a frame that came while the model was busy goes
+    in then). Submissions are serialised by one lock (MediaPipe needs increasing
+    timestamps)."""
+
+    def __init__(self, landmarker: Any, ring: deque[tuple[Any, float]],
+                 stats: LiveStats) -> None:
+        self.landmarker, self.ring, self.stats = landmarker, ring, stats
+        self.lock = threading.Lock()
+        self.latest: tuple[Any, float] | None = None
+        #: frame id -> (captured, handed to the model), monotonic s
+        self.submitted_at: dict[int, tuple[float, float]] = {}
+        self.hooked = False
+        self.closed = False
+
+    def close(self, source: Any) -> None:
+        """Stop taking frames (before the model is closed)."""
+        if self.hooked:
+            source.on_frame = None
+        with self.lock:
+            self.closed = True
+
+    def offer(self, frame: Any, t_cap: float | None = None) -> bool:
+        """A new frame (any thread): kept in the ring, submitted if the model is free;
+        returns True when submitted."""
+        if t_cap is None:
+            captured = getattr(frame, "captured_s", math.nan)
+            t_cap = captured if math.isfinite(captured) else time.monotonic()
+        with self.lock:
+            if self.closed:
+                return False
+            self.ring.append((frame, t_cap))
+            self.latest = (frame, t_cap)
+            if self.hooked:
+                self.stats.captured += 1
+            return self._submit()
+
+    def kick(self) -> bool:
+        """Submit the newest waiting frame if the model is free (loop thread)."""
+        with self.lock:
+            return self._submit()
+
+    def _submit(self) -> bool:
+        if self.latest is None or self.landmarker.in_flight:
+            return False
+        frame, t_cap = self.latest
+        self.latest = None
+        t_sub = time.monotonic()
+        if not self.landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
+            return False
+        self.stats.submitted += 1
+        self.submitted_at[frame.frame_id] = (t_cap, t_sub)
+        if len(self.submitted_at) > RING_FRAMES:
+            del self.submitted_at[next(iter(self.submitted_at))]
+        return True
+
+    def frame(self, frame_id: int) -> tuple[Any, float] | None:
+        """The ring's frame with ``frame_id`` and its capture time (None when gone)."""
+        with self.lock:
+            return next(((f, tc) for f, tc in self.ring if f.frame_id == frame_id), None)
 #: Longest wait for the model's answer to one frame of a source whose every frame is
 #: analysed, s (far above the slowest inference seen, ~0.3 s on a loaded laptop).
 IDLE_TIMEOUT_S = 10.0
@@ -73,6 +150,10 @@ class LiveOptions:
     report: bool = False  # write the HTML report into the history folder (CLI: on)
     #: keep the result on screen, s (window only; q closes); None: ``live.result_hold_s``
     result_hold_s: float | None = None
+    #: wait for the answer to the frame just submitted (live sources) and show it at
+    #: once; False: take results when the next frame arrives (the loop before issue 16;
+    #: kept for benchmarks/live_bench.py --compare)
+    wait_for_result: bool = True
 
 
 @dataclass
@@ -89,6 +170,8 @@ class LiveStats:
     wall_s: float = 0.0
     latency_ms: list[float] = field(default_factory=list)  # capture -> display, per frame
     inference_ms: list[float] = field(default_factory=list)
+    #: per frame shown with its own result: ms spent in each of :data:`STAGES`
+    stage_ms: list[tuple[float, ...]] = field(default_factory=list)
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (t, RSS MB)
     people_check_ms: list[float] = field(default_factory=list)  # per second-person check
     multi_person_results: int = 0  # results gated because 2+ people were in view
@@ -119,7 +202,15 @@ class LiveStats:
                                     if self.people_check_ms else None),
             "multi_person_results": self.multi_person_results,
             "status": self.status,
+            "stage_ms_p50": self.stage_p50(),
         }
+
+    def stage_p50(self) -> dict[str, float] | None:
+        """Median ms per stage of :data:`STAGES` (None before any frame was shown)."""
+        if not self.stage_ms:
+            return None
+        med = np.median(np.asarray(self.stage_ms, float), axis=0)
+        return {name: round(float(v), 2) for name, v in zip(STAGES, med, strict=True)}
 
 
 def _rss_mb() -> float:
@@ -290,6 +381,7 @@ class _Run:
         self.last_instruction = ""
         self.last_shown = time.monotonic()
         self.fps_times: deque[float] = deque(maxlen=30)
+        self.feeder: _Feeder | None = None  # set in open()
 
     def open(self) -> None:
         """Model, second-person check, window, history session, voice, recording."""
@@ -302,6 +394,12 @@ class _Run:
                               explicit=options.model or config.pose.model_path or None)
         self.landmarker = LiveLandmarker(model, config.pose, size)
         self.model_path = str(model)
+        self.feeder = _Feeder(self.landmarker, self.ring, self.stats)
+        if not self.every_frame and options.wait_for_result and \
+                hasattr(self.source, "on_frame"):
+            # frames go to the model from the capture thread, the moment they come
+            self.feeder.hooked = True
+            self.source.on_frame = self.feeder.offer
         if config.pose.people_check_interval_s > 0 and config.pose.num_poses < 2:
             self.monitor = PeopleMonitor(model, config.pose, size)
         if self.window is None and options.window:  # before the session: no empty session
@@ -367,19 +465,24 @@ class _Run:
             frame = replace(frame, framing_ok=False, instruction=ONE_PERSON_INSTRUCTION)
             stats.multi_person_results += 1
         self.last_instruction = frame.instruction
-        own = next(((f, tc) for f, tc in self.ring if f.frame_id == res.frame_id), None)
+        own = self.feeder.frame(res.frame_id) if self.feeder is not None else None
         if self.thumbs is not None and own is not None:
             self.thumbs.add(res.frame_id, own[0].image)
         self.record([] if coach.done else coach.update(frame), frame.t_s)  # done: result
         self.last_px = frame.landmarks[:, :2] * np.array(self.source.size, dtype=float)
         return own
 
-    def show(self, shown: Any, t_cap: float, stale: bool) -> None:
-        """Draw the overlay on ``shown``, display and record it, handle the key."""
+    def show(self, shown: Any, t_cap: float, stale: bool,
+             times: tuple[float, ...] | None = None) -> None:
+        """Draw the overlay on ``shown``, display and record it, handle the key.
+
+        ``times``: the monotonic times of the frame's stages up to the end of the
+        analysis (:data:`STAGES`), to which drawing and display are added."""
         t_show = max(self.t_end, shown.timestamp_ms / 1000.0)
         img = _compose(shown.image, self.coach, t_show, self.last_px, self.last_instruction,
                        self.options.mirror, stale, self.fps_times, self.stats, self.thumbs,
                        self.display_size())
+        t_drawn = time.monotonic()
         if self.writer is not None:  # the video keeps the camera's size
             frame_out = img if img.shape[:2] == shown.image.shape[:2] else \
                 fit_into(img, tuple(self.source.size))[0]
@@ -391,6 +494,10 @@ class _Run:
         done_at = time.monotonic()
         self.stats.displayed += 1
         self.stats.latency_ms.append((done_at - t_cap) * 1000.0)
+        if times is not None:
+            marks = (*times, t_drawn, done_at)
+            self.stats.stage_ms.append(tuple(
+                round((b - a) * 1000.0, 3) for a, b in itertools.pairwise(marks)))
         self.fps_times.append(done_at)
         self.last_shown = done_at
         if key == "q" or (self.window is not None and self.window.closed):
@@ -405,24 +512,35 @@ class _Run:
         return size() if callable(size) else None
 
     def step(self, frame: Any) -> bool:
-        """One captured frame: submit it, take the results, show the newest; returns
-        True when the run should stop (``stats.status`` says why)."""
+        """One frame from the source: submit it (unless the capture thread did), wait
+        for the model's answer (live sources, up to :data:`RESULT_WAIT_S`) and show the
+        newest result the moment it comes; returns True when the run should stop
+        (``stats.status`` says why)."""
         now = time.monotonic()
-        self.stats.captured += 1
-        self.ring.append((frame, now))
-        if self.every_frame:  # a file read frame by frame: no frame is dropped
-            self.landmarker.wait_idle(IDLE_TIMEOUT_S)
-        if self.landmarker.submit(frame.image, frame.frame_id, frame.timestamp_ms):
-            self.stats.submitted += 1
-            if self.every_frame:
+        feeder = self.feeder
+        assert feeder is not None
+        if not feeder.hooked:
+            self.stats.captured += 1
+            if self.every_frame:  # a file read frame by frame: no frame is dropped
                 self.landmarker.wait_idle(IDLE_TIMEOUT_S)
+            feeder.offer(frame)
         if self.monitor is not None:
             self.monitor.offer(frame.image, frame.timestamp_ms)
-        to_show = [own for own in map(self.analyse, self.landmarker.poll()) if own]
+        if self.every_frame or self.options.wait_for_result:
+            self.landmarker.wait_idle(IDLE_TIMEOUT_S if self.every_frame else RESULT_WAIT_S)
+        results = self.landmarker.poll()
+        picked = time.monotonic()
+        feeder.kick()  # a frame that came while the model was busy: its turn now
+        to_show = [(own, res) for res in results if (own := self.analyse(res))]
         if to_show:
-            self.show(*to_show[-1], stale=False)  # only the newest result is shown
+            (shown, t_cap), res = to_show[-1]  # only the newest result is shown
+            marks = feeder.submitted_at.pop(res.frame_id, None)
+            times = None if marks is None else \
+                (*marks, marks[1] + res.latency_s, picked, time.monotonic())
+            self.show(shown, t_cap, stale=False, times=times)
         elif now - self.last_shown > self.config.live.stale_after_s:
-            self.show(frame, now, stale=True)
+            captured = getattr(frame, "captured_s", math.nan)
+            self.show(frame, captured if math.isfinite(captured) else now, stale=True)
         if now >= self.next_rss:
             self.stats.rss_mb.append((now - self.t0, _rss_mb()))
             self.next_rss = now + 1.0
@@ -466,6 +584,8 @@ class _Run:
         """Release everything; close the session with its status and summary."""
         stats = self.stats
         stats.wall_s = time.monotonic() - self.t0
+        if self.feeder is not None:
+            self.feeder.close(self.source)
         if self.monitor is not None:
             self.monitor.close()
             stats.people_check_ms = list(self.monitor.check_ms)
@@ -632,8 +752,15 @@ def _compose(image: np.ndarray, coach: Coach, t_s: float, px: np.ndarray | None,
     """The displayed picture: the (mirrored) frame, fitted into ``size`` (the window's
     picture area; None: the frame's own size), with the overlay drawn on it at that
     size."""
-    w = image.shape[1]
-    img, scale, offset = fit_into(image[:, ::-1] if mirror else image, size)
+    import cv2
+
+    h, w = image.shape[:2]
+    # cv2.flip, not image[:, ::-1]: numpy copies a negative-stride view ~50x slower (12 ms
+    # of a 640x480 frame on the benchmark machine vs ~0.2 ms)
+    if mirror and (size is None or tuple(size) == (w, h)):
+        img, scale, offset = cv2.flip(image, 1), 1.0, (0, 0)  # a new array: drawn on
+    else:
+        img, scale, offset = fit_into(cv2.flip(image, 1) if mirror else image, size)
     view = coach.view_state(t_s)
     pts = None if px is None else (mirror_x(px, w) if mirror else px)
     guides = mirror_guides(view.guides, w) if mirror else view.guides

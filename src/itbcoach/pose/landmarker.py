@@ -510,6 +510,8 @@ class LiveLandmarker(_Task):
         self.max_in_flight = max(1, max_in_flight)
         self.stale_after_s = stale_after_s
         self._lock = threading.Lock()
+        #: notified whenever a submission leaves ``_pending`` (answered or given up)
+        self._idle = threading.Condition(self._lock)
         self._pending: dict[int, tuple[int, int, float]] = {}  # mp ts -> id, ts, t0
         self._last_ts: int | None = None
         #: Frames refused by :meth:`submit` (busy) and frames MediaPipe never answered.
@@ -570,6 +572,7 @@ class LiveLandmarker(_Task):
         except BaseException:
             with self._lock:
                 self._pending.pop(mp_ts, None)
+                self._idle.notify_all()
             raise
         return True
 
@@ -595,6 +598,7 @@ class LiveLandmarker(_Task):
         finally:
             with self._lock:
                 self._pending.pop(int(mp_ts), None)
+                self._idle.notify_all()
 
     def _deliver(self, result: Any, frame_id: int, ts: int, t0: float, now: float) -> None:
         try:
@@ -644,10 +648,12 @@ class LiveLandmarker(_Task):
         """Wait until every submitted frame has been answered (or given up on); returns
         False on timeout. For sources whose every frame is analysed."""
         deadline = time.monotonic() + timeout_s
-        while self.in_flight:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.001)
+        with self._idle:  # woken by the result callback: no polling delay
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
         return True
 
     @property

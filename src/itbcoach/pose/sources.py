@@ -23,6 +23,7 @@ camera index) is an :class:`~itbcoach.errors.InputError` with one line of text.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -71,12 +72,16 @@ class Frame:
         timestamp_ms: whole milliseconds, strictly increasing within a source.
         prepared: whatever the source's ``prepare`` hook made of ``image`` in the decode
             thread (e.g. a MediaPipe image), else ``None``.
+        captured_s: ``time.monotonic()`` when a live source captured the frame (a
+            camera's read, a real-time file's due time), for capture-to-display
+            latency; NaN for frames read as fast as they decode.
     """
 
     image: np.ndarray
     frame_id: int
     timestamp_ms: int
     prepared: Any = None
+    captured_s: float = math.nan
 
 
 def _first_line(exc: BaseException) -> str:
@@ -182,6 +187,22 @@ class _FrameSource:
     fps: float
     #: Human-readable name of the source, for messages.
     name: str
+    #: Called in the capture thread with every frame a live source captures, the moment
+    #: it is captured (before the consumer takes it), e.g. to hand it to the model
+    #: while the consumer is still busy drawing the previous one. Must not block long;
+    #: an exception is logged and the hook removed.
+    on_frame: Callable[[Frame], None] | None = None
+
+    def _captured(self, frame: Frame) -> None:
+        """Run :attr:`on_frame` (capture thread)."""
+        hook = self.on_frame
+        if hook is None:
+            return
+        try:
+            hook(frame)
+        except Exception:
+            log.exception("the frame hook failed; it is removed")
+            self.on_frame = None
 
     def __enter__(self) -> _FrameSource:
         return self
@@ -484,7 +505,9 @@ class VideoFileSource(_FrameSource):
                     self._stop.wait(min(wait, 0.05))
                 if self._stop.is_set():
                     break
+                frame = dataclasses.replace(frame, captured_s=time.monotonic())
                 slot.put(frame)
+                self._captured(frame)
         except BaseException as exc:  # handed to the consumer, re-raised there
             slot.close(exc)
             return
@@ -620,7 +643,9 @@ class CameraSource(_FrameSource):
                 last_ok = now
                 ts = max(round((now - self._t0) * 1000.0), last_ts + 1)
                 last_ts = ts
-                self._slot.put(Frame(image, frame_id, ts))
+                frame = Frame(image, frame_id, ts, captured_s=now)
+                self._slot.put(frame)
+                self._captured(frame)
                 frame_id += 1
         except InputError as exc:
             error = exc
