@@ -42,10 +42,9 @@ def test_stepdown_says_corrections_with_counts_results_and_asks_about_pain(
     said = [text for _t, text in lines]
     assert said == [
         "Stand on the step on your left leg, hands on your hips",
-        "1, keep your pelvis level", "2, keep your pelvis level",
-        "3, keep your pelvis level. switch legs: stand on your right leg",
-        "1, keep your pelvis level", "2, keep your pelvis level",
-        "3, keep your pelvis level. was it painful? press y or n",
+        "1", "2", "3. switch legs: stand on your right leg",  # the pelvis from the hands
+        "1, keep your trunk upright", "2, keep your trunk upright",
+        "3, keep your trunk upright. was it painful? press y or n",
         "left leg: good. right leg: medium"]
     times = [t for t, _text in lines]
     assert times == sorted(times) and times[0] == 1.5  # setup held 1.5 s (SETUP_OK_S)

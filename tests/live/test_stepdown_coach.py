@@ -151,3 +151,48 @@ def test_voice_says_what_is_shown(config) -> None:
     assert reps[2:] == ["1, keep your pelvis level",
                         "2, keep your pelvis level. was it painful? press y or n"]
     assert said[-1] == "left leg: good. right leg: good"
+
+
+@pytest.mark.parametrize("hands", ["both", "none"])
+def test_each_leg_starts_with_the_hands_on_the_hips(config, hands) -> None:
+    """Before a leg starts the coach says "hands on your hips" until both hands are on
+    the hips (the session's per-frame rule); the result lists the reps without them."""
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=2, hands=hands),),
+                                            step_on_off=False, lead_s=8.0))
+    seq = synth.pose
+    # the screen during the instructions (2 s in: set-up held 1.5 s)
+    early = StepdownCoach(config)
+    metrics = compute_metrics(seq.landmarks, seq.image_size)
+    for i in range(60):
+        early.update(Frame(float(seq.times_s[i]), i, metrics[i],
+                           seq.landmarks[i].astype(float), seq.visibility[i], seq.image_size,
+                           True, ""))
+    assert early.phase == "instructions"
+    shown = early.view_state(2.0).cue
+    assert shown == ("Hands on your hips" if hands == "none" else
+                     "Hands on hips. Slowly lower the other heel to the floor, then back up.")
+    coach = StepdownCoach(config)
+    coach.target = 2
+    events = replay(coach, seq, config)
+    cues = [e.data["say"] for e in events if e.kind == EventKind.CUE]
+    first_rep = next(e.t_s for e in events if e.kind == EventKind.REP)
+    result = coach.result()
+    (side,) = result.sides
+    doc = side.to_json()
+    if hands == "both":
+        assert "hands on your hips" not in cues
+        assert side.hands_off_reps == [] and doc["hands_left_hips"] == []
+        assert [r.pelvis_source for r in side.reps] == ["hands"] * 2
+    else:
+        # said on entering the instructions (1.5 s) and every 5 s until the first rep
+        said = [e.t_s for e in events if e.kind == EventKind.CUE and
+                e.data["say"] == "hands on your hips"]
+        assert said[0] == pytest.approx(1.5, abs=0.05) and len(said) >= 2
+        switch = next(e.t_s for e in events if e.kind == EventKind.SIDE_SWITCH)
+        assert not [t for t in said if first_rep <= t < switch]  # not while counting
+        assert [t for t in said if t >= switch]  # and again before the right leg
+        assert side.hands_off_reps == [1, 2] and doc["hands_left_hips"] == [1, 2]
+        assert doc["criteria"]["pelvis_not_level"] is None
+        assert side.score_text == "0-1" and side.category == "good"
+        assert "left: hands off the hips in rep 1, 2" in \
+            coach.view_state(float(synth.pose.times_s[-1])).faults

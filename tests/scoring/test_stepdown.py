@@ -126,7 +126,14 @@ def test_each_criterion_detected_when_present_and_only_then(case, azimuth):
             if r.faults[c]:
                 assert r.start_frame <= r.worst_frame[c] <= r.end_frame
     assert s.score == truth.expected_score(side)
-    assert s.category == category(s.score)
+    if all(t.hands_on_hips for t in truth.counted(side)):
+        assert s.category == category(s.score) and s.score_range is None
+        assert {r.pelvis_source for r in s.reps} == {"hands"}
+    else:  # the arm strategy lifts the hands off the hips: the pelvis cannot be seen
+        assert s.unknown == ["pelvis_not_level"]
+        assert s.score_range == (s.score, s.score + 1)
+        assert s.category == f"{category(s.score)}-{category(s.score + 1)}"
+        assert {r.pelvis_source for r in s.reps} == {"not assessable"}
 
 
 def test_score_category_pain_and_majority_rule():
@@ -196,7 +203,7 @@ def test_json_shape_and_summary():
     assert doc["comparison"]["score_left"] == 1 and doc["comparison"]["score_right"] == 0
     text = result.summary()
     assert "Standing on the left leg: 3 rep(s) -> score 1 (good)" in text
-    assert "[x] pelvis not level (3/3 reps)" in text
+    assert "[x] pelvis not level (3/3 reps; pelvis from hands 3/3, confidence" in text
 
 
 def test_no_reps_on_flat_ground_and_dispatch():
@@ -235,6 +242,10 @@ def test_measured_peaks_track_the_truth():
         synth.lab_points[:, [11, 12]].mean(1) - synth.lab_points[:, [23, 24]].mean(1),
         axis=1)))
     for r in s.reps:
+        # exact landmarks: the hip line and the hand line (hands resting on the hips,
+        # their orientation held in the pelvis frame) both read the drop
+        assert r.metrics["pelvic_drop_hips_deg"] == pytest.approx(8.0, abs=1.0)
+        assert r.pelvis_source == "hands"
         assert r.metrics["pelvic_drop_deg"] == pytest.approx(8.0, abs=1.0)
         assert r.metrics["trunk_lean_deg"] == pytest.approx(9.0, abs=1.0)
         # 6 cm medial of the toe, in torso lengths (perspective: the knee is nearer)
@@ -242,10 +253,27 @@ def test_measured_peaks_track_the_truth():
 
 
 def test_result_says_how_far_the_pelvic_reading_can_be_trusted():
+    """Hands on the hips: the pelvis is read from them, no low-confidence note. Hands
+    at the sides: "not assessable" by default; with the hip-line fallback switched on
+    the reps say "hips" and the note says how poor that reading is."""
+    import dataclasses
+
     config = load_config(use_user_file=False)
     synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=3),),
                                             step_on_off=False))
     result = score_stepdown(synth.pose, config, pain=False)
+    assert not [n for n in result.confidence if n.startswith("pelvic drop:")]
+    assert [r.pelvis_source for r in result.sides[0].reps] == ["hands"] * 3
+    synth, _ = render_stepdown(StepdownSpec(legs=(LegSpec("left", reps=3, hands="none"),),
+                                            step_on_off=False))
+    result = score_stepdown(synth.pose, config, pain=False)
+    assert [r.pelvis_source for r in result.sides[0].reps] == ["not assessable"] * 3
+    assert result.sides[0].score_range == (0, 1)
+    fallback = dataclasses.replace(config, stepdown=dataclasses.replace(
+        config.stepdown, pelvis_hip_fallback=True))
+    result = score_stepdown(synth.pose, fallback, pain=False)
+    assert [r.pelvis_source for r in result.sides[0].reps] == ["hips"] * 3
+    assert result.sides[0].score_range is None
     notes = [n for n in result.confidence if n.startswith("pelvic drop:")]
     assert len(notes) == 1 and "low confidence" in notes[0]
     assert notes[0] in result.summary() and notes[0] in result.to_json()["confidence"]

@@ -117,3 +117,28 @@ def test_stepdown_clip_writes_video_and_truth(body, tmp_path):
     assert lm.shape == (doc["frames"], 33, 3)
     assert np.all((lm[..., :2] > 0) & (lm[..., :2] < 1))
     json.dumps(doc)  # serialisable as written
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_rendered_hands_ride_with_the_pelvis(body, side):
+    """On the rendered body (its spine bends above the hips) the wrist line follows a
+    10 deg drop with a 10 deg trunk lean within 1 deg: the clip's hand placement
+    measures the rendered wrists and corrects them."""
+    import dataclasses
+
+    from itbcoach.synth.clip import _hands_on_body, _take
+    from itbcoach.synth.stepdown import LegSpec, StepdownSpec
+
+    spec = StepdownSpec(legs=(LegSpec(side, reps=1, pelvic_drop_deg=10.0,
+                                      trunk_lean_deg=10.0),),
+                        lead_s=1.0, step_on_off=False)
+    spec = dataclasses.replace(spec, stature=round(body.dims.stature, 4))
+    motion, truth = _hands_on_body(spec, body)
+    rep = truth.reps[0]
+    idx = np.array([round(rep.start_s * spec.fps), round(rep.bottom_s * spec.fps)])
+    j = body.pose(_take(motion, idx)).joints
+    v = j["wrist_l"] - j["wrist_r"]
+    line = np.degrees(np.arctan2(v[:, 2], v[:, 1]))  # + = left hand higher
+    sign = 1.0 if side == "left" else -1.0
+    assert sign * (line[1] - line[0]) == pytest.approx(10.0, abs=1.0)

@@ -130,3 +130,74 @@ def test_free_leg_hangs_in_a_pelvic_drop(side, drop):
     dz = joints[f"hip_{st}"][b, 2] - joints[f"hip_{free}"][b, 2]
     width = np.linalg.norm(joints[f"hip_{st}"][b] - joints[f"hip_{free}"][b])
     assert np.degrees(np.arcsin(dz / width)) == pytest.approx(drop, abs=0.5)
+
+
+def _hand_line_drop(side: str, spec: StepdownSpec,
+                    points: str = "wrist") -> tuple[np.ndarray, object]:
+    """Per counted rep: change of the line through the wrists (or the hand centroids:
+    mean of wrist, index, pinky, thumb) in the lab frontal plane from the rep's start
+    to its bottom, degrees, + = free side lower."""
+    from itbcoach.synth.hands import hand_centroids
+    from itbcoach.synth.kinematics import forward_kinematics, landmarks_3d
+    from itbcoach.synth.motion import BodyDims
+
+    motion, truth = stepdown_motion(spec)
+    dims = BodyDims.from_stature(spec.stature)
+    lm = landmarks_3d(forward_kinematics(motion, dims), dims)
+    c = lm[:, [15, 16]] if points == "wrist" else hand_centroids(lm)
+    v = c[:, 0] - c[:, 1]  # right hand -> left hand
+    line = np.degrees(np.arctan2(v[:, 2], v[:, 1]))  # + = left hand higher
+    sign = 1.0 if side == "left" else -1.0
+    out = []
+    for rep in truth.counted(side):
+        a, b = round(rep.start_s * spec.fps), round(rep.bottom_s * spec.fps)
+        out.append(sign * (line[b] - line[a]))
+    return np.array(out), truth
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_hands_on_the_hips_ride_with_a_pelvic_drop(side):
+    """The wrists sit on contact points fixed in the pelvis: with a 12 deg drop and a
+    10 deg trunk lean (which used to carry fixed-angle hands with the thorax) the wrist
+    line drops 12 deg within 1 deg; on a level pelvis with the same lean it stays
+    within 1 deg of level. The finger points turn with the forearm (no wrist joint in
+    the body): their mean overshoots, documented in synth/hands.py."""
+    spec = StepdownSpec(legs=(LegSpec(side, reps=2, pelvic_drop_deg=12.0,
+                                      trunk_lean_deg=10.0),), step_on_off=False)
+    drop, truth = _hand_line_drop(side, spec)
+    assert np.abs(drop - 12.0).max() < 1.0
+    assert all(r.hands_on_hips for r in truth.reps)
+    centroid, _ = _hand_line_drop(side, spec, "centroid")
+    assert (centroid > 12.0).all()  # the known overshoot of the rigid hand
+    level, _ = _hand_line_drop(side, StepdownSpec(
+        legs=(LegSpec(side, reps=2, trunk_lean_deg=10.0),), step_on_off=False))
+    assert np.abs(level).max() < 1.0
+
+
+def test_hands_off_the_hips_do_not_follow_the_pelvis():
+    """Hands at the sides (``hands="none"``) or lifted by the arm strategy: the hand
+    line no longer reads the drop, and the truth says the hands left."""
+    spec = StepdownSpec(legs=(LegSpec("left", reps=2, pelvic_drop_deg=12.0,
+                                      trunk_lean_deg=10.0, hands="none"),),
+                        step_on_off=False)
+    drop, truth = _hand_line_drop("left", spec)
+    assert np.abs(drop - 12.0).min() > 4.0
+    assert not any(r.hands_on_hips for r in truth.reps)
+    spec = StepdownSpec(legs=(LegSpec("left", reps=2, pelvic_drop_deg=12.0,
+                                      arm_abduction_deg=30.0, faulty_reps=(1,)),),
+                        step_on_off=False)
+    drop, truth = _hand_line_drop("left", spec)
+    assert [r.hands_on_hips for r in truth.reps] == [True, False]
+    assert abs(drop[0]) < 1.0  # rep 0 has no faults: level pelvis, hands on
+    with pytest.raises(ValueError, match="hands must be one of"):
+        LegSpec("left", hands="one")
+
+
+def test_hand_slips_stay_small():
+    """Slips of +-5 mm per hand change the wrist line between two instants by at most
+    atan(4 * 5 mm / 0.34 m) = 3.4 deg (the wrists are 0.34 m apart on a 1.70 m body);
+    they are present (> 0.5 deg on some rep) and bounded."""
+    drop, _ = _hand_line_drop("right", StepdownSpec(
+        legs=(LegSpec("right", reps=3, pelvic_drop_deg=12.0, hand_slip_m=0.005),),
+        step_on_off=False, seed=3))
+    assert 0.5 < np.abs(drop - 12.0).max() < 3.4

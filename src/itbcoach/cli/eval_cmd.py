@@ -31,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=Path, nargs="*", default=[], metavar="CLIP.mp4",
                    help="more rendered clips with their .json truth to evaluate, e.g. "
                         "sample_videos/exercise_*.mp4 (exercise rep/step counts)")
+    p.add_argument("--wide", action="store_true",
+                   help="the held-out set of issue 15 instead (hands on / one off / both "
+                        "off, 640x480-1920x1080, camera 2-4 m, yaw +-20 deg, height "
+                        "0.6-1.3 m; synth.dataset.wide_cases; default seed 15)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -42,8 +46,15 @@ def run(args: argparse.Namespace) -> int:
     _load_anny()
     from itbcoach.synth.evaluate import run_report
 
-    cache = args.cache or Path.home() / ".cache" / "itbcoach" / "synth" / f"seed{args.seed}"
-    _summary, md = run_report(args.count, args.seed, cache, args.out, load_cli_config(args),
-                              progress=not args.no_progress, clips=args.clips)
+    cases = None
+    seed, tag = args.seed, f"seed{args.seed}"
+    if args.wide:
+        from itbcoach.synth.dataset import wide_cases
+
+        seed = args.seed or 15
+        cases, tag = wide_cases(args.count, seed), f"wide{seed}"
+    cache = args.cache or Path.home() / ".cache" / "itbcoach" / "synth" / tag
+    _summary, md = run_report(args.count, seed, cache, args.out, load_cli_config(args),
+                              progress=not args.no_progress, clips=args.clips, cases=cases)
     print(md)
     return ExitCode.OK

@@ -63,6 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sd.add_argument("--faults-on", choices=("left", "right", "both"), default="both",
                     help="with --side both: the leg the fault flags apply to (the other "
                          "leg is clean; default both)")
+    sd.add_argument("--hands", choices=("both", "left", "right", "none"), default="both",
+                    help="hands resting on the hips (default both; a hand not on the hip "
+                         "hangs at the side)")
+    sd.add_argument("--hand-slip", type=float, default=0.0,
+                    help="amplitude of slow slides of the hands on the hips, m")
     sd.add_argument("--lead", type=float, default=1.0,
                     help="standing time before the first and after the last rep, s")
     sd.add_argument("--descent", type=float, default=1.6, help="descent time, s")
@@ -141,11 +146,12 @@ def run_stepdown(args: argparse.Namespace) -> int:
         raise InputError(f"output must be an .mp4 file, got {args.out}")
     sides = ("left", "right") if args.side == "both" else (args.side,)
     faulty = set(sides) if args.faults_on == "both" else {args.faults_on}
+    hands = {"hands": args.hands, "hand_slip_m": args.hand_slip}
     legs = tuple(LegSpec(s, reps=args.reps, pelvic_drop_deg=args.pelvic_drop,
                          knee_medial_m=args.knee_medial, trunk_lean_deg=args.trunk_lean,
                          arm_abduction_deg=args.arm_abduction, wobble_m=args.wobble,
-                         sudden_drop=args.sudden_drop) if s in faulty else
-                 LegSpec(s, reps=args.reps) for s in sides)
+                         sudden_drop=args.sudden_drop, **hands) if s in faulty else
+                 LegSpec(s, reps=args.reps, **hands) for s in sides)
     spec = StepdownSpec(legs=legs, step_on_off=len(legs) > 1, lead_s=args.lead,
                         descent_s=args.descent, ascent_s=args.ascent,
                         step_height=args.step_height, seed=args.seed)

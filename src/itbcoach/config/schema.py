@@ -23,6 +23,7 @@ class PoseConfig:
     min_pose_presence_confidence: float
     min_tracking_confidence: float
     min_visibility: float
+    hand_min_visibility: float
     image_folder_fps: float
     people_check_interval_s: float
     people_check_min_share: float
@@ -330,8 +331,14 @@ class StepdownConfig:
     rep_fraction: float
     pelvic_drop_deg: float
     pelvic_drop_gain: float
+    hands_hip_max_dist: float
+    hands_min_above: float
+    hands_max_motion: float
+    hands_min_on: float
+    pelvis_hip_fallback: bool
     trunk_lean_deg: float
     knee_toe_margin: float
+    foot_border_per_height: float
     knee_foot_margin: float
     loaded_fraction: float
     fppa_note_deg: float
@@ -359,6 +366,8 @@ class StepdownConfig:
         if self.history_s < self.max_rep_s + self.baseline_s + self.measure_delay_s + 1.0:
             raise ValueError("history_s must cover max_rep_s + baseline_s + "
                              "measure_delay_s + 1 s")
+        if not 0 < self.hands_min_on <= 1:
+            raise ValueError("hands_min_on must be in (0, 1]")
 
 
 @dataclass(frozen=True)

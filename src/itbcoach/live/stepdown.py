@@ -44,6 +44,11 @@ SETUP_OK_S = 1.5
 INSTRUCTIONS_S = 4.0
 COUNTDOWN_S = 3.0
 PAIN_TIMEOUT_S = 15.0
+#: Hands on the hips this long before a leg's countdown starts, s; the reminder is
+#: repeated this often while they are not, s.
+HANDS_OK_S = 0.5
+HANDS_REPEAT_S = 5.0
+HANDS_CUE = "hands on your hips"
 
 
 class StepdownCoach:
@@ -76,6 +81,8 @@ class StepdownCoach:
         self.last_landmarks: np.ndarray | None = None
         self.size: tuple[int, int] = (0, 0)
         self._worst_ids: dict[tuple[str, str], int] = {}  # (side, fault) -> frame id
+        self._hands_since: float | None = None  # hands on the hips since (s)
+        self._hands_said = -math.inf
 
     @property
     def reps(self) -> dict[str, list[StepdownRep]]:
@@ -139,14 +146,33 @@ class StepdownCoach:
                                            "on your hips"))
             else:
                 self._setup_since = None
-        elif self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S:
-            self._goto("countdown", t)
+        elif self.phase in ("instructions", "switch"):
+            ev += self._hands_check(t)  # each leg starts with the hands on the hips
+            if self.phase == "instructions" and t - self.phase_t >= INSTRUCTIONS_S and \
+                    self._hands_ready(t):
+                self._goto("countdown", t)
         elif self.phase == "countdown" and t - self.phase_t >= COUNTDOWN_S:
             self._goto("reps", t)
             ev.append(self._say(t, "go, slowly lower your heel to the floor"))
         if len(self.reps[side]) >= self.target and self.phase == "reps":
             ev += self.next_side(t)
         return ev
+
+    def _hands_ready(self, t: float) -> bool:
+        return self._hands_since is not None and t - self._hands_since >= HANDS_OK_S
+
+    def _hands_check(self, t: float) -> list[Event]:
+        """Track the hands on the hips (the session's per-frame rule); say "hands on
+        your hips" every ``HANDS_REPEAT_S`` while they are not."""
+        if self.session.hands_on_hips:
+            self._hands_since = t if self._hands_since is None else self._hands_since
+            return []
+        self._hands_since = None
+        if t - self._hands_said < HANDS_REPEAT_S:
+            return []
+        self._hands_said = t
+        return [self._say(t, HANDS_CUE)]
+
 
     def _advance_end(self, t: float) -> list[Event]:
         if self.phase == "pain" and t - self.phase_t >= PAIN_TIMEOUT_S:
@@ -225,17 +251,23 @@ class StepdownCoach:
         elif self.phase == "pain":
             banner = "Was it painful?  y = yes   n = no"
         elif self.phase == "result" and self.final is not None:
-            banner = "  ·  ".join(f"{s.side}: {s.score} ({s.category})"
+            banner = "  ·  ".join(f"{s.side}: {s.score_text} ({s.category})"
                                   for s in self.final.sides) or "no reps found"
             advice = [ADVICE[k] for s in self.final.sides
                       for k, v in s.criteria.items() if v and k in ADVICE]
             cue = advice[0] if advice else "Good control on both legs."
+        if self.phase in ("instructions", "countdown", "switch") and \
+                not self.session.hands_on_hips:  # each leg starts with them on the hips
+            cue, level = "Hands on your hips", "warn"
         if self._feedback and t_s <= self._feedback[2] and self.phase == "reps":
             cue, level = self._feedback[0], self._feedback[1]
         faults: tuple[str, ...] = ()
         if self.phase == "result" and self.final is not None:
             faults = tuple(f"{s.side}: {k.replace('_', ' ')}"
                            for s in self.final.sides for k, v in s.criteria.items() if v)
+            faults += tuple(f"{s.side}: hands off the hips in rep "
+                            f"{', '.join(map(str, s.hands_off_reps))}"
+                            for s in self.final.sides if s.hands_off_reps)
         return OverlayState(
             title=f"Lateral step-down — {side} leg",
             counter=None if self.phase == "result" else f"{n}/{self.target}",

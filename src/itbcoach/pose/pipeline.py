@@ -25,7 +25,7 @@ from itbcoach.config import Config
 from itbcoach.errors import InputError, NoResultError
 from itbcoach.landmarks import NUM_LANDMARKS, PoseSequence
 from itbcoach.pose.framing import assess_framing
-from itbcoach.pose.smoothing import mask_low_visibility, smooth_offline
+from itbcoach.pose.smoothing import keep_hands, mask_low_visibility, smooth_offline
 from itbcoach.pose.sources import (
     IMAGE_SUFFIXES,
     Frame,
@@ -251,6 +251,9 @@ def postprocess(raw: PoseSequence, config: Config, *, mask: bool = True,
     ``pose.min_visibility`` (NaN), then :func:`~itbcoach.pose.smoothing.smooth_offline`
     (outliers, short gaps, zero-phase low-pass). Also used for raw landmark files."""
     seq = mask_low_visibility(raw, config.pose.min_visibility) if mask else raw
+    if mask and config.pose.hand_min_visibility < config.pose.min_visibility:
+        seq = keep_hands(seq, raw, config.pose.hand_min_visibility,
+                         min_elbow_visibility=config.pose.min_visibility)
     return smooth_offline(seq, config.smoothing) if smooth else seq
 
 

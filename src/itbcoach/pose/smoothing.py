@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from itbcoach.config.schema import SmoothingConfig
+from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,62 @@ def mask_low_visibility(seq: PoseSequence, min_visibility: float) -> PoseSequenc
         world = seq.world_landmarks.copy()
         world[low] = np.nan
     return dataclasses.replace(seq, landmarks=lm, world_landmarks=world)
+
+
+#: Hand points per side (left, right) with their elbow and shoulder, for keep_hands.
+_HAND_CHAINS = ((L.LEFT_SHOULDER, L.LEFT_ELBOW,
+                 (L.LEFT_WRIST, L.LEFT_INDEX, L.LEFT_PINKY, L.LEFT_THUMB)),
+                (L.RIGHT_SHOULDER, L.RIGHT_ELBOW,
+                 (L.RIGHT_WRIST, L.RIGHT_INDEX, L.RIGHT_PINKY, L.RIGHT_THUMB)))
+
+
+def hands_kept(landmarks: np.ndarray, visibility: np.ndarray, image_size: tuple[int, int],
+               min_visibility: float, min_elbow_visibility: float,
+               reach: float = 1.5) -> np.ndarray:
+    """Hand points to keep although below ``pose.min_visibility``: ``(T, 33)`` bool,
+    True for a wrist/index/pinky/thumb point with visibility >= ``min_visibility``
+    within ``reach`` upper-arm lengths (shoulder to elbow, image pixels) of an elbow
+    that is itself visible (>= ``min_elbow_visibility``).
+
+    MediaPipe gives hands resting on the waist a visibility of 0.4-0.6 while their
+    positions are good; the step-down reads the pelvis from them (docs/pelvis_hands.md).
+    One function for every path (per frame in :class:`itbcoach.stream.FrameProcessor`,
+    per recording in :func:`keep_hands`).
+
+    Args:
+        landmarks: ``(T, 33, >=2)`` normalised image landmarks, not masked.
+        visibility: ``(T, 33)``.
+        image_size: ``(width, height)`` pixels.
+    """
+    out = np.zeros(visibility.shape, bool)
+    if len(landmarks) == 0:
+        return out
+    px = landmarks[..., :2] * np.array(image_size, float)
+    with np.errstate(invalid="ignore"):
+        for shoulder, elbow, points in _HAND_CHAINS:
+            arm = np.linalg.norm(px[:, elbow] - px[:, shoulder], axis=1)
+            ok_elbow = (visibility[:, elbow] >= min_elbow_visibility) & np.isfinite(arm)
+            for p in points:
+                near = np.linalg.norm(px[:, p] - px[:, elbow], axis=1) <= reach * arm
+                out[:, p] = ok_elbow & near & (visibility[:, p] >= min_visibility)
+    return out
+
+
+def keep_hands(masked: PoseSequence, raw: PoseSequence, min_visibility: float,
+               reach: float = 1.5, min_elbow_visibility: float = 0.5) -> PoseSequence:
+    """Put back the hand points :func:`mask_low_visibility` removed where
+    :func:`hands_kept` says their geometry is consistent (image and world landmarks)."""
+    if len(raw) == 0:
+        return masked
+    back = hands_kept(raw.landmarks, raw.visibility, raw.image_size, min_visibility,
+                      min_elbow_visibility, reach) & ~np.isfinite(masked.landmarks[..., 0])
+    lm = masked.landmarks.copy()
+    lm[back] = raw.landmarks[back]
+    world = masked.world_landmarks
+    if world is not None and raw.world_landmarks is not None:
+        world = world.copy()
+        world[back] = raw.world_landmarks[back]
+    return dataclasses.replace(masked, landmarks=lm, world_landmarks=world)
 
 
 # ------------------------------------------------------------------------- One-Euro

@@ -301,6 +301,10 @@ class AnnotationPlan:
         for key in SHOWN_MEASURES:
             m = ms.MEASURES_BY_KEY[key]
             rows.append((m.name, ms.fmt(m, values[key], self.scale)))
+            if key == "pelvic_drop_deg" and rep.pelvis_source:
+                from itbcoach.report.stepdown_view import pelvis_cell
+
+                rows.append(("pelvis read from", pelvis_cell(rep)))
         return tuple(rows)
 
     def closing_card(self) -> ScoreCard | None:
@@ -313,8 +317,8 @@ class AnnotationPlan:
 
         lines: list[tuple[str, bool | None]] = []
         for side in ms.stepdown_sides(result):
-            lines.append((f"{ms.side_name(side).capitalize()} leg: score {side.score}"
-                          f" ({side.category})", None))
+            lines.append((f"{ms.side_name(side).capitalize()} leg: score "
+                          f"{side.score_text} ({side.category})", None))
             for cl in criterion_lines(result, side):
                 verdict = None if cl.state == "not assessable" else cl.state == "yes"
                 conf = f" ({cl.confidence})" if cl.confidence in ("low confidence",

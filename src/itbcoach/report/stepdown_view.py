@@ -85,6 +85,10 @@ def criterion_lines(result: StepdownResult, side: SideResult) -> list[CriterionL
         state = "yes" if side_criterion(side, crit) else "no"
         if not _assessable(reps, crit):
             state, conf, note = "not assessable", "–", "could not be measured in any rep"
+        elif crit in side.unknown:
+            state, conf = "not assessable", "–"
+            note = (f"the hands left the hips in {len(side.hands_off_reps)}/{len(reps)} "
+                    f"reps: score {side.score_text}")
         out.append(CriterionLine(crit, state, f"{counts.get(crit, '–')}/{len(reps)}", conf,
                                  source, note))
     return out
@@ -108,6 +112,14 @@ def _assessable(reps: Sequence[StepdownRep], crit: str) -> bool:
     return not keys or any(_values(reps, k) for k in keys)
 
 
+def pelvis_cell(rep: StepdownRep) -> str:
+    """Where a rep's pelvis was read: ``"hands 0.93"``, ``"hips"``, ``"not assessable"``
+    ("–" when not read)."""
+    if rep.pelvis_source == "hands" and math.isfinite(rep.pelvis_confidence):
+        return f"hands {rep.pelvis_confidence:.2f}"
+    return rep.pelvis_source or "–"
+
+
 def _source(reps: Sequence[StepdownRep], crit: str) -> str:
     if crit == "arm_strategy" and not _values(reps, "wrist_rise"):
         return "elbow away from the trunk (wrists hidden)"
@@ -115,6 +127,10 @@ def _source(reps: Sequence[StepdownRep], crit: str) -> str:
 
 
 def _confidence(result: StepdownResult, side: SideResult, crit: str) -> tuple[str, str]:
+    if crit == "pelvis_not_level" and side.pelvis_label:
+        srcs = {r.pelvis_source for r in side_reps(side)}
+        return ("measured" if srcs == {"hands"} else "lower",
+                f"pelvis from {side.pelvis_label}")
     if crit == "pelvis_not_level":
         note = next((n for n in result.confidence if str(n).startswith("pelvic drop:")), "")
         if note:
@@ -159,7 +175,7 @@ def score_card_html(result: StepdownResult) -> str:
         n = len(side_reps(side))
         parts.append(
             f"<div class='card'><div>Stance leg: <b>{_esc(side_name(side))}</b></div>"
-            f"<div class='score {_esc(cat)}'>{_esc(side.score)} "
+            f"<div class='score {_esc(cat)}'>{_esc(side.score_text)} "
             f"<span style='font-size:1.2rem'>{_esc(cat)}</span></div>"
             f"<div class='muted'>Piva score (0-1 good, 2-3 medium, 4+ poor); {n} counted "
             "reps; a criterion counts when seen in at least half of them</div>"
@@ -284,7 +300,8 @@ def charts_html(result: StepdownResult, cfg: StepdownConfig, scale: LengthScale)
 def rep_table_html(side: SideResult, scale: LengthScale) -> str:
     """The rep table of one stance leg: times, every measure (signed, its unit), faults."""
     head = ["#", "start s", "bottom s", "end s",
-            *(f"{m.name} ({unit(m, scale)})" for m in STEPDOWN_MEASURES), "faults"]
+            *(f"{m.name} ({unit(m, scale)})" for m in STEPDOWN_MEASURES), "pelvis from",
+            "faults"]
     rows = []
     for rep in side_reps(side):
         vals = rep_values(rep, scale)
@@ -296,6 +313,7 @@ def rep_table_html(side: SideResult, scale: LengthScale) -> str:
             bad = m.criterion is not None and rep_fault(rep, m.criterion)
             cells.append(f"<td class='num{' yes' if bad else ''}' data-measure='{m.key}'>"
                          f"{fmt(m, vals[m.key], scale, with_unit=False)}</td>")
+        cells.append(f"<td data-measure='pelvis_source'>{_esc(pelvis_cell(rep))}</td>")
         cells.append(f"<td>{_esc(', '.join(faults) or '–')}</td>")
         rows.append(f"<tr data-side='{side_name(side)}' data-rep='{rep_number(rep)}'>"
                     + "".join(cells) + "</tr>")

@@ -43,7 +43,9 @@ from itbcoach.scoring.stepdown import (
     _Recording,
     _smooth_columns,
     aggregate_side,
+    foot_border,
     measure_rep,
+    pelvis_reading,
     refine_bounds,
     rep_metrics,
     side_signals,
@@ -145,6 +147,9 @@ class StepdownSession:
         self._last_end = [-1, -1]
         self._depths: tuple[list[float], list[float]] = ([], [])  # candidate rep depths
         self._t = -math.inf
+        #: Both hands on the hips in the last frame (None: unknown), the rule of the
+        #: per-rep pelvis reading (:func:`~itbcoach.scoring.pelvis.frame_hands_on_hips`).
+        self.hands_on_hips: bool | None = None
 
     # -- feeding ------------------------------------------------------------------------
     def push(self, frame: Frame) -> list[StepdownRep]:
@@ -155,6 +160,11 @@ class StepdownSession:
         self.image_size = frame.image_size
         self.view.add(frame)
         scale, facing = self._running_scale(frame)
+        from itbcoach.scoring.pelvis import frame_hands_on_hips
+
+        self.hands_on_hips = frame_hands_on_hips(
+            frame.raw if frame.raw is not None else frame.landmarks, frame.image_size, scale,
+            self.cfg.hands_hip_max_dist, self.cfg.hands_min_above)
         px = (frame.landmarks[:, :2] * np.asarray(frame.image_size, float))[None]
         signals = np.empty((2, 4))
         for stance in (0, 1):
@@ -249,8 +259,10 @@ class StepdownSession:
             return rep
         metrics, yaw, note = rep_metrics(rec, local, cfg)
         rep = measure_rep(local, stance, metrics, sig, times, rec.landmarks, cfg,
-                          len(self.reps[side]))
+                          len(self.reps[side]), foot_border(rec.world, local, stance, cfg))
         rep.metrics["yaw_corrected_deg"] = yaw
+        rep.use_pelvis(pelvis_reading(rec, local, stance, cfg), cfg.pelvic_drop_deg,
+                       cfg.pelvis_hip_fallback)
         if note:
             rep.notes.append(note)
         rep.worst_frame_ids = {k: kept[i].frame_id for k, i in rep.worst_frame.items()
@@ -287,10 +299,11 @@ class StepdownSession:
         fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and \
             times[-1] > times[0] else 30.0
         n_smooth = round(self.cfg.metric_window_s * fps / 2)
-        _, facing = self._scale_now()
+        scale, facing = self._scale_now()
+        raw_px = np.stack([k.raw[:, :2] for k in kept]) * np.asarray(self.image_size, float)
         return _Recording(seq.landmarks, self.image_size, times, metrics,
                           _smooth_columns(metrics, n_smooth), n_smooth, facing,
-                          seq.world_landmarks)
+                          seq.world_landmarks, raw_px, scale)
 
     # -- corrections and the end ---------------------------------------------------------
     def drop_last(self, side: str) -> StepdownRep | None:
@@ -365,7 +378,7 @@ class StepdownSession:
                          f"body back to square-on by up to {max(yaws):.0f} deg (landmark "
                          "depth; less reliable than filming square-on)")
         notes += list(dict.fromkeys(n for s in sides for r in s.reps for n in r.notes))
-        if sides:
+        if any(r.pelvis_source == "hips" for s in sides for r in s.reps):
             from itbcoach.scoring.pelvis_fit import confidence_note
 
             notes.append(confidence_note())  # how far the pelvic reading can be trusted

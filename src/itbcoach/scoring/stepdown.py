@@ -38,7 +38,7 @@ from itbcoach.config.schema import StepdownConfig
 from itbcoach.kernel import Metric, compute_metrics
 from itbcoach.landmarks import Landmark as L
 from itbcoach.scoring.criteria import IDS
-from itbcoach.scoring.pelvis import pelvic_drop
+from itbcoach.scoring.pelvis import PelvisReading, pelvic_drop
 from itbcoach.scoring.segmentation import RepEvent
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,36 @@ class StepdownRep:
     reason: str = ""
     #: The source's frame id of each worst frame (live thumbnails; not in the JSON).
     worst_frame_ids: dict[str, int] = field(default_factory=dict, compare=False)
+    #: Where the pelvis was read: "hands" (the hand line), "hips" (the hip-landmark
+    #: line, a fallback), "not assessable"; "" = not read (partial reps).
+    pelvis_source: str = ""
+    #: 0..1 (hands: share of frames on the hips x stillness; 0 otherwise); NaN unread.
+    pelvis_confidence: float = float("nan")
+
+    def use_pelvis(self, reading: PelvisReading, threshold_deg: float,
+                   hip_fallback: bool) -> None:
+        """Take the pelvis criterion from ``reading`` (the hand line); when it is not
+        assessable keep the hip-landmark line only if ``hip_fallback`` (source "hips")."""
+        self.metrics["pelvic_drop_hips_deg"] = self.metrics.get("pelvic_drop_deg", math.nan)
+        self.metrics["hand_motion"] = reading.hand_motion
+        self.metrics["hands_on_fraction"] = reading.on_fraction
+        if reading.source == "hands":
+            self.pelvis_source, self.pelvis_confidence = "hands", reading.confidence
+            self.metrics["pelvic_drop_deg"] = reading.drop_deg
+            self.faults["pelvis_not_level"] = abs(reading.drop_deg) >= threshold_deg
+            self.worst_frame["pelvis_not_level"] = self.bottom_frame
+        elif hip_fallback:
+            self.pelvis_source, self.pelvis_confidence = "hips", 0.0
+        else:
+            self.pelvis_source, self.pelvis_confidence = "not assessable", 0.0
+            self.metrics["pelvic_drop_deg"] = math.nan
+            self.faults["pelvis_not_level"] = False
+            self.worst_frame["pelvis_not_level"] = -1
+
+    @property
+    def pelvis_assessable(self) -> bool:
+        """Could the pelvis criterion be judged on this rep?"""
+        return self.pelvis_source != "not assessable"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -108,6 +138,11 @@ class StepdownRep:
             "unsteady_signs": list(self.unsteady_signs),
             "notes": list(self.notes),
         }
+        if self.pelvis_source:
+            out["pelvis"] = {"source": self.pelvis_source,
+                             "confidence": _r(self.pelvis_confidence, 2)}
+            if not self.pelvis_assessable:
+                out["faults"]["pelvis_not_level"] = None
         if self.reason:
             out["reason"] = self.reason
         return out
@@ -127,13 +162,42 @@ class SideResult:
     category: str
     peaks: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    #: (lowest, highest) total when a criterion could not be judged, else None; then
+    #: ``score`` is the lowest and ``category`` names the range (e.g. "medium-poor")
+    score_range: tuple[int, int] | None = None
+    #: criteria that could not be judged (their ``criteria`` value is False)
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def score_text(self) -> str:
+        """``"3"`` or, when a criterion could not be judged, the range ``"2-3"``."""
+        if self.score_range and self.score_range[0] != self.score_range[1]:
+            return f"{self.score_range[0]}-{self.score_range[1]}"
+        return str(self.score)
+
+    @property
+    def pelvis_label(self) -> str:
+        """Where the pelvis was read, e.g. ``"hands 3/3, confidence 0.93"`` ("" unread)."""
+        return _pelvis_label(self.reps)
+
+    @property
+    def hands_off_reps(self) -> list[int]:
+        """Rep numbers (1-based) whose pelvis could not be read: the hands were not
+        both on the hips (the live test lists them)."""
+        return [r.index + 1 for r in self.reps if r.pelvis_source == "not assessable"]
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the issue's shape plus extras)."""
+        criteria: dict[str, bool | None] = dict(self.criteria)
+        for c in self.unknown:
+            criteria[c] = None
         return {"side": self.side, "reps": [r.to_json() for r in self.reps],
                 "partial_reps": [r.to_json() for r in self.partial],
-                "criteria": dict(self.criteria), "criteria_rep_counts": dict(self.counts),
-                "pain": self.pain, "score": self.score, "category": self.category,
+                "criteria": criteria, "criteria_rep_counts": dict(self.counts),
+                "pain": self.pain, "score": self.score,
+                "score_range": list(self.score_range) if self.score_range else None,
+                "score_text": self.score_text, "category": self.category,
+                "pelvis_source": self.pelvis_label, "hands_left_hips": self.hands_off_reps,
                 "median_metrics": {k: _r(v) for k, v in self.peaks.items()},
                 "notes": list(self.notes)}
 
@@ -182,11 +246,13 @@ class StepdownResult:
             pain = {True: "yes", False: "no", None: "not asked"}[s.pain]
             lines.append(f"  Standing on the {s.side} leg: {len(s.reps)} rep(s)"
                          + (f", {len(s.partial)} partial (not counted)" if s.partial else "")
-                         + f" -> score {s.score} ({s.category})")
+                         + f" -> score {s.score_text} ({s.category})")
             for name in CRITERIA:
                 n = s.counts.get(name, 0)
-                mark = "x" if s.criteria[name] else " "
-                lines.append(f"    [{mark}] {name.replace('_', ' ')} ({n}/{len(s.reps)} reps)")
+                mark = "?" if name in s.unknown else ("x" if s.criteria[name] else " ")
+                label = s.pelvis_label if name == "pelvis_not_level" else ""
+                lines.append(f"    [{mark}] {name.replace('_', ' ')} ({n}/{len(s.reps)} reps"
+                             + (f"; pelvis from {label}" if label else "") + ")")
             lines.append(f"    [{'x' if s.pain else ' '}] pain ({pain})")
             pk = s.peaks
             lines.append(
@@ -342,15 +408,45 @@ def _gradient(x: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 # --- per-rep measurement --------------------------------------------------------------
 
+def foot_border(world: np.ndarray | None, ev: RepEvent, stance: int,
+                cfg: StepdownConfig) -> float:
+    """Distance from the second toe to the medial border of the stance foot, body scales
+    (torso lengths), from the person's own proportions: ``foot_border_per_height`` x the
+    3D distance from the eyes to the stance heel over the 3D torso length, medians over
+    the rep's standing baseline; the kernel's ``FOOT_HALF_BREADTH`` when there are no 3D
+    landmarks or the factor is 0.
+
+    Args:
+        world: ``(T, 33, 3)`` world landmarks (metres) of the recording, or None.
+    """
+    from itbcoach.kernel import FOOT_HALF_BREADTH
+
+    if world is None or cfg.foot_border_per_height <= 0:
+        return FOOT_HALF_BREADTH
+    a, b = (ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
+        else (ev.start_index, ev.start_index + 1)
+    w = world[a:b]
+    heel = L.LEFT_HEEL if stance == 0 else L.RIGHT_HEEL
+    eyes = 0.5 * (w[:, L.LEFT_EYE] + w[:, L.RIGHT_EYE])
+    torso = np.linalg.norm(0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
+                           - 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]), axis=1)
+    ratio = np.linalg.norm(eyes - w[:, heel], axis=1) / torso
+    if not np.isfinite(ratio).any():
+        return FOOT_HALF_BREADTH
+    return cfg.foot_border_per_height * float(np.nanmedian(ratio))
+
+
 def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
                 times_s: np.ndarray, landmarks: np.ndarray, cfg: StepdownConfig,
-                index: int) -> StepdownRep:
+                index: int, border: float | None = None) -> StepdownRep:
     """Faults, peak metrics and worst frames of one rep.
 
     Every peak is taken over the rep's frames against the median of the rep's standing
     baseline (the segmenter's window just before the rep) where the criterion is a
     change (pelvis, trunk, hands); knee positions are absolute (where the knee is over
-    the foot) over the loaded part of the rep (depth >= ``loaded_fraction`` of the peak).
+    the foot) over the loaded part of the rep (depth >= ``loaded_fraction`` of the peak);
+    the medial border of the foot lies ``border`` body scales medial of the second toe
+    (:func:`foot_border`; None = the kernel's fixed ``knee_offset_foot``).
     """
     side = SIDES[stance]
     a, b = ev.start_index, ev.end_index + 1
@@ -387,7 +483,8 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
         if ev.baseline_end > ev.baseline_start else sig.depth[a:b] - sig.depth[a]
     loaded = depth >= cfg.loaded_fraction * ev.depth
     toe = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]], np.nan)
-    foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan)
+    foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan) \
+        if border is None else toe - border
     fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
     v, i = _peak_max(toe)
     out["knee_offset_second_toe"] = v
@@ -567,6 +664,8 @@ class _Recording:
     n_smooth: int  # half window of that average, frames
     facing: float
     world: np.ndarray | None  # (T, 33, 3) world landmarks, metres
+    raw_px: np.ndarray | None = None  # (T, 33, 2) masked, unfiltered pixels (hand line)
+    scale: float = float("nan")  # body scale, pixels
 
 
 def _wrap(deg: np.ndarray) -> np.ndarray:
@@ -638,6 +737,9 @@ def aggregate_side(side: str, reps: list[StepdownRep], partial: list[StepdownRep
     need = cfg.rep_fraction * len(reps)
     criteria = {c: counts[c] >= need - 1e-9 for c in CRITERIA}
     score = piva_score(criteria, pain)
+    score_range, unknown = _pelvis_range(reps, counts["pelvis_not_level"], need, criteria,
+                                         pain)
+    cat = category(score) if score_range is None else _range_category(*score_range)
     keys = ("pelvic_drop_deg", "trunk_lean_deg", "fppa_deg", "knee_offset_second_toe",
             "knee_offset_foot", "wrist_rise", "knee_wobble", "bottom_dwell_s")
     peaks = {}
@@ -650,7 +752,57 @@ def aggregate_side(side: str, reps: list[StepdownRep], partial: list[StepdownRep
                      f"SD ({cfg.fppa_note_deg:g} deg; single-leg squat norms, Herrington "
                      "2014)")
     return SideResult(side, list(reps), list(partial), criteria, counts, pain, score,
-                      category(score), peaks, notes)
+                      cat, peaks, notes, score_range, unknown)
+
+
+def pelvis_reading(rec: _Recording, ev: RepEvent, stance: int,
+                   cfg: StepdownConfig) -> PelvisReading:
+    """The hand-line pelvis reading of one rep (:func:`scoring.pelvis.rep_pelvis`) from
+    the recording's masked, unfiltered pixels (``rec.raw_px``)."""
+    from itbcoach.scoring.pelvis import rep_pelvis
+
+    base = slice(ev.baseline_start, ev.baseline_end) if ev.baseline_end > ev.baseline_start \
+        else slice(ev.start_index, ev.start_index + 1)
+    assert rec.raw_px is not None
+    return rep_pelvis(rec.raw_px, base, slice(ev.start_index, ev.end_index + 1),
+                      ev.bottom_index, stance, rec.scale, max_dist=cfg.hands_hip_max_dist,
+                      min_above=cfg.hands_min_above, max_motion=cfg.hands_max_motion,
+                      min_on=cfg.hands_min_on)
+
+
+def _pelvis_range(reps: list[StepdownRep], found: int, need: float,
+                  criteria: dict[str, bool], pain: bool | None
+                  ) -> tuple[tuple[int, int] | None, list[str]]:
+    """Score range when reps with the pelvis not assessable could decide the criterion.
+
+    The criterion is present when ``found`` reps (of the assessable ones) reach ``need``;
+    absent when even counting every unassessable rep as a drop would not; else unknown
+    and the total is a range (low end: criterion absent, high end: present).
+    """
+    unknown = sum(not r.pelvis_assessable for r in reps)
+    if not unknown or found >= need - 1e-9 or found + unknown < need - 1e-9:
+        return None, []
+    lo = piva_score(dict(criteria, pelvis_not_level=False), pain)
+    return (lo, lo + 1), ["pelvis_not_level"]
+
+
+def _range_category(lo: int, hi: int) -> str:
+    """Category of a score range: one name when both ends agree, else "good-medium"."""
+    a, b = category(lo), category(hi)
+    return a if a == b else f"{a}-{b}"
+
+
+def _pelvis_label(reps: list[StepdownRep]) -> str:
+    """``"hands 3/3, confidence 0.93"`` style label of where the pelvis was read (the
+    lowest confidence of the reps read from the hands); "" when no rep was read."""
+    srcs = [r.pelvis_source for r in reps if r.pelvis_source]
+    if not srcs:
+        return ""
+    parts = [f"{n} {srcs.count(n)}/{len(reps)}" for n in ("hands", "hips", "not assessable")
+             if n in srcs]
+    conf = [r.pelvis_confidence for r in reps if r.pelvis_source == "hands"]
+    tail = f", confidence {min(conf):.2f}" if conf else ""
+    return ", ".join(parts) + tail
 
 
 def _compare(sides: list[SideResult], sdd: float) -> dict[str, Any]:

@@ -49,7 +49,9 @@ class Frame:
 
 
 class FrameProcessor:
-    """Masks low-visibility points, filters causally (One-Euro, image and world
+    """Masks low-visibility points (hand points with a consistent geometry are kept
+    down to ``pose.hand_min_visibility``: :func:`~itbcoach.pose.smoothing.hands_kept`),
+    filters causally (One-Euro, image and world
     landmarks), computes the kernel metrics and assesses the framing of one frame.
 
     Stateful (the filters): one processor per stream, frames in time order.
@@ -81,7 +83,13 @@ class FrameProcessor:
         t_s = float(pose.timestamps_ms[0]) / 1000.0
         framing = assess_framing(pose, self.config.framing, view=view)
         vis = pose.visibility[0]
-        low = ~(vis >= self.config.pose.min_visibility)
+        pc = self.config.pose
+        low = ~(vis >= pc.min_visibility)
+        if pc.hand_min_visibility < pc.min_visibility:  # hands on the hips: kept
+            from itbcoach.pose.smoothing import hands_kept
+
+            low &= ~hands_kept(pose.landmarks, pose.visibility, pose.image_size,
+                               pc.hand_min_visibility, pc.min_visibility)[0]
         raw = pose.landmarks[0].astype(np.float64)
         raw[low] = np.nan
         landmarks = self._image(t_s, raw) if self.smooth else raw

@@ -282,17 +282,17 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
     spec) so the feet land where the script puts them; a constant vertical correction
     puts the stance sole on the step top.
     """
-    from itbcoach.synth.stepdown import stepdown_motion
 
     body = get_body(options.phenotype)
     spec = dataclasses.replace(spec, stature=round(body.dims.stature, 4))
-    motion, truth = stepdown_motion(spec, dims=body.dims)
+    motion, truth = _hands_on_body(spec, body)
     motion = _settle_on_step(motion, truth, body, spec.step_height)
     extra = {
         "spec": spec,
         "reps": [dataclasses.asdict(r) for r in truth.reps],
         "depth": np.round(truth.depth, 4),
         "stance": truth.stance,
+        "hand_hold": np.round(truth.hand_hold, 2),
         "expected": {
             side: {"count": len(truth.counted(side)), "faults": truth.test_faults(side),
                    "score": truth.expected_score(side)}
@@ -301,6 +301,39 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
     return render_clip(motion, out, body=body, options=options,
                        boxes=step_boxes(spec, body), kind="stepdown", extra=extra,
                        progress=progress)
+
+
+def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4):
+    """The step-down motion with the rendered hands on their contact points.
+
+    The rig bends its spine above the hip centres, so wrists solved on the motion's
+    skeleton land a few cm off on the body.
+    Each pass poses every ``stride``-th frame, measures the rendered wrists against
+    their contact points and feeds the differences (interpolated over the frames) back
+    into the arm solution.
+    """
+    from itbcoach.synth.hands import hand_targets
+    from itbcoach.synth.stepdown import stepdown_motion
+
+    motion, truth = stepdown_motion(spec, dims=body.dims)
+    n = len(motion)
+    sel = np.unique(np.r_[np.arange(0, n, stride), n - 1])
+    offset = np.zeros((n, 2, 3))
+    for _ in range(passes):
+        sub = _take(motion, sel)
+        posed = body.pose(sub)
+        got = np.stack([posed.joints["wrist_l"], posed.joints["wrist_r"]], axis=1)
+        err = hand_targets(sub, body.dims, truth.hand_slip[sel]) - got
+        for side, ax in np.ndindex(2, 3):
+            offset[:, side, ax] += np.interp(np.arange(n), sel, err[:, side, ax])
+        motion, truth = stepdown_motion(spec, dims=body.dims, hand_offset=offset)
+    return motion, truth
+
+
+def _take(motion: Motion, idx: np.ndarray) -> Motion:
+    """The frames ``idx`` of ``motion``."""
+    return Motion(**{f.name: getattr(motion, f.name)[idx]
+                     for f in dataclasses.fields(Motion)})
 
 
 def _settle_on_step(motion: Motion, truth, body: AnnyBody, step_height: float) -> Motion:

@@ -198,8 +198,16 @@ def _face_offsets(dims: BodyDims) -> dict[int, tuple[float, float, float]]:
     }
 
 
-def landmarks_3d(skel: Skeleton, dims: BodyDims) -> np.ndarray:
-    """``(T, 33, 3)`` BlazePose landmarks in lab metres."""
+def landmarks_3d(skel: Skeleton, dims: BodyDims,
+                 hand_hold: np.ndarray | None = None) -> np.ndarray:
+    """``(T, 33, 3)`` BlazePose landmarks in lab metres.
+
+    Args:
+        hand_hold: ``(T, 2)`` 0..1 per frame and side (left, right), how much the hand
+            rests on the hip (:mod:`itbcoach.synth.hands`): a resting hand keeps its
+            orientation in the pelvis frame (the wrist flexes as the elbow moves), a free
+            hand is rigid with the forearm. None: rigid with the forearm.
+    """
     j, f = skel.joints, skel.frames
     t = j["pelvis"].shape[0]
     out = np.empty((t, NUM_LANDMARKS, 3))
@@ -215,13 +223,21 @@ def landmarks_3d(skel: Skeleton, dims: BodyDims) -> np.ndarray:
             out[:, L[prefix + name]] = j[f"{key}_{tag}"]
         fa = f[f"forearm_{tag}"]
         wrist = j[f"wrist_{tag}"]
+        hold = None if hand_hold is None else np.clip(hand_hold[:, side], 0.0, 1.0)
+        if hold is not None and (hold > 0).any():
+            # on the hip: the hand keeps the forearm's orientation of the first frame it
+            # rests there, relative to the pelvis
+            ref = int(np.argmax(hold))
+            rel = f["pelvis"][ref].T @ fa[ref]
+            on_hip = np.einsum("tij,jk->tik", f["pelvis"], rel)
         # hand rigid with the forearm; at rest the palm faces the thigh, thumb forward
-        out[:, L[prefix + "INDEX"]] = wrist + _apply(fa, (0.09 * hand, -sg * 0.05 * hand,
-                                                          -0.40 * hand))
-        out[:, L[prefix + "PINKY"]] = wrist + _apply(fa, (-0.14 * hand, -sg * 0.05 * hand,
-                                                          -0.36 * hand))
-        out[:, L[prefix + "THUMB"]] = wrist + _apply(fa, (0.22 * hand, -sg * 0.08 * hand,
-                                                          -0.22 * hand))
+        for name, off in (("INDEX", (0.09 * hand, -sg * 0.05 * hand, -0.40 * hand)),
+                          ("PINKY", (-0.14 * hand, -sg * 0.05 * hand, -0.36 * hand)),
+                          ("THUMB", (0.22 * hand, -sg * 0.08 * hand, -0.22 * hand))):
+            point = _apply(fa, off)
+            if hold is not None and (hold > 0).any():
+                point = hold[:, None] * _apply(on_hip, off) + (1 - hold[:, None]) * point
+            out[:, L[prefix + name]] = wrist + point
     return out
 
 
@@ -461,7 +477,8 @@ def _correlated(rng: np.random.Generator, shape: tuple[int, ...], sd: float,
 
 
 def render_sequence(motion: Motion, dims: BodyDims | None = None,
-                    camera: Camera | None = None, noise: Noise | None = None) -> SynthSequence:
+                    camera: Camera | None = None, noise: Noise | None = None,
+                    hand_hold: np.ndarray | None = None) -> SynthSequence:
     """Project ``motion`` through ``camera`` into a :class:`PoseSequence` with ground truth.
 
     Args:
@@ -469,6 +486,7 @@ def render_sequence(motion: Motion, dims: BodyDims | None = None,
         dims: body dimensions (default 1.70 m).
         camera: default :meth:`Camera.orbit` (3 m in front, 1 m high, 1280x720, 60 deg).
         noise: landmark noise and dropout (default none).
+        hand_hold: ``(T, 2)`` hands resting on the hips (:func:`landmarks_3d`).
 
     Visibility is 0.99 for points inside the frame and 0.1 outside; presence 0.99.
     """
@@ -476,7 +494,7 @@ def render_sequence(motion: Motion, dims: BodyDims | None = None,
     camera = camera or Camera.orbit()
     noise = noise or Noise()
     skel = forward_kinematics(motion, dims)
-    pts = landmarks_3d(skel, dims)
+    pts = landmarks_3d(skel, dims, hand_hold)
     image, world = camera.project(pts)
     inside = ((image[..., 0] >= 0) & (image[..., 0] <= 1) & (image[..., 1] >= 0)
               & (image[..., 1] <= 1))

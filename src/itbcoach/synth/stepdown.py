@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from itbcoach.scoring.criteria import IDS
+from itbcoach.synth.hands import place_hands, slip_offsets
 from itbcoach.synth.kinematics import (
     Camera,
     Noise,
@@ -47,6 +48,7 @@ from itbcoach.synth.kinematics import (
     thigh_joint,
 )
 from itbcoach.synth.motion import (
+    ARMS_AT_SIDES,
     HANDS_ON_WAIST,
     SIDED_FIELDS,
     BodyDims,
@@ -54,6 +56,11 @@ from itbcoach.synth.motion import (
     side_index,
     smoothstep,
 )
+
+#: Values of :attr:`LegSpec.hands`.
+HANDS = ("both", "left", "right", "none")
+#: Extra shoulder abduction of the arm strategy at which the hand has left the hip, deg.
+HAND_LIFT_DEG = 8.0
 
 #: Names of the Piva criteria seen on video (pain is asked, not seen): the criteria table's.
 FAULTS = IDS
@@ -99,6 +106,12 @@ class LegSpec:
         faulty_reps: 0-based reps the faults apply to (``None`` = all).
         partial_reps: 0-based reps that stop short at ``partial_depth`` (not counted).
         partial_depth: depth fraction reached by partial reps.
+        hands: which hands rest on the hips (Piva's protocol): ``"both"``, ``"left"``,
+            ``"right"`` or ``"none"``; a hand not on the hip hangs at the side. Hands on
+            the hips are placed by inverse kinematics on contact points fixed in the
+            pelvis frame (:mod:`itbcoach.synth.hands`), so they ride with the pelvis.
+        hand_slip_m: amplitude of slow slides of the hands on the crests (vertical and
+            fore-aft, pelvis frame), m.
     """
 
     side: str
@@ -117,6 +130,8 @@ class LegSpec:
     faulty_reps: tuple[int, ...] | None = None
     partial_reps: tuple[int, ...] = ()
     partial_depth: float = 0.45
+    hands: str = "both"
+    hand_slip_m: float = 0.0
 
     def __post_init__(self) -> None:
         side_index(self.side)
@@ -124,6 +139,22 @@ class LegSpec:
             raise ValueError("reps must be >= 0")
         if self.arm_side not in ("both", "stance", "free"):
             raise ValueError("arm_side must be 'both', 'stance' or 'free'")
+        if self.hands not in HANDS:
+            raise ValueError(f"hands must be one of {', '.join(HANDS)}")
+
+    def hands_on(self) -> tuple[bool, bool]:
+        """Which hands (left, right) rest on the hips when no arm strategy lifts them."""
+        return (self.hands in ("both", "left"), self.hands in ("both", "right"))
+
+    def arm_columns(self) -> tuple[int, ...]:
+        """Side indices of the arms doing the arm strategy."""
+        side = side_index(self.side)
+        return {"both": (0, 1), "stance": (side,), "free": (1 - side,)}[self.arm_side]
+
+    def hands_on_hips(self, rep: int) -> bool:
+        """Do both hands stay on the hips through ``rep``?"""
+        lifted = self.faulty(rep) and self.arm_abduction_deg != 0
+        return all(self.hands_on()) and not lifted
 
     def faulty(self, rep: int) -> bool:
         """Do the faults apply to ``rep``?"""
@@ -197,6 +228,7 @@ class RepTruth:
         counted: a full rep (the heel touched the floor).
         faults: expected faults (:data:`FAULTS`).
         depth: depth fraction reached (1 = heel on the floor).
+        hands_on_hips: both hands stayed on the hips through the rep.
     """
 
     side: str
@@ -207,6 +239,7 @@ class RepTruth:
     counted: bool
     faults: dict[str, bool]
     depth: float
+    hands_on_hips: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,6 +251,10 @@ class StepdownTruth:
     #: ``(T,)`` depth fraction per frame and ``(T,)`` stance side index (-1 = none/switching)
     depth: np.ndarray = field(repr=False)
     stance: np.ndarray = field(repr=False)
+    #: ``(T, 2)`` 0..1 hand on the hip per frame (left, right; 1 = on the contact point)
+    #: and ``(T, 2, 3)`` the contact points' slips, pelvis frame, m
+    hand_hold: np.ndarray | None = field(default=None, repr=False)
+    hand_slip: np.ndarray | None = field(default=None, repr=False)
 
     def counted(self, side: str) -> list[RepTruth]:
         """Counted reps of one stance leg."""
@@ -321,7 +358,8 @@ def _leg_track(leg: LegSpec, spec: StepdownSpec, rng: np.random.Generator,
             wobble=wob * np.clip((s_up - 0.3) / 0.3, 0, 1))
         end = t - 1.0 / fps
         reps_out.append(RepTruth(leg.side, k, start, bottom_t, end, not partial,
-                                 leg.expected_faults(k, dims), reach))
+                                 leg.expected_faults(k, dims), reach,
+                                 leg.hands_on_hips(k)))
         if k < leg.reps - 1:
             jitter = rng.uniform(-1, 1) * spec.rest_jitter_s if spec.rest_jitter_s else 0.0
             add(np.zeros(frames(max(spec.rest_s + jitter, 0.1))))
@@ -350,6 +388,7 @@ class _Params:
     back: np.ndarray  # stance hip behind the ankle, m
     lateral: np.ndarray  # stance hip lateral of the ankle, m (+ = lateral)
     arm_extra: np.ndarray  # (T, 2) extra shoulder abduction
+    hands: tuple[bool, bool] = (True, True)  # hands on the hips (left, right)
 
 
 def _stance_ankle(side: int, spec: StepdownSpec, dims: BodyDims) -> np.ndarray:
@@ -476,13 +515,26 @@ def _solve_block(side: int, p: _Params, spec: StepdownSpec, dims: BodyDims,
                         ("ankle_inversion", ai), ("foot_progression", ap)):
         sided[name][:, side] = value
     extra = p.arm_extra
-    sided["shoulder_abduction"][:] = HANDS_ON_WAIST["shoulder_abduction"] + extra
-    sided["shoulder_flexion"][:] = HANDS_ON_WAIST["shoulder_flexion"]
-    sided["shoulder_rotation"][:] = np.maximum(
-        HANDS_ON_WAIST["shoulder_rotation"] * (1.0 - extra / 50.0), 0.0)
-    sided["elbow_flexion"][:] = np.maximum(HANDS_ON_WAIST["elbow_flexion"] - 1.6 * extra,
-                                           10.0)
+    hold = np.zeros((n, 2))
+    for c, on_hip in enumerate(p.hands):
+        e = extra[:, c]
+        if on_hip:
+            # arm strategy: the hand leaves the hip as the arm goes out (the hand on the
+            # hip itself is placed by inverse kinematics in stepdown_motion)
+            sided["shoulder_abduction"][:, c] = HANDS_ON_WAIST["shoulder_abduction"] + e
+            sided["shoulder_flexion"][:, c] = HANDS_ON_WAIST["shoulder_flexion"]
+            sided["shoulder_rotation"][:, c] = np.maximum(
+                HANDS_ON_WAIST["shoulder_rotation"] * (1.0 - e / 50.0), 0.0)
+            sided["elbow_flexion"][:, c] = np.maximum(
+                HANDS_ON_WAIST["elbow_flexion"] - 1.6 * e, 10.0)
+            hold[:, c] = 1.0 - smoothstep(np.clip(e / HAND_LIFT_DEG, 0.0, 1.0))
+        else:
+            for name, value in ARMS_AT_SIDES.items():
+                sided[name][:, c] = value
+            sided["shoulder_abduction"][:, c] += e
     fields.update(sided)
+    fields["hand_hold"] = hold
+    fields["hand_slip"] = np.zeros((n, 2, 3))
     return fields
 
 
@@ -505,13 +557,13 @@ def _top_heel_height(side: int, spec: StepdownSpec, dims: BodyDims) -> float:
 
     fields = _solve_block(side, _params(1, spec), spec, dims, None,
                           np.full(1, NEUTRAL_KNEE_M), np.zeros(1), np.zeros(1))
-    m = Motion(t_s=np.zeros(1), **fields)
+    m = Motion(t_s=np.zeros(1), **_motion_fields(fields))
     tag = "r" if side == 0 else "l"
     return float(forward_kinematics(m, dims).joints[f"heel_{tag}"][0, 2])
 
 
-def _block_fields(leg: LegSpec, spec: StepdownSpec, dims: BodyDims,
-                  tr: _Track) -> dict[str, np.ndarray]:
+def _block_fields(leg: LegSpec, spec: StepdownSpec, dims: BodyDims, tr: _Track,
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
     side = side_index(leg.side)
     sg = _SIGN[side]
     t = np.concatenate(tr.t)
@@ -522,15 +574,14 @@ def _block_fields(leg: LegSpec, spec: StepdownSpec, dims: BodyDims,
     n = t.size
     arm = np.zeros((n, 2))
     if leg.arm_abduction_deg:
-        cols = {"both": (0, 1), "stance": (side,), "free": (1 - side,)}[leg.arm_side]
-        for c in cols:
+        for c in leg.arm_columns():
             arm[:, c] = leg.arm_abduction_deg * fenv
     p = _params(n, spec, s,
                 # the free side drops: obliquity + = left hip up
                 obliquity=sg * leg.pelvic_drop_deg * fenv,
                 lean=sg * leg.trunk_lean_deg * fenv,  # toward the stance side
                 lateral=spec.hip_lateral_m - np.concatenate(tr.shift),
-                arm_extra=arm)
+                arm_extra=arm, hands=leg.hands_on())
     knee = np.where(on > 0, NEUTRAL_KNEE_M if leg.knee_medial_m is None
                     else leg.knee_medial_m, NEUTRAL_KNEE_M)
     wobble = np.concatenate(tr.wobble) * np.sin(2 * np.pi * leg.wobble_hz * t)
@@ -538,7 +589,13 @@ def _block_fields(leg: LegSpec, spec: StepdownSpec, dims: BodyDims,
     fields = _solve_block(side, p, spec, dims, h_top * (1.0 - s), knee,
                           np.clip(s / reach, 0.0, 1.0), wobble)
     fields["t_s"] = t
+    fields["hand_slip"] = slip_offsets(n, spec.fps, leg.hand_slip_m, rng)
     return fields
+
+
+def _motion_fields(fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``fields`` without the hand placement entries (``hand_hold``, ``hand_slip``)."""
+    return {k: v for k, v in fields.items() if not k.startswith("hand_")}
 
 
 def _blend(a: dict[str, np.ndarray], b: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
@@ -560,11 +617,12 @@ def _frame(fields: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
 
 def _floor_pose(dims: BodyDims) -> dict[str, np.ndarray]:
     m = Motion.neutral(np.zeros(1), dims, stance_width=3.0)
-    return {k: (getattr(m, k)[0]) for k in ("pelvis_pos", *m.angles())}
+    return {k: (getattr(m, k)[0]) for k in ("pelvis_pos", *m.angles())} | {
+        "hand_hold": np.ones(2), "hand_slip": np.zeros((2, 3))}
 
 
-def stepdown_motion(spec: StepdownSpec | None = None,
-                    dims: BodyDims | None = None) -> tuple[Motion, StepdownTruth]:
+def stepdown_motion(spec: StepdownSpec | None = None, dims: BodyDims | None = None,
+                    hand_offset: np.ndarray | None = None) -> tuple[Motion, StepdownTruth]:
     """The motion of a step-down recording and its ground truth.
 
     Timeline: (standing on the floor, stepping up,) for each leg block: standing on the
@@ -577,6 +635,8 @@ def stepdown_motion(spec: StepdownSpec | None = None,
         dims: body dimensions (default ``BodyDims.from_stature(spec.stature)``); pass
             the rendered body's measured dims so its feet land where the script puts
             them.
+        hand_offset: ``(T, 2, 3)`` lab offsets of the hand targets (see
+            :func:`itbcoach.synth.hands.place_hands`).
     """
     spec = spec or StepdownSpec()
     if not spec.legs:
@@ -613,7 +673,7 @@ def stepdown_motion(spec: StepdownSpec | None = None,
         first, last = li == 0, li == len(spec.legs) - 1
         block_reps: list[RepTruth] = []
         tr = _leg_track(leg, spec, rng, block_reps, dims)
-        fields = _block_fields(leg, spec, dims, tr)
+        fields = _block_fields(leg, spec, dims, tr, rng)
         bottom = _bottom_pose(side, spec, dims)
         if first and spec.step_on_off:
             push(floor_hold(hold_n), 0.0, -1)
@@ -625,7 +685,8 @@ def stepdown_motion(spec: StepdownSpec | None = None,
         offset = t
         reps.extend(RepTruth(r.side, r.index, round(r.start_s + offset, 6),
                              round(r.bottom_s + offset, 6), round(r.end_s + offset, 6),
-                             r.counted, r.faults, r.depth) for r in block_reps)
+                             r.counted, r.faults, r.depth, r.hands_on_hips)
+                    for r in block_reps)
         push(fields, np.concatenate(tr.s), side)
         if not last or spec.step_on_off:
             # step off: the free heel down to the floor, then the stance foot comes down
@@ -633,8 +694,11 @@ def stepdown_motion(spec: StepdownSpec | None = None,
             push(_blend(bottom, floor, trans_n), 0.0, -1)
             push(floor_hold(hold_n), 0.0, -1)
     merged = {k: np.concatenate([np.asarray(p[k]) for p in pieces]) for k in pieces[0]}
-    return Motion(**merged), StepdownTruth(spec, reps, np.concatenate(depth),
-                                           np.concatenate(stance))
+    motion = place_hands(Motion(**_motion_fields(merged)), dims, merged["hand_hold"],
+                         merged["hand_slip"], hand_offset)
+    return motion, StepdownTruth(spec, reps, np.concatenate(depth),
+                                 np.concatenate(stance), merged["hand_hold"],
+                                 merged["hand_slip"])
 
 
 def _bottom_pose(side: int, spec: StepdownSpec, dims: BodyDims) -> dict[str, np.ndarray]:
@@ -657,7 +721,7 @@ def render_stepdown(spec: StepdownSpec | None = None, camera: Camera | None = No
     spec = spec or StepdownSpec()
     motion, truth = stepdown_motion(spec)
     synth = render_sequence(motion, BodyDims.from_stature(spec.stature),
-                            camera or default_camera(), noise)
+                            camera or default_camera(), noise, truth.hand_hold)
     synth.truth["depth"] = truth.depth
     synth.truth["stance"] = truth.stance
     return synth, truth

@@ -1,0 +1,52 @@
+"""The held-out set of issue 15 (``itbcoach eval --wide``) and its pelvis rows."""
+
+from __future__ import annotations
+
+from itbcoach.synth.dataset import WIDE_SIZES, wide_cases
+from itbcoach.synth.evaluate import ClipResult, markdown, summarize
+
+
+def test_wide_cases_cover_the_asked_ranges_deterministically():
+    cases = wide_cases(60, 15)
+    assert [c.name for c in cases] == [c.name for c in wide_cases(60, 15)]
+    assert wide_cases(3, 15)[2].digest() == cases[2].digest()  # case i depends on i only
+    o = [c.options for c in cases]
+    assert all(2.0 <= x.camera_distance <= 4.0 for x in o)
+    assert all(-20.0 <= x.camera_azimuth <= 20.0 for x in o)
+    assert all(0.6 <= x.camera_height <= 1.3 for x in o)
+    assert {(x.width, x.height) for x in o} == set(WIDE_SIZES)
+    assert max(abs(x.camera_azimuth) for x in o) > 15.0
+    hands = [leg.hands for c in cases for leg in c.spec.legs]
+    assert {"both", "left", "right", "none"} <= set(hands)
+    assert 0.45 < hands.count("both") / len(hands) < 0.75
+    assert all(0.0 <= leg.hand_slip_m <= 0.015 for c in cases for leg in c.spec.legs)
+
+
+def _side(**kw):
+    base = {"clip": "c", "side": "left", "true_count": 2, "count": 2,
+            "true_faults": {"pelvis_not_level": False}, "faults": {"pelvis_not_level": False},
+            "true_category": "good", "category": "good", "true_score": 0, "score": 0,
+            "score_range": None}
+    return {**base, **kw}
+
+
+def test_pelvis_rows_are_split_by_source_and_unread_reps_counted():
+    a = ClipResult("a", "stepdown",
+                   drop_pairs=[(9.0, 10.0), (1.0, 0.0), (6.0, 0.0), (-6.0, 0.0)],
+                   drop_sources=["hands", "hands", "hips", "hips"], sides=[_side()],
+                   detection_rate=1.0)
+    b = ClipResult("b", "stepdown", drop_unread=3, detection_rate=1.0, sides=[_side(
+        faults={"pelvis_not_level": None}, score_range=[0, 1], category="good")])
+    s = summarize([a, b])
+    assert s["angles"]["pelvic_drop_per_rep (hands)"]["n"] == 2
+    assert s["angles"]["pelvic_drop_per_rep (hands)"]["mae"] == 1.0
+    assert s["angles"]["pelvic_drop_per_rep (hips)"]["mae"] == 6.0
+    assert s["pelvis_reps_hands"] == {"positives": 1, "negatives": 1, "sensitivity": 1.0,
+                                      "specificity": 1.0}
+    assert s["pelvis_reps_not_assessable"] == 3
+    assert s["criteria"]["pelvis_not_level"]["not_assessable"] == 1
+    assert s["category"]["legs"] == 1 and s["category"]["range_legs"] == 1
+    assert s["category"]["range_holds_truth"] == 1
+    md = markdown(s)
+    assert "| pelvic_drop_per_rep (hands) | 2 | 1.00 |" in md and "MAE <= 1.5: met" in md
+    assert "3 reps not assessable (hands off the hips)" in md
