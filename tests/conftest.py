@@ -61,6 +61,13 @@ def video_landmarks(shared_videos, model_path):
 
 
 @pytest.fixture(scope="session")
+def sample_landmarks(model_path):
+    """``get(name) -> (raw PoseSequence, meta)`` of a project render in ``sample_videos/``,
+    each extracted at most once per session as :func:`video_landmarks` does."""
+    return _cached_extraction(REPO / "sample_videos", model_path)
+
+
+@pytest.fixture(scope="session")
 def real_clip_landmarks(model_path):
     """``get(name) -> (raw PoseSequence, meta)`` of a clip of ``../shared/real_clips``
     (the second real set: lunges, hinges, squat variants from several views), each

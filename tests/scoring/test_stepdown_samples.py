@@ -23,23 +23,6 @@ from itbcoach.scoring.stepdown import category
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 
 
-@pytest.fixture(scope="module")
-def sample_landmarks(model_path):
-    """``get(name)``: raw landmarks of a sample clip (the real model, every frame)."""
-    from itbcoach.pose import extract_landmarks
-
-    config = load_config(use_user_file=False)
-    cache: dict = {}
-
-    def get(name: str):
-        if name not in cache:
-            cache[name] = extract_landmarks(SAMPLES / name, config, model=model_path,
-                                            progress=False, mask=False, smooth=False)
-        return cache[name]
-
-    return get
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("clip", [
     "stepdown_right_faulty",  # the README quick start: 4, poor, with a 10 deg drop
