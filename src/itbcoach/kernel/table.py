@@ -217,6 +217,9 @@ METRICS: tuple[MetricSpec, ...] = (
                doc="world trunk angle from vertical, 0 = upright (slump seen from the front)"),
     *_sided("knee_x", Kind.MID_X, (L.LEFT_KNEE, L.LEFT_KNEE),
             (L.RIGHT_KNEE, L.RIGHT_KNEE), unit="scale", doc="image x (right)"),
+    # the step-down's planted second toe (scoring.stepdown.measure_rep)
+    *_sided("toe_x", Kind.MID_X, (L.LEFT_FOOT_INDEX, L.LEFT_FOOT_INDEX),
+            (L.RIGHT_FOOT_INDEX, L.RIGHT_FOOT_INDEX), unit="scale", doc="image x (right)"),
 )
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)

@@ -259,7 +259,8 @@ class StepdownSession:
             return rep
         metrics, yaw, note = rep_metrics(rec, local, cfg)
         rep = measure_rep(local, stance, metrics, sig, times, rec.landmarks, cfg,
-                          len(self.reps[side]), foot_border(rec.world, local, stance, cfg))
+                          len(self.reps[side]), foot_border(rec.world, local, stance, cfg),
+                          image_metrics=rec.smoothed)
         rep.metrics["yaw_corrected_deg"] = yaw
         rep.use_pelvis(pelvis_reading(rec, local, stance, cfg), cfg.pelvic_drop_deg,
                        cfg.pelvis_hip_fallback)

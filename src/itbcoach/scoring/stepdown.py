@@ -436,9 +436,51 @@ def foot_border(world: np.ndarray | None, ev: RepEvent, stance: int,
     return cfg.foot_border_per_height * float(np.nanmedian(ratio))
 
 
+def knee_vs_planted_toe(m: np.ndarray, base: np.ndarray, stance: int,
+                        image_m: np.ndarray | None = None,
+                        image_base: np.ndarray | None = None) -> np.ndarray:
+    """Stance knee vs the second toe where the foot stands, body scales, + = medial.
+
+    The stance foot is planted through a step-down, so the toe is taken where it was
+    over the standing baseline, not frame by frame: MediaPipe drags its foot point along
+    with a knee that moves medially (on the renders the planted toe "moved" 0.01-0.06
+    body scales medially at the bottom of knee-in reps, hiding up to half of the
+    offset). The per-frame offset (the kernel's ``knee_offset_toe``, from ``m``) is
+    corrected by how far the toe's image x has moved from its baseline median; that
+    drift is read on the image as seen (``image_m``/``image_base``), where a planted
+    foot stays still, also when ``m`` was turned to square-on (:func:`derotate` turns
+    each frame about its own hip midpoint, which moves in a rep). Frames whose toe
+    drift is unknown keep the per-frame offset.
+
+    Args:
+        m: ``(N, K)`` metrics of the rep's frames (possibly yaw-corrected).
+        base: ``(B, K)`` metrics of its standing baseline (unused: the drift is read on
+            ``image_base``; kept for symmetry with ``m``).
+        stance: 0 left, 1 right.
+        image_m: ``(N, K)`` the same frames' metrics from the image as seen (default
+            ``m``).
+        image_base: ``(B, K)`` the baseline's (default ``base``).
+    """
+    sg = "LEFT" if stance == 0 else "RIGHT"
+    per_frame = m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]]
+    im = m if image_m is None else image_m
+    ib = base if image_base is None else image_base
+    toe_base = ib[:, Metric[f"TOE_X_{sg}"]] * ib[:, Metric.BODY_SCALE]
+    if not np.isfinite(toe_base).any():
+        return per_frame
+    scale = im[:, Metric.BODY_SCALE]
+    # medial = toward the other leg; FACING +1: the subject's left on the image right
+    medial = im[:, Metric.FACING] * (-1.0 if stance == 0 else 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drift = (im[:, Metric[f"TOE_X_{sg}"]] * scale - float(np.nanmedian(toe_base))) \
+            / scale * medial
+    return np.where(np.isfinite(drift), per_frame + drift, per_frame)
+
+
 def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
                 times_s: np.ndarray, landmarks: np.ndarray, cfg: StepdownConfig,
-                index: int, border: float | None = None) -> StepdownRep:
+                index: int, border: float | None = None,
+                image_metrics: np.ndarray | None = None) -> StepdownRep:
     """Faults, peak metrics and worst frames of one rep.
 
     Every peak is taken over the rep's frames against the median of the rep's standing
@@ -446,7 +488,10 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     change (pelvis, trunk, hands); knee positions are absolute (where the knee is over
     the foot) over the loaded part of the rep (depth >= ``loaded_fraction`` of the peak);
     the medial border of the foot lies ``border`` body scales medial of the second toe
-    (:func:`foot_border`; None = the kernel's fixed ``knee_offset_foot``).
+    (:func:`foot_border`; None = the kernel's fixed ``knee_offset_foot``). The knee is
+    measured against the planted toe (:func:`knee_vs_planted_toe`), whose drift is read
+    on ``image_metrics`` (the smoothed metrics of the image as seen, when ``metrics``
+    were yaw-corrected; default ``metrics``).
     """
     side = SIDES[stance]
     a, b = ev.start_index, ev.end_index + 1
@@ -482,7 +527,10 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     depth = sig.depth[a:b] - np.nanmedian(sig.depth[ev.baseline_start:ev.baseline_end]) \
         if ev.baseline_end > ev.baseline_start else sig.depth[a:b] - sig.depth[a]
     loaded = depth >= cfg.loaded_fraction * ev.depth
-    toe = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]], np.nan)
+    im = metrics if image_metrics is None else image_metrics
+    ibase = im[ev.baseline_start:ev.baseline_end] if ev.baseline_end > ev.baseline_start \
+        else im[a:a + 1]
+    toe = np.where(loaded, knee_vs_planted_toe(m, base, stance, im[a:b], ibase), np.nan)
     foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan) \
         if border is None else toe - border
     fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
