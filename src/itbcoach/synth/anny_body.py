@@ -170,7 +170,10 @@ class AnnyBody:
         d = np.zeros((b, j, 4, 4), np.float32)
         d[:, :, :3, :3] = rots
         d[:, :, 3, 3] = 1.0
-        kw = {k: torch.full((b,), v) for k, v in self.phenotype.items()}
+        # one body shape for the whole batch: anny broadcasts a batch of 1, so its rest
+        # model (blend shapes, bone orientations by Procrustes) is computed once per call
+        # instead of once per frame (the larger part of posing time)
+        kw = {k: torch.full((1,), v) for k, v in self.phenotype.items()}
         with torch.no_grad():
             out = self.model(pose_parameters=torch.from_numpy(d),
                              phenotype_kwargs=kw or None)

@@ -6,7 +6,8 @@ ground-truth projection use the same pinhole model (checked in tests/synth).
 
 Scene (lab metres, ``z`` up, subject facing ``+x``): a floor at ``z = 0``, a wall behind
 the subject, optional boxes (the step), one key light and one fill light plus ambient,
-flat per-part colours, 4x multisampling, then seeded Gaussian pixel noise.
+flat per-part colours, 4x multisampling, then seeded Gaussian pixel noise (by table,
+:func:`noise_table`).
 """
 
 from __future__ import annotations
@@ -135,6 +136,17 @@ def vertex_normals(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return out / np.maximum(n, 1e-12)
 
 
+def noise_table(sd: float) -> np.ndarray:
+    """``(256,)`` int16 pixel noise levels: ``floor(sd * z_k)`` for the Gaussian quantiles
+    ``z_k`` at ``(k + 0.5) / 256``; indexed by uniform random bytes they give
+    ``floor(N(0, sd))`` (the former ``astype`` of ``level + N(0, sd)``), tails cut at
+    2.9 SD."""
+    from statistics import NormalDist
+
+    z = np.array([NormalDist().inv_cdf((k + 0.5) / 256.0) for k in range(256)])
+    return np.floor(float(sd) * z).astype(np.int16)
+
+
 def gl_matrix(camera: Camera, near: float = 0.05, far: float = 50.0) -> np.ndarray:
     """The 4x4 clip-space matrix equal to ``camera``'s pinhole projection.
 
@@ -178,6 +190,7 @@ class Renderer:
         self.camera = camera
         self.scene = scene or Scene()
         self.rng = np.random.default_rng(seed)
+        self._noise_table = noise_table(self.scene.noise_sd)
         self.faces = np.ascontiguousarray(faces, dtype=np.int32)
         self.colors = np.asarray(vertex_colors, np.float32)
         try:
@@ -244,11 +257,15 @@ class Renderer:
         raw = self.fbo.read(components=3, alignment=1)
         img = np.frombuffer(raw, np.uint8).reshape(h, w, 3)[::-1, :, ::-1]
         if self.scene.noise_sd > 0:
-            noise = self.rng.normal(0.0, self.scene.noise_sd, img.shape)
-            img = np.clip(img + noise, 0, 255).astype(np.uint8)
-        else:
-            img = np.ascontiguousarray(img)
-        return img
+            # floor(level + N(0, sd)) by table: one random byte per value picks one of
+            # 256 equiprobable Gaussian quantiles (8x faster than drawing normals, the
+            # larger part of a 1080p frame's time)
+            pick = self.rng.integers(0, 256, img.shape, dtype=np.uint8)
+            out = self._noise_table[pick]
+            out += img
+            np.clip(out, 0, 255, out=out)
+            return out.astype(np.uint8)
+        return np.ascontiguousarray(img)
 
     def release(self) -> None:
         """Free the GL context."""
