@@ -550,7 +550,10 @@ class SideStepCounter:
     Missing samples: a gap longer than ``max_gap_s`` forgets a narrow stance, but an
     open one is kept until ``max_duration_s`` after it opened, so a step whose trailing
     foot came in while the feet were not measured (the lead foot at the picture's edge)
-    still closes when they are seen again.
+    still closes when they are seen again. When the feet come back from such a gap
+    without an open stance but a foot has moved by more than ``open``, a step may have
+    been made out of sight: the time is kept in :attr:`unseen` (the recording's verdict
+    refuses the view: the walk leaves the picture).
 
     Events ``step`` carry ``side`` = the direction of travel (the subject's own) and, in
     the units of the foot expressions, ``opening`` (the step width: widest minus
@@ -601,6 +604,12 @@ class SideStepCounter:
         return self._wide
 
     @property
+    def unseen(self) -> tuple[float, ...]:
+        """Times (s) the feet came back from a gap in the measurement having moved by
+        more than ``open`` outside an open stance: a step may have gone uncounted."""
+        return tuple(self._unseen)
+
+    @property
     def side(self) -> str | None:
         """Direction of the step in progress."""
         return self._dir if self._wide else None
@@ -621,6 +630,8 @@ class SideStepCounter:
         self._t_first = math.nan
         self._dir: str | None = None
         self._last_valid: float | None = None
+        self._last_feet = (math.nan, math.nan)
+        self._unseen: list[float] = []
 
     def update(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one frame; returns the events it completed."""
@@ -634,7 +645,11 @@ class SideStepCounter:
                     and not (self._wide and t_s - self._t_open <= self.max_duration_s):
                 self.reset_stance()
             return events
-        self._last_valid = t_s
+        if self._last_valid is not None and t_s - self._last_valid > self.max_gap_s \
+                and not self._wide and max(abs(ul - self._last_feet[0]),
+                                           abs(ur - self._last_feet[1])) > self.open:
+            self._unseen.append(t_s)
+        self._last_valid, self._last_feet = t_s, (ul, ur)
         s = ul - ur
         if self._state == "wide":
             return self._update_wide(t_s, s, ul, ur)
