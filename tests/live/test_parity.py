@@ -44,6 +44,8 @@ CLIPS = {
     "exercise_lunge_twist_fault.mp4": "lunge-twist",
     "exercise_midline_hinge_fault.mp4": "midline-hinge",
     "exercise_monster_walk_fault.mp4": "monster-walk",
+    "exercise_heel_taps_fault.mp4": "heel-taps",
+    "exercise_glute_iso_fault.mp4": "glute-iso",
 }
 CLI_CLIPS = ["stepdown_left_faulty.mp4", "stepdown_left_clean.mp4",
              "stepdown_right_faulty.mp4", "stepdown_right_clean.mp4",
