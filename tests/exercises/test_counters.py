@@ -297,6 +297,15 @@ def test_a_whole_step_out_of_sight_is_reported_as_unseen() -> None:
                         max_gap_s=0.5, max_duration_s=8.0)
     run(c, t, rows)
     assert c.counts == {"left": 1, "right": 0} and c.unseen == ()
+    # an open stance whose feet moved out of sight but closed as no step (here the lead
+    # foot came back unseen): unseen too
+    t, rows = _feet([(1.0, "l", 1.0), (2.0, "l", -1.0)], 5.0)
+    rows[(t > 1.8) & (t < 3.0)] = np.nan
+    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
+                        max_gap_s=0.5, max_duration_s=8.0)
+    run(c, t, rows)
+    assert c.counts == {"left": 0, "right": 0}
+    assert c.unseen == (pytest.approx(3.0, abs=1 / FPS),)
 
 
 def test_side_steps_partial_at_start_and_end_are_reported_not_counted() -> None:
