@@ -94,6 +94,8 @@ def run_once(config, task: str, video: Path, history: Path, wait: bool) -> dict:
         "status": stats.status, "frames_captured": stats.captured, "results": stats.results,
         "display_fps": round(stats.display_fps, 2),
         "source_dropped": stats.source_dropped,
+        "displayed": stats.displayed, "results_not_shown": stats.results_not_shown,
+        "dropped_busy": stats.dropped_busy,
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
         "latency_first_min_p50": round(float(np.median(first)), 1),

@@ -10,14 +10,16 @@ from itbcoach.feedback.overlay import (
     GOOD,
     LEFT_COLOR,
     RIGHT_COLOR,
+    CardView,
     GuideLine,
     OverlayState,
     ScoreCard,
     draw_overlay,
     draw_score_card,
     draw_skeleton,
+    how_lines,
 )
-from itbcoach.feedback.text import put_text, text_mask
+from itbcoach.feedback.text import put_text, text_mask, text_size
 from itbcoach.landmarks import Landmark as L
 
 
@@ -151,3 +153,29 @@ def test_score_card_colours_each_line_by_verdict() -> None:
     green = (np.abs(out.astype(int) - GOOD).sum(axis=2) < 60).sum()
     assert red > 300 and green > 300
     assert out[5, 5].tolist() == [70, 70, 70]  # dimmed to 35%
+
+
+def test_card_keeps_each_how_line_whole_and_covers_the_skeleton() -> None:
+    """The card's two "how" lines are drawn as two lines (smaller type rather than a
+    line broken mid-sentence); the skeleton behind the card is dimmed by its panel
+    (no bright bone pixel inside the card), outside the card it is drawn as usual."""
+    how = ("Stand on the step on one leg, hands on the hips,",
+           "lower the other heel to tap the floor")
+    lines, px = how_lines(how, 34, 720)
+    assert lines == list(how) and 26 <= px < 34
+    assert all(text_size(ln, px, True)[0] <= 720 for ln in lines)
+    # too narrow for whole lines even at 3/4 size: one sentence wrapped at full size
+    lines, px = how_lines(how, 34, 300)
+    assert px == 34 and len(lines) >= 4 and " ".join(lines) == " ".join(how)
+    pts = standing_px()
+    card = CardView(how, None, False, "Waiting for the position: standing")
+    img = draw_overlay(blank(), OverlayState(landmarks_px=pts, card=card,
+                                             instruction="Stand sideways"))
+    left = np.all(img == LEFT_COLOR, axis=2)
+    ys = np.nonzero(left.any(axis=1))[0]
+    amber = np.all(img == (0, 215, 255), axis=2)  # the card's frame
+    rows = np.nonzero(amber.sum(axis=1) > 600)[0]  # its top and bottom edges
+    top, bottom = rows.min(), rows.max()
+    assert bottom - top > 150
+    assert not left[top + 5:bottom - 5].any()  # no bright bone on the card
+    assert (ys > bottom).any()  # the legs below the card: drawn in full colour

@@ -111,6 +111,23 @@ def test_live_stream_drops_when_busy_and_returns_ids_and_timestamps(model_path,
         assert r.latency_s > 0
 
 
+
+def test_wait_result_returns_with_one_result_to_poll(model_path, squat_frames):
+    """The live loop's wait: back as soon as a result can be polled (also while another
+    frame is in flight), at once when nothing is in flight."""
+    h, w = squat_frames[0].shape[:2]
+    with LiveLandmarker(model_path, CONFIG.pose, (w, h), max_in_flight=2) as live:
+        assert live.wait_result(0.0)  # nothing in flight: no result is coming
+        assert live.submit(squat_frames[0], 0, 1000)
+        assert live.submit(squat_frames[1], 1, 1033)
+        assert live.wait_result(10.0)
+        first = live.poll()
+        assert [r.frame_id for r in first][:1] == [0]
+        assert live.wait_result(10.0)
+        rest = first[1:] + live.poll()
+        assert [r.frame_id for r in rest] == [1] or live.dropped_by_model == 1
+        assert live.wait_result(0.0) and live.in_flight == 0
+
 def test_two_real_people_target_is_kept_and_warned(model_path, shared_videos):
     # Two real people (two sample clips) on one 2160x1280 canvas: at the start the right
     # one is central; then both walk right, the left one into the centre. The selector

@@ -165,6 +165,19 @@ def test_realtime_play_keeps_pace_and_newest_frame_wins(tmp_path):
     assert got[-1] == 29  # the last frame is still delivered
 
 
+
+def test_realtime_frame_hook_runs_before_the_consumer_gets_the_frame(tmp_path):
+    """A live source's ``on_frame`` (the hand-over to the model) has run for every frame
+    the consumer takes: the live loop never finds its frame not yet submitted (it then
+    polled nothing, and two results the next time, one never shown)."""
+    path = write_video(tmp_path / "v.mp4", 20, fps=60.0)
+    hooked: list[int] = []
+    with VideoFileSource(path, realtime=True) as src:
+        src.on_frame = lambda f: (time.sleep(0.005), hooked.append(f.frame_id))
+        got = [(frame.frame_id, frame.frame_id in hooked) for frame in src]
+    assert hooked == list(range(20))
+    assert got and all(seen for _fid, seen in got), got
+
 # --------------------------------------------------------------------- image folders
 
 def test_image_folder_in_natural_order_with_timestamps(tmp_path):

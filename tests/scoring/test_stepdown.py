@@ -302,3 +302,24 @@ def test_arm_strategy_from_the_elbows_when_the_wrists_are_masked(abduction, flag
         assert (rep.metrics["arm_abduction_change_deg"] >= CONFIG.stepdown.arm_abduction_deg) \
             is flagged
     assert side.criteria["arm_strategy"] is flagged
+
+
+def test_turned_reps_measured_as_filmed_make_one_note_per_reason() -> None:
+    """Reps left un-derotated are summarised in one line per reason, with the turn
+    ranges in degrees (the quick-start sample once printed two near-identical lines)."""
+    from itbcoach.scoring.session import _turn_notes
+    from itbcoach.scoring.stepdown import StepdownRep
+
+    def rep(image: float, world: float) -> StepdownRep:
+        r = StepdownRep("right", 0, 0.0, 1.0, 2.0, 0, 30, 60, True, 0.3)
+        r.metrics.update(turn_image_deg=image, turn_3d_deg=world)
+        r.notes.append("x")
+        return r
+
+    assert _turn_notes([rep(22.4, 1.2), rep(-21.3, 0.8), rep(22.0, 1.4), rep(41.0, 38.0)],
+                       35.0) == [
+        "1 rep(s) filmed turned 41 deg from the camera: too far to turn back to square-on, "
+        "measured as filmed (face the camera)",
+        "3 rep(s) measured as filmed, not turned back to square-on: the image depth read a "
+        "21-22 deg turn, the 3D pose 1 deg"]
+    assert _turn_notes([], 35.0) == []

@@ -287,6 +287,19 @@ CARD_PANEL: Color = (24, 24, 24)
 CARD_ACCENT: Color = (0, 215, 255)  # the demo's frame and the card's rule: amber
 
 
+def how_lines(how: tuple[str, ...], size: int, width: int,
+              min_ratio: float = 0.75) -> tuple[list[str], int]:
+    """The card's "how" text as drawn lines and their px size: each given line whole
+    on one line (the font made smaller, down to ``min_ratio`` of ``size``, when that
+    is needed); when a line still does not fit, the lines are joined into one sentence
+    wrapped at ``size`` (never a line broken on its own, leaving a one-word line)."""
+    floor = max(12, round(size * min_ratio))
+    for px in range(size, floor - 1, -2):
+        if all(text_size(ln, px, True)[0] <= width for ln in how):
+            return list(how), px
+    return wrap_lines(" ".join(how), size, width), size
+
+
 def draw_card(frame: np.ndarray, card: CardView, framing: str | None, top: int,
               bottom: int, scale: float) -> tuple[int, int, int, int]:
     """The exercise card between ``top`` and ``bottom`` (pixels): the demo clip on the
@@ -306,7 +319,8 @@ def draw_card(frame: np.ndarray, card: CardView, framing: str | None, top: int,
     if card.demo is not None:
         ch = y1 - y0 - 2 * pad
         dh, dw = card.demo.shape[:2]
-        tw = min(round(ch * dw / dh), (x1 - x0) // 2)
+        # at most 38% of the card: the "how" lines keep ~60% and stay whole at ~26 px+
+        tw = min(round(ch * dw / dh), round((x1 - x0) * 0.38))
         th = round(tw * dh / dw)
         if tw > 10 and th > 10:
             dx, dy = x1 - pad - tw, y0 + (y1 - y0 - th) // 2
@@ -319,11 +333,11 @@ def draw_card(frame: np.ndarray, card: CardView, framing: str | None, top: int,
                      background=CARD_PANEL, alpha=0.8, pad=4)
             text_right = dx - pad
     size = max(12, round(TITLE_PX * 1.2 * scale))
+    lines, size = how_lines(card.how, size, text_right - x0 - pad)
     y = y0 + pad
-    for line in card.how:
-        for part in wrap_lines(line, size, text_right - x0 - pad):
-            box = put_text(frame, part, (x0 + pad, y), size, bold=True)
-            y = box[3] + round(8 * scale)
+    for part in lines:
+        box = put_text(frame, part, (x0 + pad, y), size, bold=True)
+        y = box[3] + round(8 * scale)
     status = framing or card.status
     if status:
         color = GOOD if card.ready and not framing else CARD_ACCENT
@@ -382,7 +396,7 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
         SMALL_PX, TITLE_PX, MAIN_PX, MAIN_MIN_PX, HUGE_PX))
     m = round(16 * s)
     keys_px = max(12, round(KEYS_PX * s))
-    if state.landmarks_px is not None and state.card is None:
+    if state.landmarks_px is not None:  # under everything: a card's panel dims it
         draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
     draw_guides(frame, state.guides, s, small)  # on top: the guides are what to look at
     y = m
@@ -425,10 +439,9 @@ def draw_overlay(frame: np.ndarray, state: OverlayState) -> np.ndarray:
     main_top = bottom if not main else \
         bottom - round(24 * s) - block_height(main, big, big_min, w - 4 * m)
     if state.card is not None:
+        # over the skeleton (seen dimmed through the panel): the card's text stays readable
         draw_card(frame, state.card, state.framing, max(y, ty) + round(8 * s),
                   main_top - round(8 * s), s)
-        if state.landmarks_px is not None:  # on the card: the person sees their position
-            draw_skeleton(frame, np.asarray(state.landmarks_px, float), s)
     if state.countdown is not None:
         draw_countdown(frame, state.countdown, s)
     banner_box = None

@@ -165,6 +165,8 @@ class LiveStats:
     results: int = 0
     displayed: int = 0
     dropped_busy: int = 0
+    #: results analysed but not drawn: a newer one was already there (the loop was late)
+    results_not_shown: int = 0
     source_dropped: int = 0
     events: int = 0
     wall_s: float = 0.0
@@ -192,6 +194,7 @@ class LiveStats:
         return {
             "captured": self.captured, "submitted": self.submitted, "results": self.results,
             "displayed": self.displayed, "dropped_busy": self.dropped_busy,
+            "results_not_shown": self.results_not_shown,
             "source_dropped": self.source_dropped, "events": self.events,
             "wall_s": round(self.wall_s, 2), "display_fps": round(self.display_fps, 2),
             "latency_ms_p50": float(np.nanpercentile(lat, 50)),
@@ -526,19 +529,31 @@ class _Run:
             feeder.offer(frame)
         if self.monitor is not None:
             self.monitor.offer(frame.image, frame.timestamp_ms)
-        if self.every_frame or self.options.wait_for_result:
-            self.landmarker.wait_idle(IDLE_TIMEOUT_S if self.every_frame else RESULT_WAIT_S)
-        results = self.landmarker.poll()
-        picked = time.monotonic()
-        feeder.kick()  # a frame that came while the model was busy: its turn now
-        to_show = [(own, res) for res in results if (own := self.analyse(res))]
-        if to_show:
-            (shown, t_cap), res = to_show[-1]  # only the newest result is shown
-            marks = feeder.submitted_at.pop(res.frame_id, None)
-            times = None if marks is None else \
-                (*marks, marks[1] + res.latency_s, picked, time.monotonic())
-            self.show(shown, t_cap, stale=False, times=times)
-        elif now - self.last_shown > self.config.live.stale_after_s:
+        shown_any = False
+        # a hooked source: a frame that waited for the busy model is submitted by kick();
+        # its answer is shown in this step too, not when the next frame comes
+        for _ in range(2 if feeder.hooked else 1):
+            if self.every_frame:
+                self.landmarker.wait_idle(IDLE_TIMEOUT_S)
+            elif feeder.hooked:  # the frame was submitted before the loop got it
+                self.landmarker.wait_result(RESULT_WAIT_S)
+            elif self.options.wait_for_result:
+                self.landmarker.wait_idle(RESULT_WAIT_S)
+            results = self.landmarker.poll()
+            picked = time.monotonic()
+            kicked = feeder.kick()  # a frame that came while the model was busy: its turn
+            to_show = [(own, res) for res in results if (own := self.analyse(res))]
+            if to_show:
+                (shown, t_cap), res = to_show[-1]  # only the newest result is shown
+                self.stats.results_not_shown += len(to_show) - 1
+                marks = feeder.submitted_at.pop(res.frame_id, None)
+                times = None if marks is None else \
+                    (*marks, marks[1] + res.latency_s, picked, time.monotonic())
+                self.show(shown, t_cap, stale=False, times=times)
+                shown_any = True
+            if not kicked or self.stats.status == "quit" or self.coach.done:
+                break
+        if not shown_any and now - self.last_shown > self.config.live.stale_after_s:
             captured = getattr(frame, "captured_s", math.nan)
             self.show(frame, captured if math.isfinite(captured) else now, stale=True)
         if now >= self.next_rss:

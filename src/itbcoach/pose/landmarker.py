@@ -656,6 +656,20 @@ class LiveLandmarker(_Task):
                 self._idle.wait(left)
         return True
 
+    def wait_result(self, timeout_s: float) -> bool:
+        """Wait until a result can be polled, or nothing is in flight (no result is
+        coming); returns False on timeout. For live sources: unlike :meth:`wait_idle`,
+        a frame submitted while waiting does not keep the caller waiting for its
+        answer too (two results would then be polled at once, the older never shown)."""
+        deadline = time.monotonic() + timeout_s
+        with self._idle:  # notified after each result is queued
+            while self.results.empty() and self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
     @property
     def in_flight(self) -> int:
         """Frames submitted and not yet answered."""

@@ -188,7 +188,7 @@ class _FrameSource:
     #: Human-readable name of the source, for messages.
     name: str
     #: Called in the capture thread with every frame a live source captures, the moment
-    #: it is captured (before the consumer takes it), e.g. to hand it to the model
+    #: it is captured (before the consumer can take it), e.g. to hand it to the model
     #: while the consumer is still busy drawing the previous one. Must not block long;
     #: an exception is logged and the hook removed.
     on_frame: Callable[[Frame], None] | None = None
@@ -506,8 +506,8 @@ class VideoFileSource(_FrameSource):
                 if self._stop.is_set():
                     break
                 frame = dataclasses.replace(frame, captured_s=time.monotonic())
+                self._captured(frame)  # first: the consumer finds its frame submitted
                 slot.put(frame)
-                self._captured(frame)
         except BaseException as exc:  # handed to the consumer, re-raised there
             slot.close(exc)
             return
@@ -644,8 +644,8 @@ class CameraSource(_FrameSource):
                 ts = max(round((now - self._t0) * 1000.0), last_ts + 1)
                 last_ts = ts
                 frame = Frame(image, frame_id, ts, captured_s=now)
+                self._captured(frame)  # first: the consumer finds its frame submitted
                 self._slot.put(frame)
-                self._captured(frame)
                 frame_id += 1
         except InputError as exc:
             error = exc

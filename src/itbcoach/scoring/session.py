@@ -48,6 +48,7 @@ from itbcoach.scoring.stepdown import (
     pelvis_reading,
     refine_bounds,
     rep_metrics,
+    rep_yaw,
     side_signals,
 )
 from itbcoach.stream import Frame, replay
@@ -263,6 +264,7 @@ class StepdownSession:
         rep.metrics["yaw_corrected_deg"] = yaw
         rep.use_pelvis(pelvis_reading(rec, local, stance, cfg), cfg.pelvic_drop_deg,
                        cfg.pelvis_hip_fallback)
+        rep.metrics["turn_image_deg"], rep.metrics["turn_3d_deg"] = rep_yaw(rec, local)
         if note:
             rep.notes.append(note)
         rep.worst_frame_ids = {k: kept[i].frame_id for k, i in rep.worst_frame.items()
@@ -377,12 +379,35 @@ class StepdownSession:
             notes.append(f"{sum(1 for y in yaws if y)} rep(s) measured after turning the "
                          f"body back to square-on by up to {max(yaws):.0f} deg (landmark "
                          "depth; less reliable than filming square-on)")
-        notes += list(dict.fromkeys(n for s in sides for r in s.reps for n in r.notes))
+        notes += _turn_notes([r for s in sides for r in s.reps if r.notes],
+                             self.cfg.yaw_correct_max_deg)
         if any(r.pelvis_source == "hips" for s in sides for r in s.reps):
             from itbcoach.scoring.pelvis_fit import confidence_note
 
             notes.append(confidence_note())  # how far the pelvic reading can be trusted
         return notes
+
+
+def _turn_notes(reps: list[StepdownRep], max_deg: float) -> list[str]:
+    """One line per reason a turned rep was measured as filmed (the reps' own notes say
+    it rep by rep): too far to turn back, or the two turn estimates disagree."""
+    def span(values: list[float]) -> str:
+        lo, hi = (f"{abs(v):.0f}" for v in (min(values, key=abs), max(values, key=abs)))
+        return lo if lo == hi else f"{lo}-{hi}"
+
+    image = [r.metrics.get("turn_image_deg", math.nan) for r in reps]
+    far = [y for y in image if abs(y) > max_deg]
+    torn = [(y, r.metrics.get("turn_3d_deg", math.nan))
+            for y, r in zip(image, reps, strict=True) if not abs(y) > max_deg]
+    out = []
+    if far:
+        out.append(f"{len(far)} rep(s) filmed turned {span(far)} deg from the camera: too far "
+                   "to turn back to square-on, measured as filmed (face the camera)")
+    if torn:
+        out.append(f"{len(torn)} rep(s) measured as filmed, not turned back to square-on: "
+                   f"the image depth read a {span([y for y, _ in torn])} deg turn, the 3D "
+                   f"pose {span([w for _, w in torn])} deg")
+    return out
 
 
 def _shift(ev: RepEvent, by: int) -> RepEvent:
