@@ -4,7 +4,9 @@ The clips are rendered by ``itbcoach synth exercise TASK DIR/TASK.mp4`` (an anny
 needs ``itbcoach[synth]``; 1-5 min per clip on 2 cores), which also writes the
 ground-truth ``TASK.json``. Rendering is far too slow for every test run, so this test
 runs on the renders shipped in ``sample_videos/exercise_*.mp4`` (or a folder named by
-``$ITBCOACH_EXERCISE_RENDERS``). Every clip found must be counted exactly.
+``$ITBCOACH_EXERCISE_RENDERS``). Every clip found must be counted exactly; on each
+``*_fault`` clip the injected fault's cue (the truth's ``cues``) must fire, and no other
+form cue.
 """
 
 from __future__ import annotations
@@ -42,18 +44,27 @@ KNOWN_SHORT: dict[str, pytest.MarkDecorator] = {}
                     "ITBCOACH_EXERCISE_RENDERS to a folder of `itbcoach synth exercise` "
                     "outputs")
 @pytest.mark.parametrize("clip", _clips(), ids=lambda p: getattr(p, "stem", str(p)))
-def test_rendered_clip_is_counted_exactly(clip: Path, model_path) -> None:
+def test_rendered_clip_is_counted_exactly(clip: Path, model_path, sample_landmarks) -> None:
     from itbcoach.pose import extract_landmarks
 
     truth = json.loads(clip.with_suffix(".json").read_text())
     task = truth["kind"]
     config = load_config(use_user_file=False)
     # the model's raw landmarks: the session masks and filters them as `itbcoach score`
-    # and live do
-    seq, meta = extract_landmarks(clip, config, model=model_path, progress=False,
-                                  mask=False, smooth=False)
+    # and live do (the shipped clips' extraction is shared with the other tests)
+    if clip.parent == REPO / "sample_videos":
+        seq, meta = sample_landmarks(clip.name)
+    else:
+        seq, meta = extract_landmarks(clip, config, model=model_path, progress=False,
+                                      mask=False, smooth=False)
     result = score_exercise(seq, task, config, meta=meta)
     expected = truth["expected"]
     assert result.reps == expected["reps"]
     if result.exercise.config.step is not None:
         assert result.steps == expected["steps"]
+    if clip.stem.endswith("_fault"):  # the injected fault's cue, and no other form cue
+        assert {c["rule"] for c in result.cues} - INFO_CUES == set(expected["cues"])
+
+
+#: Cue rules that are not about form.
+INFO_CUES = {"switch", "done"}

@@ -41,6 +41,11 @@ CLIPS = {
     "exercise_psoas_activator_fault.mp4": "psoas-activator",
     "exercise_tibial_rotation.mp4": "tibial-rotation",
     "exercise_tibial_rotation_fault.mp4": "tibial-rotation",
+    "exercise_lunge_twist_fault.mp4": "lunge-twist",
+    "exercise_midline_hinge_fault.mp4": "midline-hinge",
+    "exercise_monster_walk_fault.mp4": "monster-walk",
+    "exercise_heel_taps_fault.mp4": "heel-taps",
+    "exercise_glute_iso_fault.mp4": "glute-iso",
 }
 CLI_CLIPS = ["stepdown_left_faulty.mp4", "stepdown_left_clean.mp4",
              "stepdown_right_faulty.mp4", "stepdown_right_clean.mp4",
@@ -85,20 +90,10 @@ def assert_same(offline: dict[str, Any], live: dict[str, Any], task: str) -> Non
 
 
 @pytest.fixture(scope="module")
-def raw_landmarks(model_path):
-    """``get(clip) -> raw PoseSequence`` of a sample clip (one model pass each)."""
-    from itbcoach.pose import extract_landmarks
-
-    config = load_config(use_user_file=False)
-    cache: dict[str, Any] = {}
-
-    def get(name: str):
-        if name not in cache:
-            cache[name], _ = extract_landmarks(SAMPLES / name, config, model=model_path,
-                                               progress=False, mask=False, smooth=False)
-        return cache[name]
-
-    return get
+def raw_landmarks(sample_landmarks):
+    """``get(clip) -> raw PoseSequence`` of a sample clip (one model pass each per test
+    session, shared with the other tests of the sample clips)."""
+    return lambda name: sample_landmarks(name)[0]
 
 
 def live_replay(seq, task: str, config) -> dict[str, Any]:

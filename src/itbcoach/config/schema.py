@@ -67,6 +67,7 @@ class FramingConfig:
     min_frame_side_px: int
     min_brightness: float
     min_view_share: float
+    walk_out_max_s: float
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -146,7 +146,40 @@ def check_camera(seq: PoseSequence, exercise: ExerciseDef, config: Config) -> Ca
             instruction = ("Turn to face the camera" if view == "frontal"
                            else "Turn side-on to the camera")
         instruction = f"{instruction} for {exercise.name.lower()}"
-    return CameraCheck(view, view_share >= share, view_share, instruction, summary)
+    camera = CameraCheck(view, view_share >= share, view_share, instruction, summary)
+    if camera.ok and exercise.config.step is not None:
+        out_s = _longest_run_s(det & ~in_frame, seq.timestamps_ms)
+        if out_s > config.framing.walk_out_max_s:
+            return walk_out_of_picture(camera, seq, exercise, {"walk_out_s": round(out_s, 2)})
+    return camera
+
+
+def _longest_run_s(mask: np.ndarray, t_ms: np.ndarray) -> float:
+    """Longest stretch of consecutive true frames of ``mask``, s (first to last frame
+    of the stretch plus one frame interval)."""
+    if not mask.any():
+        return 0.0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    t = np.asarray(t_ms, dtype=np.float64) / 1000.0
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    return float(np.max(t[ends] - t[starts])) + dt
+
+
+def walk_out_of_picture(camera: CameraCheck, seq: PoseSequence, exercise: ExerciseDef,
+                        detail: dict[str, float]) -> CameraCheck:
+    """``camera`` refused because a side-step walk left the picture: the person seen
+    with the feet or the sides out for longer than ``[framing] walk_out_max_s``, or the
+    feet back in the picture a step away from where they left it (see
+    :attr:`SideStepCounter.unseen`). Steps made out of sight are lost, so the count is
+    not given as exact. ``detail`` (s) goes into the gate's summary."""
+    w, h = seq.image_size
+    fix = "turn the phone to landscape or step back" if h > w else \
+        "step back so the whole walk stays in the picture"
+    summary = {**camera.framing, **detail}
+    return replace(camera, ok=False, framing=summary,
+                   instruction=f"Your steps leave the picture: {fix} for "
+                               f"{exercise.name.lower()}")
 
 
 @dataclass
@@ -279,8 +312,10 @@ class ExerciseResult:
             lines.append("  cues: " + "; ".join(f"{c['t_s']:.1f} s {c['text']}"
                                                 for c in self.cues))
         if not self.camera.ok and self.camera.instruction:
-            lines.append(f"  camera: {self.camera.instruction} (filmed from the wrong view: "
-                         "the counts above are guesses)")
+            why = "steps made out of sight are lost" if "walk_out_s" in self.camera.framing \
+                or "walk_out_moved_at_s" in self.camera.framing else "filmed from the wrong view"
+            lines.append(f"  camera: {self.camera.instruction} ({why}: the counts above "
+                         "are guesses)")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -388,6 +423,11 @@ def score_exercise(seq: PoseSequence, task: str, config: Config,
         first, last = (frame.t_s if first is None else first), frame.t_s
     session.finish(last)
     camera = check_camera(seq, exercise, config)
+    unseen = [t for g in session.groups.values() for m in g.members
+              for t in getattr(m, "unseen", ())]
+    if camera.ok and unseen:  # the feet came back from out of the picture a step away
+        camera = walk_out_of_picture(camera, seq, exercise,
+                                     {"walk_out_moved_at_s": round(min(unseen), 2)})
     return ExerciseResult(task, exercise, session.sets, session.events, camera, len(seq),
                           pose_frames, last - (first if first is not None else last), meta)
 

@@ -550,7 +550,11 @@ class SideStepCounter:
     Missing samples: a gap longer than ``max_gap_s`` forgets a narrow stance, but an
     open one is kept until ``max_duration_s`` after it opened, so a step whose trailing
     foot came in while the feet were not measured (the lead foot at the picture's edge)
-    still closes when they are seen again.
+    still closes when they are seen again. When the feet come back from such a gap with
+    a foot moved by more than ``open`` and no step comes of it (no open stance, or the
+    open one closes as a tap or is rejected or forgotten), a step may have been made out
+    of sight: the time is kept in :attr:`unseen` (the recording's verdict refuses the
+    view: the walk leaves the picture).
 
     Events ``step`` carry ``side`` = the direction of travel (the subject's own) and, in
     the units of the foot expressions, ``opening`` (the step width: widest minus
@@ -601,6 +605,12 @@ class SideStepCounter:
         return self._wide
 
     @property
+    def unseen(self) -> tuple[float, ...]:
+        """Times (s) the feet came back from a gap in the measurement having moved by
+        more than ``open`` outside an open stance: a step may have gone uncounted."""
+        return tuple(self._unseen)
+
+    @property
     def side(self) -> str | None:
         """Direction of the step in progress."""
         return self._dir if self._wide else None
@@ -621,6 +631,9 @@ class SideStepCounter:
         self._t_first = math.nan
         self._dir: str | None = None
         self._last_valid: float | None = None
+        self._last_feet = (math.nan, math.nan)
+        self._unseen: list[float] = []
+        self._pending: float | None = None
 
     def update(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one frame; returns the events it completed."""
@@ -634,7 +647,13 @@ class SideStepCounter:
                     and not (self._wide and t_s - self._t_open <= self.max_duration_s):
                 self.reset_stance()
             return events
-        self._last_valid = t_s
+        if self._last_valid is not None and t_s - self._last_valid > self.max_gap_s \
+                and max(abs(ul - self._last_feet[0]), abs(ur - self._last_feet[1])) > self.open:
+            if self._wide:  # the trailing foot may have come in unseen: fine if it counts
+                self._pending = t_s
+            else:
+                self._unseen.append(t_s)
+        self._last_valid, self._last_feet = t_s, (ul, ur)
         s = ul - ur
         if self._state == "wide":
             return self._update_wide(t_s, s, ul, ur)
@@ -663,6 +682,9 @@ class SideStepCounter:
 
     def reset_stance(self) -> None:
         """Forget the stance (after the pose was lost): the next stance starts afresh."""
+        if self._pending is not None:
+            self._unseen.append(self._pending)
+            self._pending = None
         self._state, self._wide, self._since = "start", False, None
         self._s0, self._s1, self._t_first = INF, -INF, math.nan
 
@@ -715,10 +737,15 @@ class SideStepCounter:
                 "travel": trail}
         self._state, self._wide, self._since = "narrow", False, None
         self._s0, self._ref = ul - ur, (ul, ur)
+        pending, self._pending = self._pending, None
         if lead <= 0 or trail < self.follow_fraction * lead:
+            if pending is not None:  # the feet moved out of sight and no step came of it
+                self._unseen.append(pending)
             return []  # the lead foot came back: a tap, not a step
         if duration < self.min_duration_s or duration > self.max_duration_s:
             reason = "too_fast" if duration < self.min_duration_s else "too_slow"
+            if pending is not None:
+                self._unseen.append(pending)
             return [Event(EventKind.REP_REJECTED, t_s, self._dir, self.name,
                           {**data, "reason": reason}, (reason,))]
         ev = Event(EventKind.STEP, t_s, self._dir, self.name, data,

@@ -79,11 +79,12 @@ class ExerciseDef:
 
     @property
     def gate_view(self) -> str:
-        """The framing gate's view: ``frontal``, ``side`` or ``any`` (lying exercises
-        skip the view test: a side-lying body seen from the front has its shoulders
-        stacked, which the gate would call side-on)."""
+        """The framing gate's view: ``frontal``, ``side``, ``any`` or ``lying`` (lying
+        exercises skip the view test: a side-lying body seen from the front has its
+        shoulders stacked, which the gate would call side-on; nor are its image limb
+        lengths judged as a side-on body's, see :mod:`itbcoach.pose.framing`)."""
         if self.config.posture == "lying":
-            return "any"
+            return "lying"
         return {"frontal": "frontal", "side": "side"}.get(self.config.view, "any")
 
 

@@ -32,7 +32,7 @@ class Coach(Protocol):
     """What the live loop drives."""
 
     task: str
-    view: str  # "frontal" | "side" | "any": the framing gate's view
+    view: str  # "frontal" | "side" | "any" | "lying": the framing gate's view
 
     def update(self, frame: Frame) -> list[Event]:
         """Feed one frame; returns the events that happened."""

@@ -49,7 +49,9 @@ HEAD = np.array([L.NOSE, L.LEFT_EAR, L.RIGHT_EAR])
 SEGMENTS = np.array([[L.LEFT_HIP, L.LEFT_KNEE], [L.RIGHT_HIP, L.RIGHT_KNEE],
                      [L.LEFT_KNEE, L.LEFT_ANKLE], [L.RIGHT_KNEE, L.RIGHT_ANKLE]])
 
-VIEWS = ("frontal", "side", "any")
+#: ``"lying"`` is ``"any"`` for a body lying on the floor: no view test, and its image
+#: limb lengths are not checked against the side-on torso (see :func:`_plausible`).
+VIEWS = ("frontal", "side", "any", "lying")
 
 
 class Facing(IntEnum):
@@ -110,12 +112,14 @@ class FramingResult:
         facing: :class:`Facing` codes.
         view_ok: the facing suits the requested view.
         body_height: estimated standing height (nose to heel) as a share of the frame
-            height (see :func:`_body_height_px`): the camera distance.
+            height (see :func:`_body_height_px`): the camera distance. For ``"lying"``:
+            the body's length as a share of the frame's shorter side (lying across a
+            portrait picture it can fill the width only).
         shoulder_width: image shoulder width in body scales (torso lengths).
         mean_visibility: mean visibility of the :data:`BODY` points.
         brightness: mean luma 0..255 of the frame (NaN when not given).
         problem: :class:`Problem` codes, the most important problem of each frame.
-        view: the requested view (``"frontal"``, ``"side"`` or ``"any"``).
+        view: the requested view (``"frontal"``, ``"side"``, ``"any"`` or ``"lying"``).
     """
 
     detected: np.ndarray
@@ -250,8 +254,8 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
         seq: a raw :class:`PoseSequence`, or image landmarks ``(T, 33, 3)`` / one frame
             ``(33, 3)`` (normalised, y down) with ``visibility`` and ``image_size``.
         config: the ``[framing]`` section.
-        view: ``"frontal"`` (the person must face the camera), ``"side"`` (side-on) or
-            ``"any"``.
+        view: ``"frontal"`` (the person must face the camera), ``"side"`` (side-on),
+            ``"any"`` or ``"lying"`` (any, for a body lying on the floor).
         visibility: ``(T, 33)`` / ``(33,)`` when ``seq`` is an array.
         image_size: ``(width, height)`` in pixels when ``seq`` is an array.
         world: optional world landmarks ``(T, 33, 3)`` / ``(33, 3)`` in metres when
@@ -285,8 +289,10 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
     torso_px = _torso(px)
     with np.errstate(all="ignore"):
         shoulder_w = np.abs(px[:, L.LEFT_SHOULDER, 0] - px[:, L.RIGHT_SHOULDER, 0]) / torso_px
-        plausible = _plausible(px, torso_px, shoulder_w, wl, detected, config)
-        body_height = _body_height_px(px, torso_px) / h
+        plausible = _plausible(px, torso_px, shoulder_w, wl, detected, config,
+                               lying=view == "lying")
+        # a body lying across a portrait picture can fill its width only
+        body_height = _body_height_px(px, torso_px) / (min(w, h) if view == "lying" else h)
         body_vis = np.where(np.isfinite(vis[:, BODY]), vis[:, BODY], 0.0)
         mean_vis = body_vis.mean(axis=1) if t_len else np.zeros(0)
 
@@ -295,7 +301,7 @@ def assess_framing(seq: PoseSequence | np.ndarray, config: FramingConfig,
         view_ok = facing == Facing.FRONT
     elif view == "side":
         view_ok = facing == Facing.SIDE
-    else:
+    else:  # any, lying
         view_ok = detected.copy()
 
     if brightness is None:
@@ -352,12 +358,17 @@ def _framing_inputs(seq: PoseSequence | np.ndarray, visibility: np.ndarray | Non
 
 def _plausible(px: np.ndarray, torso_px: np.ndarray, shoulder_w: np.ndarray,
                wl: np.ndarray | None, detected: np.ndarray,
-               config: FramingConfig) -> np.ndarray:
+               config: FramingConfig, lying: bool = False) -> np.ndarray:
     """``(T,)`` bool: a real body. Side-on the torso lies in the image plane, so a limb
     much longer than it is not a real body (facing the camera, a forward lean
     legitimately shortens it); with world landmarks ``wl`` (m), limbs far longer than
-    the torso are not either."""
-    side_on = shoulder_w < config.side_max_shoulder_width
+    the torso are not either.
+
+    ``lying``: a body lying on its side has its shoulders stacked (it reads side-on)
+    but its torso points along the floor, toward or away from a turned camera: a
+    camera 40 deg off the body's front shortens the torso to ~0.7 of the legs' scale
+    (image limb/torso 1.37 against 0.87 square-on), so only the world check applies."""
+    side_on = (shoulder_w < config.side_max_shoulder_width) & (not lying)
     img_ratio = _seg_ratio(px, torso_px)
     plausible = detected & (torso_px > 0) & ~(
         side_on & (np.max(np.nan_to_num(img_ratio), axis=1) > config.side_limb_torso_max))

@@ -77,7 +77,7 @@ class FrameProcessor:
         Args:
             pose: the frame's landmarks (NaN when no person).
             frame_id: the source's frame id.
-            view: the view the framing gate asks for (``frontal``, ``side``, ``any``).
+            view: the view the framing gate asks for (``frontal``, ``side``, ``any``, ``lying``).
             people: poses seen in the picture.
         """
         t_s = float(pose.timestamps_ms[0]) / 1000.0

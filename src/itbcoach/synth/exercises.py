@@ -673,8 +673,8 @@ def glute_iso_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
     """Banded wall sit: ``s.reps`` holds of ``s.hold_s`` with thighs near horizontal and
     the knees pushed out (knee gap ~1.2 x the ankle gap).
 
-    Faults: ``"knees_in"`` (the knees drift in for a third of the hold: that time does
-    not count and the hold is not good form).
+    Faults: ``"knees_in"`` (the knees turn 15 deg in for a third of the hold: that time
+    does not count and the hold is not good form).
     """
     dims = BodyDims.from_stature(s.stature)
     k = standing_keys(dims, stance=0.10)
@@ -689,7 +689,7 @@ def glute_iso_motion(s: ExerciseScript) -> tuple[Motion, ExerciseTruth]:
         if s.faulty(i, "knees_in"):
             third = s.hold_s / 3
             k.wait(third)
-            k.move(0.3, lknee=-30.0, rknee=-30.0)
+            k.move(0.3, lknee=-15.0, rknee=-15.0)
             k.wait(third - 0.3)
             k.move(0.3, lknee=12.0, rknee=12.0)
             k.wait(s.hold_s - 2 * third - 0.3)
