@@ -278,32 +278,31 @@ def test_an_open_stance_survives_a_gap_in_the_feet_but_a_narrow_one_is_forgotten
     assert run(c, t, rows) == []
 
 
+def _steps_with_a_gap(moves: list[tuple[float, str, float]], end_s: float,
+                      gap: tuple[float, float]) -> SideStepCounter:
+    """A side-step counter fed ``moves`` with the feet unmeasured inside ``gap`` (s)."""
+    t, rows = _feet(moves, end_s)
+    rows[(t > gap[0]) & (t < gap[1])] = np.nan
+    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
+                        max_gap_s=0.5, max_duration_s=8.0)
+    run(c, t, rows)
+    return c
+
+
 def test_a_whole_step_out_of_sight_is_reported_as_unseen() -> None:
     """A whole step (lead out, trailing in) while the feet are not measured: nothing can
     count it, but the feet came back 1.0 away from where they left (> open): the time
     is kept in ``unseen`` (the recording is refused). The open-stance gap of the test
     above is not unseen: the step was counted."""
     moves = [(1.0, "l", 1.0), (2.0, "r", 1.0), (4.0, "l", 1.0), (5.0, "r", 1.0)]
-    t, rows = _feet(moves, 7.0)
-    rows[(t > 3.8) & (t < 5.8)] = np.nan
-    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
-                        max_gap_s=0.5, max_duration_s=8.0)
-    run(c, t, rows)
+    c = _steps_with_a_gap(moves, 7.0, (3.8, 5.8))
     assert c.counts == {"left": 1, "right": 0}
     assert c.unseen == (pytest.approx(5.8, abs=1 / FPS),)
-    t, rows = _feet(moves[:2], 5.0)
-    rows[(t > 1.8) & (t < 3.0)] = np.nan
-    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
-                        max_gap_s=0.5, max_duration_s=8.0)
-    run(c, t, rows)
+    c = _steps_with_a_gap(moves[:2], 5.0, (1.8, 3.0))
     assert c.counts == {"left": 1, "right": 0} and c.unseen == ()
     # an open stance whose feet moved out of sight but closed as no step (here the lead
     # foot came back unseen): unseen too
-    t, rows = _feet([(1.0, "l", 1.0), (2.0, "l", -1.0)], 5.0)
-    rows[(t > 1.8) & (t < 3.0)] = np.nan
-    c = SideStepCounter("ankle_x_left * facing", "ankle_x_right * facing", open=0.3,
-                        max_gap_s=0.5, max_duration_s=8.0)
-    run(c, t, rows)
+    c = _steps_with_a_gap([(1.0, "l", 1.0), (2.0, "l", -1.0)], 5.0, (1.8, 3.0))
     assert c.counts == {"left": 0, "right": 0}
     assert c.unseen == (pytest.approx(3.0, abs=1 / FPS),)
 

@@ -48,7 +48,6 @@ from itbcoach.scoring.stepdown import (
     pelvis_reading,
     refine_bounds,
     rep_metrics,
-    rep_yaw,
     side_signals,
 )
 from itbcoach.stream import Frame, replay
@@ -258,14 +257,14 @@ class StepdownSession:
                               ev.depth, reason=reason)
             self.partial[side].append(rep)
             return rep
-        metrics, yaw, note = rep_metrics(rec, local, cfg)
+        metrics, yaw, note, turn = rep_metrics(rec, local, cfg)
         rep = measure_rep(local, stance, metrics, sig, times, rec.landmarks, cfg,
                           len(self.reps[side]), foot_border(rec.world, local, stance, cfg),
                           image_metrics=rec.smoothed)
         rep.metrics["yaw_corrected_deg"] = yaw
         rep.use_pelvis(pelvis_reading(rec, local, stance, cfg), cfg.pelvic_drop_deg,
                        cfg.pelvis_hip_fallback)
-        rep.metrics["turn_image_deg"], rep.metrics["turn_3d_deg"] = rep_yaw(rec, local)
+        rep.metrics["turn_image_deg"], rep.metrics["turn_3d_deg"] = turn
         if note:
             rep.notes.append(note)
         rep.worst_frame_ids = {k: kept[i].frame_id for k, i in rep.worst_frame.items()

@@ -436,9 +436,8 @@ def foot_border(world: np.ndarray | None, ev: RepEvent, stance: int,
     return cfg.foot_border_per_height * float(np.nanmedian(ratio))
 
 
-def knee_vs_planted_toe(m: np.ndarray, base: np.ndarray, stance: int,
-                        image_m: np.ndarray | None = None,
-                        image_base: np.ndarray | None = None) -> np.ndarray:
+def knee_vs_planted_toe(m: np.ndarray, stance: int, image_m: np.ndarray,
+                        image_base: np.ndarray) -> np.ndarray:
     """Stance knee vs the second toe where the foot stands, body scales, + = medial.
 
     The stance foot is planted through a step-down, so the toe is taken where it was
@@ -454,17 +453,14 @@ def knee_vs_planted_toe(m: np.ndarray, base: np.ndarray, stance: int,
 
     Args:
         m: ``(N, K)`` metrics of the rep's frames (possibly yaw-corrected).
-        base: ``(B, K)`` metrics of its standing baseline (unused: the drift is read on
-            ``image_base``; kept for symmetry with ``m``).
         stance: 0 left, 1 right.
-        image_m: ``(N, K)`` the same frames' metrics from the image as seen (default
-            ``m``).
-        image_base: ``(B, K)`` the baseline's (default ``base``).
+        image_m: ``(N, K)`` the same frames' metrics from the image as seen (``m`` itself
+            when the rep was not yaw-corrected).
+        image_base: ``(B, K)`` the standing baseline's metrics from the image as seen.
     """
     sg = "LEFT" if stance == 0 else "RIGHT"
     per_frame = m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]]
-    im = m if image_m is None else image_m
-    ib = base if image_base is None else image_base
+    im, ib = image_m, image_base
     toe_base = ib[:, Metric[f"TOE_X_{sg}"]] * ib[:, Metric.BODY_SCALE]
     if not np.isfinite(toe_base).any():
         return per_frame
@@ -530,7 +526,7 @@ def measure_rep(ev: RepEvent, stance: int, metrics: np.ndarray, sig: Signals,
     im = metrics if image_metrics is None else image_metrics
     ibase = im[ev.baseline_start:ev.baseline_end] if ev.baseline_end > ev.baseline_start \
         else im[a:a + 1]
-    toe = np.where(loaded, knee_vs_planted_toe(m, base, stance, im[a:b], ibase), np.nan)
+    toe = np.where(loaded, knee_vs_planted_toe(m, stance, im[a:b], ibase), np.nan)
     foot = np.where(loaded, m[:, Metric[f"KNEE_OFFSET_FOOT_{sg}"]], np.nan) \
         if border is None else toe - border
     fppa = np.where(loaded, m[:, Metric[f"FPPA_{sg}"]], np.nan)
@@ -742,7 +738,7 @@ def rep_yaw(rec: _Recording, ev: RepEvent) -> tuple[float, float]:
 
 
 def rep_metrics(rec: _Recording, ev: RepEvent,
-                cfg: StepdownConfig) -> tuple[np.ndarray, float, str]:
+                cfg: StepdownConfig) -> tuple[np.ndarray, float, str, tuple[float, float]]:
     """Smoothed metrics for measuring one rep, yaw-corrected when the body is turned.
 
     The rep is turned back to square-on (:func:`derotate`) when the image-landmark yaw
@@ -751,17 +747,18 @@ def rep_metrics(rec: _Recording, ev: RepEvent,
     point of this correction: on a square-on render it read 6-8 deg).
 
     Returns a full-length ``(T, K)`` array (only the rep's frames and its baseline differ
-    from the recording's smoothed metrics), the yaw applied (0 when none) and a note
-    ("" or why a large yaw was not corrected).
+    from the recording's smoothed metrics), the yaw applied (0 when none), a note
+    ("" or why a large yaw was not corrected) and the measured ``(image_yaw,
+    world_yaw)`` of :func:`rep_yaw`.
     """
-    yaw, world = rep_yaw(rec, ev)
+    turn = yaw, world = rep_yaw(rec, ev)
     if not math.isfinite(yaw) or abs(yaw) < cfg.yaw_correct_min_deg:
-        return rec.smoothed, 0.0, ""
+        return rec.smoothed, 0.0, "", turn
     if abs(yaw) > cfg.yaw_correct_max_deg:
-        return rec.smoothed, 0.0, f"turned {abs(yaw):.0f} deg: too far to correct"
+        return rec.smoothed, 0.0, f"turned {abs(yaw):.0f} deg: too far to correct", turn
     if math.isfinite(world) and abs(world - yaw) > cfg.yaw_agree_deg:
         return rec.smoothed, 0.0, (f"turned {abs(yaw):.0f} deg by the image depth but "
-                                   f"{abs(world):.0f} by the 3D pose: not corrected")
+                                   f"{abs(world):.0f} by the 3D pose: not corrected"), turn
     pad = rec.n_smooth
     a = max(0, min(ev.baseline_start, ev.start_index) - pad)
     b = min(len(rec.times), ev.end_index + 1 + pad)
@@ -769,7 +766,7 @@ def rep_metrics(rec: _Recording, ev: RepEvent,
     local = _smooth_columns(compute_metrics(lm, rec.image_size), rec.n_smooth)
     out = rec.smoothed.copy()
     out[a:b] = local
-    return out, yaw, ""
+    return out, yaw, "", turn
 
 
 def aggregate_side(side: str, reps: list[StepdownRep], partial: list[StepdownRep],
