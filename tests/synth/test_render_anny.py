@@ -142,3 +142,30 @@ def test_rendered_hands_ride_with_the_pelvis(body, side):
     line = np.degrees(np.arctan2(v[:, 2], v[:, 1]))  # + = left hand higher
     sign = 1.0 if side == "left" else -1.0
     assert sign * (line[1] - line[0]) == pytest.approx(10.0, abs=1.0)
+
+
+@pytest.mark.slow
+def test_hands_rest_on_a_loose_shirt(body):
+    """With a 3 cm loose shirt the wrists sit 3 cm further out (within 5 mm), and still
+    follow a 10 deg drop within 1 deg."""
+    import dataclasses
+
+    from itbcoach.synth.clip import _hands_on_body, _take
+    from itbcoach.synth.stepdown import LegSpec, StepdownSpec
+
+    spec = StepdownSpec(legs=(LegSpec("left", reps=1, pelvic_drop_deg=10.0),),
+                        lead_s=1.0, step_on_off=False)
+    spec = dataclasses.replace(spec, stature=round(body.dims.stature, 4))
+    width, line = [], []
+    for loose in (0.0, 0.03):
+        motion, truth = _hands_on_body(spec, body, outward_m=loose)
+        rep = truth.reps[0]
+        idx = np.array([round(rep.start_s * spec.fps), round(rep.bottom_s * spec.fps)])
+        j = body.pose(_take(motion, idx)).joints
+        v = j["wrist_l"] - j["wrist_r"]
+        width.append(np.linalg.norm(v[0]))
+        line.append(np.degrees(np.arctan2(v[:, 2], v[:, 1])))
+    assert width[1] - width[0] == pytest.approx(0.06, abs=0.01)  # 3 cm each side
+    assert line[1][1] - line[1][0] == pytest.approx(10.0, abs=1.0)
+    band = body.waist_band
+    assert band.max() == 1.0 and 0.05 < np.mean(band > 0) < 0.4

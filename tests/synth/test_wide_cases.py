@@ -50,3 +50,29 @@ def test_pelvis_rows_are_split_by_source_and_unread_reps_counted():
     md = markdown(s)
     assert "| pelvic_drop_per_rep (hands) | 2 | 1.00 |" in md and "MAE <= 1.5: met" in md
     assert "3 reps not assessable (hands off the hips)" in md
+
+
+def test_loose_shirts_vary_without_changing_the_other_cases():
+    """30% of the wide set wear a loose shirt (2-4 cm off the waist); a case without one
+    keeps the digest it had before the option existed (its cached clip stays valid)."""
+    cases = wide_cases(100, 15)
+    loose = [c.options.shirt_loose_m for c in cases]
+    assert 20 <= sum(x > 0 for x in loose) <= 40
+    assert all(x == 0.0 or 0.02 <= x <= 0.04 for x in loose)
+    assert cases[1].options.shirt_loose_m == 0.0
+    assert cases[1].digest() == "66af49673fde02ce"
+
+
+def test_a_loose_shirt_stands_off_the_trunk_axis():
+    """Each band vertex moves ``loose * band`` straight away from the hip-to-shoulder
+    axis; vertices outside the band do not move."""
+    import numpy as np
+
+    from itbcoach.synth.clip import loosen_shirt
+
+    pelvis = np.array([[0.0, 0.0, 1.0]])
+    neck = np.array([[0.0, 0.0, 1.5]])
+    v = np.array([[[0.0, 0.15, 1.1], [0.10, 0.0, 1.2], [0.0, -0.2, 1.4]]], np.float32)
+    out = loosen_shirt(v, pelvis, neck, np.array([1.0, 0.5, 0.0], np.float32), 0.03)
+    np.testing.assert_allclose(out[0] - v[0], [[0, 0.03, 0], [0.015, 0, 0], [0, 0, 0]],
+                               atol=1e-6)

@@ -305,14 +305,36 @@ class AnnyBody:
         return out
 
     @cached_property
+    def _dominant_bone(self) -> np.ndarray:
+        """``(V,)`` name of the bone that moves each vertex most."""
+        w = self.model.vertex_bone_weights.cpu().numpy()
+        idx = self.model.vertex_bone_indices.cpu().numpy()
+        return np.asarray(self.labels)[idx[np.arange(len(idx)), np.argmax(w, axis=1)]]
+
+    @cached_property
+    def waist_band(self) -> np.ndarray:
+        """``(V,)`` float32 0..1: how far each vertex follows a loose shirt's waist band.
+
+        1 from 8 cm below the hip joint centres to 10 cm above them, fading to 0 at
+        30 cm above (the chest); trunk, pelvis and upper-thigh vertices only (never the
+        arms or hands). 0 below the hem.
+        """
+        dom = self._dominant_bone
+        trunk = np.isin(dom, ["root", "pelvis.L", "pelvis.R", "upperleg01.L",
+                              "upperleg01.R"]) | np.char.startswith(dom, "spine")
+        hip_z = float(self.rest_heads_anny[self._bone["upperleg01.L"], 2])
+        z = self.rest_vertices_anny[:, 2] - hip_z
+        w = np.clip((0.30 - z) / 0.20, 0.0, 1.0)
+        w[(z < -0.08) | ~trunk] = 0.0
+        return w.astype(np.float32)
+
+    @cached_property
     def vertex_part(self) -> np.ndarray:
         """``(V,)`` index into :data:`PARTS` for each vertex (clothing by skinning)."""
         from anny.face_segmentation import get_face_segmentation_mask
 
         v = self.rest_vertices_anny
-        w = self.model.vertex_bone_weights.cpu().numpy()
-        idx = self.model.vertex_bone_indices.cpu().numpy()
-        dom_names = np.asarray(self.labels)[idx[np.arange(len(idx)), np.argmax(w, axis=1)]]
+        dom_names = self._dominant_bone
         part = np.zeros(len(v), np.int32)
         shirt = np.zeros(len(v), bool)
         for p in ("spine", "clavicle", "shoulder01", "upperarm01", "breast"):

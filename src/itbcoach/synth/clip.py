@@ -80,6 +80,9 @@ class ClipOptions:
         noise_sd: pixel noise SD (8-bit levels).
         seed: pixel noise seed.
         crf: x264 constant rate factor of the H.264 mp4 (lower = better, larger).
+        shirt_loose_m: 0 = a fitted shirt tucked into the shorts; > 0 = a loose untucked
+            shirt over the waist: it reaches 8 cm below the hip joints, its waist band
+            stands this far off the body (m) and the hands on the hips rest on it.
     """
 
     width: int = 640
@@ -94,6 +97,7 @@ class ClipOptions:
     noise_sd: float = 2.0
     seed: int = 0
     crf: int = 23
+    shirt_loose_m: float = 0.0
 
     def camera(self, target_z: float = 0.95) -> Camera:
         """The pinhole camera of these options."""
@@ -113,10 +117,30 @@ def get_body(phenotype: tuple[tuple[str, float], ...] = ()) -> AnnyBody:
     return _BODIES[key]
 
 
-def _colors(body: AnnyBody, palette: int) -> np.ndarray:
+def _colors(body: AnnyBody, palette: int, loose_shirt: bool = False) -> np.ndarray:
     pal = PALETTES[palette % len(PALETTES)] | _FIXED
     table = np.array([pal[p] for p in PARTS], np.float32)
-    return table[body.vertex_part]
+    part = body.vertex_part
+    if loose_shirt:  # untucked: the shirt covers the waistband down to its hem
+        part = np.where(body.waist_band > 0, PARTS.index("shirt"), part)
+    return table[part]
+
+
+def loosen_shirt(vertices: np.ndarray, pelvis: np.ndarray, neck: np.ndarray,
+                 band: np.ndarray, loose_m: float) -> np.ndarray:
+    """Push a shirt's waist band off the body: ``(T, V, 3)`` vertices, lab m.
+
+    Each vertex moves ``loose_m * band`` away from the trunk axis (the line from the
+    hip-centre midpoint ``pelvis`` to the shoulder midpoint ``neck``, both ``(T, 3)``),
+    so the fabric follows the trunk, not the pelvis alone; vertices within 3 cm of the
+    axis move proportionally less.
+    """
+    axis = neck - pelvis
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    d = vertices - pelvis[:, None, :]
+    r = d - np.sum(d * axis[:, None, :], axis=2, keepdims=True) * axis[:, None, :]
+    norm = np.maximum(np.linalg.norm(r, axis=2, keepdims=True), 0.03)
+    return (vertices + (loose_m * band)[None, :, None] * r / norm).astype(vertices.dtype)
 
 
 def _writer(path: Path, fps: float, size: tuple[int, int], crf: int):
@@ -202,6 +226,10 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
     dt = np.diff(motion.t_s)
     fps = float(round(1.0 / float(np.median(dt)), 3)) if t > 1 else 30.0
     posed = body.pose(motion)
+    if options.shirt_loose_m > 0:
+        posed = dataclasses.replace(posed, vertices=loosen_shirt(
+            posed.vertices, posed.joints["pelvis"], posed.joints["neck"], body.waist_band,
+            options.shirt_loose_m))
     cam = options.camera(target_z)
     lt = Lighting()
     lt = dataclasses.replace(lt, key=lt.key * options.light_scale,
@@ -212,7 +240,8 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
     image, projected = projected_truth(posed.landmarks, cam)
     truth3d = ground_truth(motion, body.dims, posed.skeleton())
     with _writer(out, fps, (options.width, options.height), options.crf) as writer, \
-            Renderer(cam, body.faces, _colors(body, options.palette), scene,
+            Renderer(cam, body.faces,
+                     _colors(body, options.palette, options.shirt_loose_m > 0), scene,
                      seed=options.seed) as r:
         for i in range(t):
             writer.write(r.render(posed.vertices[i]))
@@ -285,7 +314,7 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
 
     body = get_body(options.phenotype)
     spec = dataclasses.replace(spec, stature=round(body.dims.stature, 4))
-    motion, truth = _hands_on_body(spec, body)
+    motion, truth = _hands_on_body(spec, body, outward_m=options.shirt_loose_m)
     motion = _settle_on_step(motion, truth, body, spec.step_height)
     extra = {
         "spec": spec,
@@ -303,8 +332,12 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
                        progress=progress)
 
 
-def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4):
+def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4,
+                   outward_m: float = 0.0):
     """The step-down motion with the rendered hands on their contact points.
+
+    ``outward_m`` moves the contacts that far out to the sides (pelvis frame), for hands
+    resting on a loose shirt.
 
     The rig bends its spine above the hip centres, so wrists solved on the motion's
     skeleton land a few cm off on the body.
@@ -319,11 +352,12 @@ def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4):
     n = len(motion)
     sel = np.unique(np.r_[np.arange(0, n, stride), n - 1])
     offset = np.zeros((n, 2, 3))
+    push = np.array([[0.0, outward_m, 0.0], [0.0, -outward_m, 0.0]])
     for _ in range(passes):
         sub = _take(motion, sel)
         posed = body.pose(sub)
         got = np.stack([posed.joints["wrist_l"], posed.joints["wrist_r"]], axis=1)
-        err = hand_targets(sub, body.dims, truth.hand_slip[sel]) - got
+        err = hand_targets(sub, body.dims, truth.hand_slip[sel] + push) - got
         for side, ax in np.ndindex(2, 3):
             offset[:, side, ax] += np.interp(np.arange(n), sel, err[:, side, ax])
         motion, truth = stepdown_motion(spec, dims=body.dims, hand_offset=offset)
