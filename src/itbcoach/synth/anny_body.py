@@ -89,8 +89,27 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + np.sin(ang) * k + (1 - np.cos(ang)) * (k @ k)
 
 
-def _fraction(r: np.ndarray, f: float) -> np.ndarray:
-    """``r ** f`` for rotations ``(T, 3, 3)`` (same axis, angle times ``f``)."""
+def hand_frames(pelvis: np.ndarray, forearm: np.ndarray,
+                hold: np.ndarray | None) -> np.ndarray:
+    """``(T, 3, 3)`` hand orientations: a hand resting on the hip keeps its orientation
+    in the pelvis frame (the wrist flexes as the elbow moves), a free hand is rigid with
+    the forearm; ``hold`` (``(T,)`` 0..1, None = free) turns between the two.
+
+    The resting orientation is the forearm's at the first frame of the fullest hold,
+    relative to the pelvis (as :func:`itbcoach.synth.kinematics.landmarks_3d` places
+    the hand landmarks of the analytic body).
+    """
+    if hold is None or not (np.asarray(hold) > 0).any():
+        return forearm
+    hold = np.clip(np.asarray(hold, float), 0.0, 1.0)
+    ref = int(np.argmax(hold))
+    on_hip = pelvis @ (pelvis[ref].T @ forearm[ref])
+    return forearm @ _fraction(np.swapaxes(forearm, 1, 2) @ on_hip, hold)
+
+
+def _fraction(r: np.ndarray, f: float | np.ndarray) -> np.ndarray:
+    """``r ** f`` for rotations ``(T, 3, 3)`` (same axis, angle times ``f``, a scalar or
+    ``(T,)``)."""
     tr = np.clip((np.trace(r, axis1=1, axis2=2) - 1.0) / 2.0, -1.0, 1.0)
     ang = np.arccos(tr)
     axis = np.stack([r[:, 2, 1] - r[:, 1, 2], r[:, 0, 2] - r[:, 2, 0],
@@ -203,8 +222,10 @@ class AnnyBody:
                 seg.append(f"foot_{side}")
             elif name.startswith("upperarm"):
                 seg.append(f"upper_arm_{side}")
-            elif name.startswith(("lowerarm", "wrist", "finger", "metacarpal")):
+            elif name.startswith("lowerarm"):
                 seg.append(f"forearm_{side}")
+            elif name.startswith(("wrist", "finger", "metacarpal")):
+                seg.append(f"hand_{side}")
             else:  # clavicles, shoulders, neck, head, eyes
                 seg.append("thorax")
         h = self.rest_heads_anny
@@ -220,6 +241,7 @@ class AnnyBody:
             corr[f"upper_arm_{tag}"] = _align(h[b[f"lowerarm01.{s}"]] - h[b[f"upperarm01.{s}"]],
                                               down)
             corr[f"forearm_{tag}"] = _align(h[b[f"wrist.{s}"]] - h[b[f"lowerarm01.{s}"]], down)
+            corr[f"hand_{tag}"] = corr[f"forearm_{tag}"]
         return seg, corr
 
     # --- derived geometry ----------------------------------------------------------------
@@ -394,7 +416,8 @@ class AnnyBody:
                  for s0 in range(0, t, batch)]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-    def pose(self, motion: Motion, *, place: bool = True, batch: int = 64) -> PosedBody:
+    def pose(self, motion: Motion, *, place: bool = True, batch: int = 64,
+             hand_hold: np.ndarray | None = None) -> PosedBody:
         """Pose the body through ``motion`` (segment frames from ``forward_kinematics``).
 
         Args:
@@ -402,11 +425,17 @@ class AnnyBody:
             place: translate so the rig's hip-centre midpoint is ``motion.pelvis_pos``
                 (else it stays where anny puts it).
             batch: frames posed per anny call.
+            hand_hold: ``(T, 2)`` 0..1 per side (left, right), how much each hand rests
+                on its hip (:func:`hand_frames`); None = hands rigid with the forearms.
 
         Returns:
             The posed body in lab metres.
         """
-        frames = forward_kinematics(motion, self._raw_dims()).frames
+        frames = dict(forward_kinematics(motion, self._raw_dims()).frames)
+        for side, tag in ((0, "l"), (1, "r")):
+            frames[f"hand_{tag}"] = hand_frames(
+                frames["pelvis"], frames[f"forearm_{tag}"],
+                None if hand_hold is None else np.asarray(hand_hold, float)[:, side])
         t = len(motion)
         b = self._bone
         rest = self._lab(self.rest_heads_anny)

@@ -201,7 +201,8 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
                 boxes: tuple[Box, ...] = (), kind: str = "custom",
                 wall_x: float | None = None, extra: dict[str, object] | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                target_z: float = 0.95) -> dict[str, object]:
+                target_z: float = 0.95,
+                hand_hold: np.ndarray | None = None) -> dict[str, object]:
     """Render ``motion`` on ``body`` to ``out`` (mp4) and ``out.with_suffix('.json')``.
 
     Args:
@@ -217,6 +218,8 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
         extra: merged into the JSON (script ground truth: reps, expected faults).
         progress: called with ``(frames_done, frames_total)``.
         target_z: height the camera aims at, m (lower for seated and lying bodies).
+        hand_hold: ``(T, 2)`` 0..1, hands resting on the hips keep their orientation in
+            the pelvis frame (:func:`itbcoach.synth.anny_body.hand_frames`).
 
     Returns:
         The ground-truth document (also written as JSON).
@@ -225,7 +228,7 @@ def render_clip(motion: Motion, out: Path, *, body: AnnyBody, options: ClipOptio
     t = len(motion)
     dt = np.diff(motion.t_s)
     fps = float(round(1.0 / float(np.median(dt)), 3)) if t > 1 else 30.0
-    posed = body.pose(motion)
+    posed = body.pose(motion, hand_hold=hand_hold)
     if options.shirt_loose_m > 0:
         posed = dataclasses.replace(posed, vertices=loosen_shirt(
             posed.vertices, posed.joints["pelvis"], posed.joints["neck"], body.waist_band,
@@ -329,7 +332,7 @@ def stepdown_clip(spec, out: Path, *, options: ClipOptions,
     }
     return render_clip(motion, out, body=body, options=options,
                        boxes=step_boxes(spec, body), kind="stepdown", extra=extra,
-                       progress=progress)
+                       progress=progress, hand_hold=truth.hand_hold)
 
 
 def _hands_on_body(spec, body: AnnyBody, passes: int = 2, stride: int = 4,

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: Bumped whenever the renderer or body mapping changes what a case renders.
 RENDER_VERSION = 5
+#: The same for step-down clips only (6: hands on the hips keep their orientation in the
+#: pelvis frame instead of turning with the forearms).
+STEPDOWN_RENDER_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class Case:
         options = repr(self.options)
         if not self.options.shirt_loose_m:  # clips rendered before the field keep theirs
             options = options.replace(", shirt_loose_m=0.0", "")
-        text = json.dumps([RENDER_VERSION, self.kind, repr(self.spec), options,
+        version = STEPDOWN_RENDER_VERSION if self.kind == "stepdown" else RENDER_VERSION
+        text = json.dumps([version, self.kind, repr(self.spec), options,
                            self.reps], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
