@@ -22,6 +22,22 @@ def test_wide_cases_cover_the_asked_ranges_deterministically():
     assert all(0.0 <= leg.hand_slip_m <= 0.015 for c in cases for leg in c.spec.legs)
 
 
+def test_every_wide_case_shows_the_whole_body():
+    """The field of view is widened (60-110 deg) until the step, the feet and 2.2 m above
+    the floor are in the frame: a 16:9 camera at 2 m cannot show a person on a step at
+    60 deg, and a clip with the feet cut off tests framing, not scoring."""
+    import numpy as np
+
+    cases = wide_cases(100, 15)
+    hfov = [c.options.hfov_deg for c in cases]
+    assert min(hfov) == 60.0 and 80.0 < max(hfov) <= 110.0
+    for c in cases:
+        cam = c.options.camera()
+        p = cam.to_camera(np.array([[0.0, 0.3, 0.0], [0.0, -0.3, 0.0], [0.0, 0.0, 2.1]]))
+        v = (cam.focal_px * p[:, 1] / p[:, 2]) / cam.height + 0.5
+        assert np.all((v > 0.0) & (v < 1.0)), c.name
+
+
 def _side(**kw):
     base = {"clip": "c", "side": "left", "true_count": 2, "count": 2,
             "true_faults": {"pelvis_not_level": False}, "faults": {"pelvis_not_level": False},

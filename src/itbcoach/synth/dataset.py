@@ -8,6 +8,7 @@ set is a pure function of ``(n, seed)`` (:func:`stepdown_cases`), and
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -117,6 +118,23 @@ def _hands(rng: np.random.Generator) -> dict[str, object]:
     return {"hands": kind, "hand_slip_m": round(float(rng.uniform(0.0, 0.015)), 4)}
 
 
+def fit_hfov(options: ClipOptions, top_m: float = 2.2, margin: float = 0.03) -> float:
+    """The narrowest horizontal field of view (60-110 deg, whole degrees) that shows a
+    subject on a step whole: the floor 30 cm around the feet and ``top_m`` above it,
+    within ``margin`` of the frame's edges (a user steps back or picks the wide lens
+    until the whole body shows)."""
+    pts = np.array([[x, y, 0.0] for x in (-0.3, 0.3) for y in (-0.3, 0.3)]
+                   + [[0.0, 0.0, top_m]])
+    for hfov in range(60, 111):
+        cam = dataclasses.replace(options, hfov_deg=float(hfov)).camera()
+        p = cam.to_camera(pts)
+        u = (cam.focal_px * p[:, 0] / p[:, 2]) / cam.width + 0.5
+        v = (cam.focal_px * p[:, 1] / p[:, 2]) / cam.height + 0.5
+        if np.all((np.minimum(u, v) > margin) & (np.maximum(u, v) < 1.0 - margin)):
+            return float(hfov)
+    return 110.0
+
+
 def _loose_shirt(seed: int, i: int) -> float:
     """A loose untucked shirt for 30% of the wide set, pushed 2-4 cm off the waist.
 
@@ -132,7 +150,8 @@ def wide_cases(n: int, seed: int = 15) -> list[Case]:
 
     Hands on the hips (60%), one hand off (20%) or both off (20%) per leg, slow slips of
     the hands up to 1.5 cm; 640x480 to 1920x1080; camera 2-4 m away, yaw -20..+20 deg,
-    0.6-1.3 m high; bodies, clothing palettes, loose shirts over the waist (30%) and
+    0.6-1.3 m high, the field of view widened until the whole body shows
+    (:func:`fit_hfov`); bodies, clothing palettes, loose shirts over the waist (30%) and
     light varied. Deterministic for
     ``(n, seed)``; case ``i`` depends only on ``(seed, i)`` (the seed differs from the
     60-clip set's so the rules read from that set are tested on other clips).
@@ -164,6 +183,7 @@ def wide_cases(n: int, seed: int = 15) -> list[Case]:
             light_scale=float(rng.uniform(0.8, 1.15)),
             noise_sd=float(rng.uniform(1.0, 3.0)), seed=int(seed * 1000 + 500 + i),
             shirt_loose_m=_loose_shirt(seed, i))
+        opts = dataclasses.replace(opts, hfov_deg=fit_hfov(opts))
         cases.append(Case(f"stepdown_w{seed:03d}_{i:03d}_{legs_kind}", "stepdown", opts,
                           spec=spec))
     return cases
