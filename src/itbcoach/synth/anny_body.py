@@ -89,22 +89,36 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + np.sin(ang) * k + (1 - np.cos(ang)) * (k @ k)
 
 
-def hand_frames(pelvis: np.ndarray, forearm: np.ndarray,
-                hold: np.ndarray | None) -> np.ndarray:
+#: Direction of a hand resting on the hip, wrist to fingers, pelvis frame (forward,
+#: lateral (+ = the hand's own side), up): forward and down along the front of the iliac
+#: crest, a little medial (the hand on the side of the hip, fingers forward).
+HAND_ON_HIP_DIRECTION = (0.75, -0.2, -0.63)
+
+
+def hand_frames(pelvis: np.ndarray, forearm: np.ndarray, hold: np.ndarray | None,
+                side: int = 0) -> np.ndarray:
     """``(T, 3, 3)`` hand orientations: a hand resting on the hip keeps its orientation
     in the pelvis frame (the wrist flexes as the elbow moves), a free hand is rigid with
     the forearm; ``hold`` (``(T,)`` 0..1, None = free) turns between the two.
 
     The resting orientation is the forearm's at the first frame of the fullest hold,
-    relative to the pelvis (as :func:`itbcoach.synth.kinematics.landmarks_3d` places
-    the hand landmarks of the analytic body).
+    relative to the pelvis, turned (smallest rotation) until the fingers point along
+    :data:`HAND_ON_HIP_DIRECTION`; ``side`` is 0 for the left hand, 1 for the right.
     """
     if hold is None or not (np.asarray(hold) > 0).any():
         return forearm
     hold = np.clip(np.asarray(hold, float), 0.0, 1.0)
     ref = int(np.argmax(hold))
-    on_hip = pelvis @ (pelvis[ref].T @ forearm[ref])
-    return forearm @ _fraction(np.swapaxes(forearm, 1, 2) @ on_hip, hold)
+    rel = pelvis[ref].T @ forearm[ref]  # segment -> pelvis frame
+    fx, fy, fz = HAND_ON_HIP_DIRECTION
+    want = np.array([fx, fy if side == 0 else -fy, fz])
+    rel = _align(rel @ np.array([0.0, 0.0, -1.0]), want) @ rel  # segment -z: the fingers
+    on_hip = pelvis @ rel
+    out = forearm @ _fraction(np.swapaxes(forearm, 1, 2) @ on_hip, hold)
+    full, free = hold >= 1.0, hold <= 0.0
+    out[full] = on_hip[full]
+    out[free] = forearm[free]
+    return out
 
 
 def _fraction(r: np.ndarray, f: float | np.ndarray) -> np.ndarray:
@@ -435,7 +449,7 @@ class AnnyBody:
         for side, tag in ((0, "l"), (1, "r")):
             frames[f"hand_{tag}"] = hand_frames(
                 frames["pelvis"], frames[f"forearm_{tag}"],
-                None if hand_hold is None else np.asarray(hand_hold, float)[:, side])
+                None if hand_hold is None else np.asarray(hand_hold, float)[:, side], side)
         t = len(motion)
         b = self._bone
         rest = self._lab(self.rest_heads_anny)

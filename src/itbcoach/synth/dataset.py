@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 
 #: Bumped whenever the renderer or body mapping changes what a case renders.
 RENDER_VERSION = 5
-#: The same for step-down clips only (6: hands on the hips keep their orientation in the
-#: pelvis frame instead of turning with the forearms).
-STEPDOWN_RENDER_VERSION = 6
+#: The same for step-down clips only (7: hands on the hips keep their orientation in the
+#: pelvis frame, fingers forward and down, instead of turning with the forearms).
+STEPDOWN_RENDER_VERSION = 7
 
 
 @dataclass(frozen=True)
