@@ -147,3 +147,27 @@ def test_sparse_frames_never_arm_without_a_baseline() -> None:
         events += seg.update(i, StepSample(i * gap, 0.0, 1.0, 2.0, 1.5))
     assert events == []
     assert seg.baseline_depth is None or seg.state.name == "STANDING"
+
+
+def test_foot_fill_puts_back_a_masked_heel_or_toe_for_a_while():
+    """A planted foot keeps its shape: a missing heel comes back as the toe minus the
+    heel-to-toe vector last seen (within hold_s); never both points, never older."""
+    from itbcoach.landmarks import Landmark as L
+    from itbcoach.scoring.segmentation import FootFill
+
+    fill = FootFill(hold_s=1.0)
+    px = np.zeros((33, 2))
+    px[L.LEFT_HEEL], px[L.LEFT_FOOT_INDEX] = (100.0, 400.0), (110.0, 412.0)
+    px[L.RIGHT_HEEL], px[L.RIGHT_FOOT_INDEX] = (200.0, 400.0), (190.0, 410.0)
+    assert np.array_equal(fill(0.0, px), px)
+    lost = px.copy()
+    lost[L.LEFT_HEEL] = np.nan
+    lost[L.RIGHT_FOOT_INDEX] = np.nan
+    lost[L.LEFT_FOOT_INDEX] += 5.0  # the foot moved a little: the heel moves with it
+    out = fill(0.9, lost)
+    assert out[L.LEFT_HEEL].tolist() == [105.0, 405.0]
+    assert out[L.RIGHT_FOOT_INDEX].tolist() == [190.0, 410.0]
+    assert np.isnan(fill(1.2, lost)[L.LEFT_HEEL]).all()  # older than hold_s
+    both = lost.copy()
+    both[L.RIGHT_HEEL] = np.nan
+    assert np.isnan(fill(0.95, both)[[L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]]).all()

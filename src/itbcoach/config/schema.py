@@ -317,6 +317,7 @@ class StepdownConfig:
     standing_depth_max: float
     foot_tol: float
     grace_s: float
+    foot_fill_s: float
     max_rep_s: float
     baseline_s: float
     scale_window_s: float

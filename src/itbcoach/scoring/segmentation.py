@@ -30,6 +30,43 @@ from typing import Literal
 import numpy as np
 
 from itbcoach.config.schema import StepdownConfig
+from itbcoach.landmarks import Landmark as L
+
+#: ``(heel, toe)`` landmarks of the left and right foot.
+_FEET = ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX))
+
+
+class FootFill:
+    """Puts back a foot's heel or toe that visibility masking removed.
+
+    A planted foot keeps its shape: while one of its two points is missing, the other
+    one plus the heel-to-toe vector last seen with both (at most ``hold_s`` ago) stands
+    in for it. Streaming, time an input; one instance per stream.
+
+    Args:
+        hold_s: how long a heel-to-toe vector stays usable, s (0 = never fill).
+    """
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = float(hold_s)
+        self._last: list[tuple[float, np.ndarray] | None] = [None, None]
+
+    def __call__(self, t_s: float, px: np.ndarray) -> np.ndarray:
+        """``(33, 2)`` pixel landmarks of one frame -> a copy with the feet filled."""
+        out = px.copy()
+        for side, (heel, toe) in enumerate(_FEET):
+            h_ok, t_ok = np.isfinite(px[heel]).all(), np.isfinite(px[toe]).all()
+            if h_ok and t_ok:
+                self._last[side] = (t_s, px[toe] - px[heel])
+                continue
+            last = self._last[side]
+            if last is None or t_s - last[0] > self.hold_s or not (h_ok or t_ok):
+                continue
+            if h_ok:
+                out[toe] = px[heel] + last[1]
+            else:
+                out[heel] = px[toe] - last[1]
+        return out
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,13 @@ from itbcoach.config import Config
 from itbcoach.kernel import Metric
 from itbcoach.landmarks import Landmark as L
 from itbcoach.landmarks import PoseSequence
-from itbcoach.scoring.segmentation import RepEvent, State, StepdownSegmenter, StepSample
+from itbcoach.scoring.segmentation import (
+    FootFill,
+    RepEvent,
+    State,
+    StepdownSegmenter,
+    StepSample,
+)
 from itbcoach.scoring.stepdown import (
     SIDES,
     SideResult,
@@ -147,6 +153,7 @@ class StepdownSession:
         self._last_end = [-1, -1]
         self._depths: tuple[list[float], list[float]] = ([], [])  # candidate rep depths
         self._t = -math.inf
+        self._feet = FootFill(self.cfg.foot_fill_s)  # for the rep counter's signals
         #: Both hands on the hips in the last frame (None: unknown), the rule of the
         #: per-rep pelvis reading (:func:`~itbcoach.scoring.pelvis.frame_hands_on_hips`).
         self.hands_on_hips: bool | None = None
@@ -165,7 +172,8 @@ class StepdownSession:
         self.hands_on_hips = frame_hands_on_hips(
             frame.raw if frame.raw is not None else frame.landmarks, frame.image_size, scale,
             self.cfg.hands_hip_max_dist, self.cfg.hands_min_above)
-        px = (frame.landmarks[:, :2] * np.asarray(frame.image_size, float))[None]
+        px = self._feet(frame.t_s, frame.landmarks[:, :2]
+                        * np.asarray(frame.image_size, float))[None]
         signals = np.empty((2, 4))
         for stance in (0, 1):
             sig = side_signals(px, scale, stance, facing)
