@@ -72,9 +72,12 @@ def pelvic_drop(metrics: np.ndarray, baseline: np.ndarray, stance: int,
 
 # --- the hand line: hands on the hips as pelvic markers (issue 15) ----------------------
 
-#: Landmarks averaged into one hand point per side (left, right).
-HAND_POINTS = ((L.LEFT_WRIST, L.LEFT_INDEX, L.LEFT_PINKY, L.LEFT_THUMB),
-               (L.RIGHT_WRIST, L.RIGHT_INDEX, L.RIGHT_PINKY, L.RIGHT_THUMB))
+#: Landmarks averaged into one hand point per side (left, right): the wrists. On the
+#: step-down samples (hands riding the pelvis exactly, render version 7) MediaPipe's
+#: wrist line read the drop within 2.3 deg (10.1-10.6 for 10.6; 0.0-2.3 for level
+#: reps), while its index, pinky and thumb points follow the forearm, not the hand
+#: (16-20 deg for 10.6; the mean of the four 3-6 deg off on level reps).
+HAND_POINTS = ((L.LEFT_WRIST,), (L.RIGHT_WRIST,))
 _HIPS = (L.LEFT_HIP, L.RIGHT_HIP)
 
 #: Values of :attr:`PelvisReading.source`.
@@ -83,7 +86,7 @@ SOURCES = ("hands", "hips", "not assessable")
 
 def hand_points(px: np.ndarray) -> np.ndarray:
     """``(T, 2, 2)`` hand points in pixels (left, right): mean of the finite ones of
-    wrist, index, pinky and thumb per side (NaN when none is finite).
+    :data:`HAND_POINTS` per side (NaN when none is finite).
 
     Args:
         px: ``(T, 33, >=2)`` landmarks in pixels, *not* masked by visibility (MediaPipe
