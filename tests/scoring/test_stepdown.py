@@ -323,3 +323,17 @@ def test_turned_reps_measured_as_filmed_make_one_note_per_reason() -> None:
         "3 rep(s) measured as filmed, not turned back to square-on: the image depth read a "
         "21-22 deg turn, the 3D pose 1 deg"]
     assert _turn_notes([], 35.0) == []
+
+
+@pytest.mark.parametrize(("azimuth", "noted"), [(30.0, True), (0.0, False)])
+def test_the_turned_body_note_needs_the_3d_pose_to_agree(azimuth, noted) -> None:
+    """"the body is turned" is said when the image depth and the reps' 3D pose both read
+    the turn (the quick-start sample, filmed 8 deg off square, read 24 deg from the image
+    depth and 3 deg from the 3D pose: no warning there)."""
+    spec = StepdownSpec(legs=(LegSpec("left", reps=2),), step_on_off=False)
+    synth, _truth = render_stepdown(spec, default_camera(azimuth), NOISE)
+    result = score_stepdown(synth.pose, CONFIG)
+    turned = [n for n in result.confidence if n.startswith("the body is turned about")]
+    assert len(turned) == int(noted)
+    if noted:
+        assert turned[0].startswith("the body is turned about 30 deg")

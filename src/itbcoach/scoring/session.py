@@ -379,7 +379,12 @@ class StepdownSession:
                          "or labels from a mirrored picture): sides follow the landmark "
                          "labels")
         yaw = float(np.median(self.view.yaws)) if self.view.yaws else math.nan
-        if math.isfinite(yaw) and abs(yaw) > self.cfg.yaw_note_deg:
+        # the image depth over-reads a turn (a render 8 deg off square read 24-26 deg);
+        # when the reps' 3D pose says the body faced the camera, no warning
+        turn3d = [abs(r.metrics.get("turn_3d_deg", math.nan)) for s in sides for r in s.reps]
+        turn3d = [v for v in turn3d if math.isfinite(v)]
+        square_3d = bool(turn3d) and float(np.median(turn3d)) <= self.cfg.yaw_note_deg
+        if math.isfinite(yaw) and abs(yaw) > self.cfg.yaw_note_deg and not square_3d:
             notes.append(f"the body is turned about {abs(yaw):.0f} deg from the camera: "
                          "trunk lean and FPPA mix in sagittal motion; face the camera")
         yaws = [abs(r.metrics.get("yaw_corrected_deg", 0.0)) for s in sides for r in s.reps]
