@@ -14,7 +14,7 @@ from itbcoach.synth.kinematics import Noise
 from itbcoach.synth.stepdown import LegSpec, StepdownSpec, default_camera, render_stepdown
 
 CONFIG = load_config(use_user_file=False)
-RULE = {"max_dist": 0.31, "min_above": 0.05, "max_motion": 0.25, "min_on": 0.9}
+RULE = {"max_dist": 0.40, "min_above": 0.05, "max_motion": 0.25, "min_on": 0.9}
 SCALE = 200.0  # torso length, px
 
 
