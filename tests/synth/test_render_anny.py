@@ -178,3 +178,29 @@ def test_hands_rest_on_a_loose_shirt(body):
     assert line[1][1] - line[1][0] == pytest.approx(10.0, abs=1.0)
     band = body.waist_band
     assert band.max() == 1.0 and 0.05 < np.mean(band > 0) < 0.4
+
+
+@pytest.mark.slow
+def test_synth_cli_renders_a_loose_shirt_and_refuses_a_wrong_one(synth_stack, tmp_path):
+    """`itbcoach synth stepdown ... --loose-shirt 0.03` writes the option into the truth
+    JSON; an impossible value is one line and exit 3 (bad input), no file."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "shirt.mp4"
+    common = [sys.executable, "-m", "itbcoach", "synth", "stepdown", str(out), "--reps",
+              "1", "--lead", "0.3", "--width", "320", "--height", "240", "--no-progress"]
+    proc = subprocess.run([*common, "--loose-shirt", "0.03"], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.with_suffix(".json").read_text())
+    assert doc["options"]["shirt_loose_m"] == 0.03
+    out.unlink()
+    out.with_suffix(".json").unlink()
+    bad = subprocess.run([*common, "--loose-shirt", "-1"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 3
+    assert bad.stderr.strip().splitlines() == [
+        "itbcoach: --loose-shirt -1: give how far the shirt stands off the waist in "
+        "metres, 0 to 0.1 (e.g. 0.03)"]
+    assert not out.exists()

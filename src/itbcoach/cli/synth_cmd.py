@@ -30,6 +30,9 @@ def _add_look(p: argparse.ArgumentParser) -> None:
                    help="anny phenotype value in 0..1: gender, age, muscle, weight, height, "
                         "proportions (repeatable)")
     g.add_argument("--palette", type=int, default=0, help="clothing colour set (0-3)")
+    g.add_argument("--loose-shirt", type=float, default=0.0, metavar="M",
+                   help="a loose untucked shirt over the waist, its band M metres off the "
+                        "body (0-0.1; default 0 = fitted; step-down hands rest on it)")
     g.add_argument("--light", type=float, default=1.0, help="light strength factor")
     g.add_argument("--noise", type=float, default=2.0, help="pixel noise SD, 8-bit levels")
     g.add_argument("--seed", type=int, default=0, help="noise seed")
@@ -114,11 +117,15 @@ def _options(args: argparse.Namespace):
             raise InputError(f"--body {item!r}: use KEY=VALUE with a value in 0..1, "
                              f"e.g. --body weight=0.7")
         pheno.append((key.strip(), val))
+    if not 0.0 <= args.loose_shirt <= 0.1:
+        raise InputError(f"--loose-shirt {args.loose_shirt:g}: give how far the shirt "
+                         "stands off the waist in metres, 0 to 0.1 (e.g. 0.03)")
     return ClipOptions(width=args.width, height=args.height,
                        camera_distance=args.camera_distance, camera_azimuth=args.camera_yaw,
                        camera_height=args.camera_height, hfov_deg=args.fov,
                        phenotype=tuple(pheno), palette=args.palette, light_scale=args.light,
-                       noise_sd=args.noise, seed=args.seed)
+                       noise_sd=args.noise, seed=args.seed,
+                       shirt_loose_m=args.loose_shirt)
 
 
 def _bar(total_desc: str, disabled: bool):
