@@ -126,11 +126,8 @@ def fit_hfov(options: ClipOptions, top_m: float = 2.2, margin: float = 0.03) -> 
     pts = np.array([[x, y, 0.0] for x in (-0.3, 0.3) for y in (-0.3, 0.3)]
                    + [[0.0, 0.0, top_m]])
     for hfov in range(60, 111):
-        cam = dataclasses.replace(options, hfov_deg=float(hfov)).camera()
-        p = cam.to_camera(pts)
-        u = (cam.focal_px * p[:, 0] / p[:, 2]) / cam.width + 0.5
-        v = (cam.focal_px * p[:, 1] / p[:, 2]) / cam.height + 0.5
-        if np.all((np.minimum(u, v) > margin) & (np.maximum(u, v) < 1.0 - margin)):
+        uv = dataclasses.replace(options, hfov_deg=float(hfov)).camera().normalised(pts)
+        if np.all((uv > margin) & (uv < 1.0 - margin)):
             return float(hfov)
     return 110.0
 

@@ -317,6 +317,14 @@ class Camera:
         return (np.asarray(points, dtype=np.float64) - np.asarray(self.position)) \
             @ self.rotation.T
 
+    def normalised(self, points: np.ndarray) -> np.ndarray:
+        """Lab points ``(..., 3)`` -> ``(..., 2)`` pinhole image x, y normalised to the
+        frame (0..1 inside it, y down)."""
+        cam = self.to_camera(points)
+        return np.stack([self.focal_px * cam[..., 0] / cam[..., 2] / self.width + 0.5,
+                         self.focal_px * cam[..., 1] / cam[..., 2] / self.height + 0.5],
+                        axis=-1)
+
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """MediaPipe-style image landmarks and world landmarks of ``(T, 33, 3)`` lab points.
 
@@ -331,11 +339,9 @@ class Camera:
         z = cam[..., 2]
         if np.any(z <= 0.05):
             raise ValueError("a landmark is behind (or at) the camera")
-        u = self.focal_px * cam[..., 0] / z + self.width / 2.0
-        v = self.focal_px * cam[..., 1] / z + self.height / 2.0
         hip = 0.5 * (cam[:, L.LEFT_HIP] + cam[:, L.RIGHT_HIP])
         zn = (z - hip[:, None, 2]) * self.focal_px / hip[:, None, 2] / self.width
-        image = np.stack([u / self.width, v / self.height, zn], axis=-1)
+        image = np.concatenate([self.normalised(points), zn[..., None]], axis=-1)
         world = cam - hip[:, None, :]
         return image, world
 
