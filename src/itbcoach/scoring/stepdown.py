@@ -460,15 +460,14 @@ def knee_vs_planted_toe(m: np.ndarray, stance: int, image_m: np.ndarray,
     """
     sg = "LEFT" if stance == 0 else "RIGHT"
     per_frame = m[:, Metric[f"KNEE_OFFSET_TOE_{sg}"]]
-    im, ib = image_m, image_base
-    toe_base = ib[:, Metric[f"TOE_X_{sg}"]] * ib[:, Metric.BODY_SCALE]
+    toe_base = image_base[:, Metric[f"TOE_X_{sg}"]] * image_base[:, Metric.BODY_SCALE]
     if not np.isfinite(toe_base).any():
         return per_frame
-    scale = im[:, Metric.BODY_SCALE]
+    scale = image_m[:, Metric.BODY_SCALE]
     # medial = toward the other leg; FACING +1: the subject's left on the image right
-    medial = im[:, Metric.FACING] * (-1.0 if stance == 0 else 1.0)
+    medial = image_m[:, Metric.FACING] * (-1.0 if stance == 0 else 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        drift = (im[:, Metric[f"TOE_X_{sg}"]] * scale - float(np.nanmedian(toe_base))) \
+        drift = (image_m[:, Metric[f"TOE_X_{sg}"]] * scale - float(np.nanmedian(toe_base))) \
             / scale * medial
     return np.where(np.isfinite(drift), per_frame + drift, per_frame)
 
